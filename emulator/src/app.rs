@@ -1,0 +1,344 @@
+//! The application: shared state, the emulated clock, request routing, fault application,
+//! rendering of replies (with quirks), CORS, the request log and the stderr access log.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Map, Value};
+
+use crate::api::{self, Reply};
+use crate::control;
+use crate::faults::{FaultKind, FaultQueue, Quirk};
+use crate::http::{self, Request, Response};
+use crate::store::MediaStore;
+use crate::tokens::TokenStore;
+use crate::wx;
+use crate::Config;
+
+/// Entries kept in the request log.
+pub(crate) const LOG_CAPACITY: usize = 10_000;
+
+/// One upstream call, as listed by `GET /_emulator/requests`.
+#[derive(Debug, Clone)]
+pub(crate) struct LogEntry {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub status: u16,
+    pub errcode: Option<i64>,
+}
+
+impl LogEntry {
+    /// The control API's JSON shape.
+    pub fn to_json(&self) -> Value {
+        let query: Map<String, Value> = self
+            .query
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        json!({
+            "method": self.method,
+            "path": self.path,
+            "query": query,
+            "status": self.status,
+            "errcode": self.errcode,
+        })
+    }
+}
+
+/// Everything that changes while the emulator runs.
+#[derive(Debug)]
+pub(crate) struct State {
+    /// Seconds added to the real clock.
+    pub offset: u64,
+    pub tokens: TokenStore,
+    pub media: MediaStore,
+    pub log: VecDeque<LogEntry>,
+    pub faults: FaultQueue,
+    /// Bumped by every reset, so a call that was in flight across a reset (a delayed one, say)
+    /// is not logged into the new run.
+    pub epoch: u64,
+}
+
+impl State {
+    /// Emulated unix time in seconds.
+    pub fn now(&self) -> u64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        real + self.offset
+    }
+
+    /// Back to a fresh start (configuration is kept).
+    pub fn reset(&mut self) {
+        self.offset = 0;
+        self.tokens = TokenStore::default();
+        self.media.clear();
+        self.log.clear();
+        self.faults.clear();
+        self.epoch += 1;
+    }
+}
+
+/// The emulator application shared by all connections.
+#[derive(Debug)]
+pub(crate) struct App {
+    pub config: Config,
+    state: Mutex<State>,
+}
+
+impl App {
+    pub fn new(config: Config) -> Self {
+        let state = State {
+            offset: 0,
+            tokens: TokenStore::default(),
+            media: MediaStore::new(config.max_store_bytes),
+            log: VecDeque::new(),
+            faults: FaultQueue::default(),
+            epoch: 0,
+        };
+        App {
+            config,
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Locks the state. A panic while holding the lock cannot leave it inconsistent in a way that
+    /// matters to an emulator, so poisoning is ignored.
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Handles one request.
+    pub async fn handle(&self, req: Request) -> Response {
+        let started = Instant::now();
+        let epoch = self.state().epoch;
+        let is_control =
+            req.path.starts_with("/_emulator/") && !req.path.starts_with("/_emulator/video/");
+        let (mut resp, errcode, logged) = if req.method == "OPTIONS" {
+            (self.preflight(&req), None, false)
+        } else if is_control {
+            (control::handle(self, &req), None, false)
+        } else {
+            let (resp, errcode) = self.upstream(&req).await;
+            (resp, errcode, true)
+        };
+        if self.config.cors && !resp.has_header("access-control-allow-origin") {
+            resp.headers
+                .push(("Access-Control-Allow-Origin".into(), b"*".to_vec()));
+            resp.headers.push((
+                "Access-Control-Expose-Headers".into(),
+                b"Content-disposition, Content-Length, Content-Type".to_vec(),
+            ));
+        }
+        if logged {
+            let mut state = self.state();
+            // A call that started before a reset belongs to the previous run: not logged.
+            if state.epoch == epoch {
+                if state.log.len() >= LOG_CAPACITY {
+                    state.log.pop_front();
+                }
+                state.log.push_back(LogEntry {
+                    method: req.method.clone(),
+                    path: req.path.clone(),
+                    query: req.query.clone(),
+                    status: resp.status,
+                    errcode,
+                });
+            }
+        }
+        if self.config.log_requests {
+            let query = redacted_query(&req.raw_query);
+            let errcode = errcode.map(|c| format!(" errcode={c}")).unwrap_or_default();
+            eprintln!(
+                "{} {} {}{} -> {}{} ({} ms)",
+                req.peer.ip(),
+                req.method,
+                req.path,
+                query,
+                resp.status,
+                errcode,
+                started.elapsed().as_millis()
+            );
+        }
+        resp
+    }
+
+    /// `OPTIONS`: a CORS preflight answer when CORS is on, else 405.
+    fn preflight(&self, req: &Request) -> Response {
+        if !self.config.cors {
+            return Response::text(405, "405 method not allowed\n")
+                .header("Allow", "GET, HEAD, POST");
+        }
+        let allow_headers = req
+            .header("access-control-request-headers")
+            .filter(|h| !h.is_empty())
+            .map_or_else(|| b"Content-Type".to_vec(), <[u8]>::to_vec);
+        Response::new(204, "")
+            .header("Access-Control-Allow-Origin", "*")
+            .header(
+                "Access-Control-Allow-Methods",
+                "GET, HEAD, POST, DELETE, OPTIONS",
+            )
+            .header("Access-Control-Allow-Headers", allow_headers)
+            .header("Access-Control-Max-Age", "600")
+            .header("Vary", "Access-Control-Request-Headers")
+    }
+
+    /// An upstream call: faults, the endpoint, rendering. Returns the errcode answered.
+    async fn upstream(&self, req: &Request) -> (Response, Option<i64>) {
+        let fault = self.state().faults.take(&req.path);
+        let quirk = match fault {
+            Some(FaultKind::Quirk(q)) => Some(q),
+            _ => None,
+        };
+        let reply = match fault {
+            Some(FaultKind::Errcode(code)) => Reply::Error(code, None),
+            Some(FaultKind::Status(status)) => Reply::Raw(Response::text(
+                status,
+                format!("{status} {}\n", http::reason(status)),
+            )),
+            Some(FaultKind::DelayMs(ms)) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                api::route(self, req)
+            }
+            _ => api::route(self, req),
+        };
+        let (mut resp, errcode) = self.render(reply, quirk, req);
+        if let Some(FaultKind::Truncate(at)) = fault {
+            let len = resp.body.len();
+            let at = at.unwrap_or(len / 2).min(len.saturating_sub(1));
+            resp.truncate_at = Some(at);
+        }
+        (resp, errcode)
+    }
+
+    /// Turns a reply into a response, applying a quirk where it fits.
+    fn render(&self, reply: Reply, quirk: Option<Quirk>, req: &Request) -> (Response, Option<i64>) {
+        match reply {
+            Reply::Error(code, detail) => {
+                let content_type = if quirk == Some(Quirk::TextPlainError) {
+                    "text/plain"
+                } else {
+                    wx::JSON_TYPE
+                };
+                let body = wx::error_body(code, detail.as_deref());
+                (
+                    Response::new(200, body).header("Content-Type", content_type),
+                    Some(code),
+                )
+            }
+            Reply::Json(mut pairs) => {
+                if quirk == Some(Quirk::OkErrcode) {
+                    pairs.push(("errcode", json!(0)));
+                    pairs.push(("errmsg", json!("ok")));
+                }
+                (wx::json_response(wx::ordered_json(&pairs)), Some(0))
+            }
+            Reply::Video { id, bytes } => {
+                if quirk == Some(Quirk::VideoRaw) {
+                    return (attachment(bytes, "video/mp4", &id, "mp4", None), None);
+                }
+                let url = format!("{}/_emulator/video/{id}", self.base_url_for(req));
+                let mut pairs = vec![("video_url", json!(url))];
+                if quirk == Some(Quirk::OkErrcode) {
+                    pairs.push(("errcode", json!(0)));
+                    pairs.push(("errmsg", json!("ok")));
+                }
+                (wx::json_response(wx::ordered_json(&pairs)), Some(0))
+            }
+            Reply::File {
+                bytes,
+                content_type,
+                id,
+                ext,
+            } => (attachment(bytes, content_type, &id, ext, quirk), None),
+            Reply::Raw(resp) => {
+                let errcode = resp
+                    .headers
+                    .iter()
+                    .any(|(n, v)| {
+                        n.eq_ignore_ascii_case("content-type") && v.starts_with(b"application/json")
+                    })
+                    .then(|| serde_json::from_slice::<Value>(&resp.body).ok())
+                    .flatten()
+                    .and_then(|v| v.get("errcode").and_then(Value::as_i64));
+                (resp, errcode)
+            }
+        }
+    }
+
+    /// `http://host:port` as the client addressed us (Host header), else the connection's local
+    /// address.
+    fn base_url_for(&self, req: &Request) -> String {
+        let host = req.header_str("host").filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+        });
+        match host {
+            Some(h) => format!("http://{h}"),
+            None => crate::base_url(req.local),
+        }
+    }
+}
+
+/// A download answer in WeChat's exact header spelling (or a quirk of it).
+fn attachment(
+    bytes: bytes::Bytes,
+    content_type: &str,
+    id: &str,
+    ext: &str,
+    quirk: Option<Quirk>,
+) -> Response {
+    let resp = Response::new(200, bytes);
+    let resp = match quirk {
+        Some(Quirk::TextPlain) => resp.header("Content-Type", "text/plain"),
+        Some(Quirk::FilenameStar) => resp.header("Content-Type", content_type).header(
+            "Content-disposition",
+            format!(
+                "attachment; filename*=utf-8''%E6%B5%8B%E8%AF%95.{ext}; filename=\"测试.{ext}\""
+            ),
+        ),
+        _ => resp.header("Content-Type", content_type).header(
+            "Content-disposition",
+            format!("attachment; filename=\"{id}.{ext}\""),
+        ),
+    };
+    resp.header("Cache-Control", "no-cache, must-revalidate")
+}
+
+/// The query string with `access_token` and `secret` values replaced by `[redacted]`
+/// (with a leading `?`, or empty).
+pub(crate) fn redacted_query(raw: &str) -> String {
+    if raw.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = raw
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if k == "access_token" || k == "secret" => format!("{k}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("?{}", parts.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_query;
+
+    #[test]
+    fn redaction() {
+        assert_eq!(redacted_query(""), "");
+        assert_eq!(
+            redacted_query("access_token=abc&type=image"),
+            "?access_token=[redacted]&type=image"
+        );
+        assert_eq!(
+            redacted_query("grant_type=client_credential&appid=wx1&secret=s3"),
+            "?grant_type=client_credential&appid=wx1&secret=[redacted]"
+        );
+    }
+}

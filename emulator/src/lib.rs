@@ -1,0 +1,181 @@
+//! A local imitation of WeChat's temporary-media HTTP API (access tokens, upload, download, HD
+//! voice), with an emulated clock, fault injection and a control API under `/_emulator/`.
+//!
+//! Used by every test of the project: these machines cannot reach WeChat. Start it in-process
+//! with [`spawn`] (async) or [`spawn_thread`] (for tests without a runtime), or run the
+//! `wxmedia-emulator` binary. See `README.md` for the CLI and the control API.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let emu = wxmedia_emulator::spawn("127.0.0.1:0".parse().unwrap(), Default::default()).await?;
+//! let token_url = format!(
+//!     "{}/cgi-bin/token?grant_type=client_credential&appid=wx0000000000000001&secret=emulator-secret",
+//!     emu.base_url()
+//! );
+//! # let _ = token_url;
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Code map:
+//! - `http`: a small HTTP/1.1 server (exact header spelling, truncation); knows no WeChat.
+//! - `app`: state, emulated clock, routing, fault application, rendering with quirks, logs.
+//! - `api`: the imitated endpoints; `tokens`, `media`, `store`: their pure logic.
+//! - `faults`: the fault queue; `control`: the `/_emulator/` API; `wx`: errcodes and errmsgs.
+//!
+//! Invariant: the emulator shares no types with the client crate, so a renamed field breaks a
+//! test instead of agreeing with itself.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+mod api;
+mod app;
+mod control;
+mod faults;
+mod http;
+mod media;
+mod store;
+mod tokens;
+mod wx;
+
+/// How the emulated account is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The account's AppID (`/cgi-bin/token` answers 40013 for any other).
+    pub appid: String,
+    /// The account's AppSecret (40125 for any other).
+    pub secret: String,
+    /// Answer with CORS headers and CORS preflights (for browser tests).
+    pub cors: bool,
+    /// Most bytes the media store holds; an upload past it answers HTTP 507.
+    pub max_store_bytes: u64,
+    /// When set, token calls from any other address answer 40164.
+    pub ip_whitelist: Option<Vec<IpAddr>>,
+    /// A verified account; when false, `/cgi-bin/media/get/jssdk` answers 48001.
+    pub verified: bool,
+    /// Print one line per request to stderr (tokens and secrets redacted). Off by default so
+    /// in-process tests stay quiet; the binary turns it on.
+    pub log_requests: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            appid: "wx0000000000000001".to_owned(),
+            secret: "emulator-secret".to_owned(),
+            cors: false,
+            max_store_bytes: 256 * 1024 * 1024,
+            ip_whitelist: None,
+            verified: true,
+            log_requests: false,
+        }
+    }
+}
+
+/// A running emulator. Dropping it stops the server (see [`Running::shutdown`]).
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// The address the server listens on (with the real port when 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` (an unspecified listen address is shown as loopback).
+    pub fn base_url(&self) -> String {
+        base_url(self.addr)
+    }
+
+    /// Stops accepting connections, closes open ones and waits until the server has stopped.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        // A background thread (from `spawn_thread`) is joined by Drop.
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// `http://IP:PORT` for a listen address, with unspecified addresses shown as loopback.
+pub(crate) fn base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
+/// Starts the emulator on the current tokio runtime, listening on `listen` (port 0 picks a free
+/// port). The server runs until the returned [`Running`] is shut down or dropped, or the runtime
+/// ends.
+pub async fn spawn(listen: SocketAddr, config: Config) -> io::Result<Running> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let app = Arc::new(app::App::new(config));
+    let (stop, stopped) = oneshot::channel();
+    let task = tokio::spawn(http::serve(listener, app, stopped));
+    Ok(Running {
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+        thread: None,
+    })
+}
+
+/// Starts the emulator on a background thread with its own single-threaded runtime, for tests
+/// that are not async. Binding happens before this returns, so the port is ready. Dropping the
+/// [`Running`] stops the server and joins the thread.
+pub fn spawn_thread(listen: SocketAddr, config: Config) -> io::Result<Running> {
+    let listener = std::net::TcpListener::bind(listen)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (stop, stopped) = oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name("wxmedia-emulator".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(listener) => {
+                        let app = Arc::new(app::App::new(config));
+                        http::serve(listener, app, stopped).await;
+                    }
+                    Err(e) => eprintln!("wxmedia-emulator: cannot use listener: {e}"),
+                }
+            });
+        })?;
+    Ok(Running {
+        addr,
+        stop: Some(stop),
+        task: None,
+        thread: Some(thread),
+    })
+}

@@ -1,0 +1,207 @@
+//! `wxmedia-emulator`: runs the emulator until SIGINT/SIGTERM.
+//!
+//! The first line on stdout is exactly `listening on http://IP:PORT` (scripts read it to learn
+//! the port); request logs go to stderr with tokens and secrets redacted.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+
+use wxmedia_emulator::Config;
+
+const USAGE: &str = "\
+wxmedia-emulator: a local imitation of WeChat's temporary-media API
+
+USAGE:
+    wxmedia-emulator [--listen ADDR] [OPTIONS]
+
+OPTIONS:
+    --listen ADDR          address to listen on [default: 127.0.0.1:0; port 0 picks a free port]
+    --appid ID             the account's AppID [default: wx0000000000000001]
+    --secret S             the account's AppSecret [default: emulator-secret]
+    --cors                 answer with CORS headers and preflights (for browser tests)
+    --max-store-bytes N    cap on stored media bytes [default: 268435456]
+    --ip-whitelist IP,IP   token calls from other addresses answer 40164
+    --unverified           an unverified account: /cgi-bin/media/get/jssdk answers 48001
+    --quiet                no per-request log lines on stderr
+    -h, --help             print this help
+    -V, --version          print the version
+
+The first line on stdout is `listening on http://IP:PORT`. Control API: /_emulator/ (see README).
+";
+
+/// What the command line asked for.
+enum Command {
+    Run(SocketAddr, Config),
+    Help,
+    Version,
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut listen: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let mut config = Config {
+        log_requests: true,
+        ..Config::default()
+    };
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        // Accept both `--flag value` and `--flag=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--listen" => {
+                let v = value("--listen")?;
+                listen = v
+                    .parse()
+                    .map_err(|_| format!("--listen: {v:?} is not an IP:PORT address"))?;
+            }
+            "--appid" => config.appid = value("--appid")?,
+            "--secret" => config.secret = value("--secret")?,
+            "--max-store-bytes" => {
+                let v = value("--max-store-bytes")?;
+                config.max_store_bytes = v
+                    .parse()
+                    .map_err(|_| format!("--max-store-bytes: {v:?} is not a number"))?;
+            }
+            "--ip-whitelist" => {
+                let v = value("--ip-whitelist")?;
+                let ips = v
+                    .split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| {
+                        s.trim()
+                            .parse::<IpAddr>()
+                            .map_err(|_| format!("--ip-whitelist: {s:?} is not an IP address"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                config.ip_whitelist = Some(ips);
+            }
+            "--cors" | "--unverified" | "--quiet" if inline.is_some() => {
+                return Err(format!("{flag} takes no value"));
+            }
+            "--cors" => config.cors = true,
+            "--unverified" => config.verified = false,
+            "--quiet" => config.log_requests = false,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Command::Run(listen, config))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    let (listen, config) = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Run(listen, config)) => (listen, config),
+        Ok(Command::Help) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("wxmedia-emulator {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("wxmedia-emulator: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let running = match wxmedia_emulator::spawn(listen, config).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("wxmedia-emulator: cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {}", running.base_url());
+        let _ = out.flush();
+    }
+    let signal = wait_for_signal().await;
+    eprintln!("wxmedia-emulator: {signal}, shutting down");
+    running.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// Waits for SIGINT or SIGTERM (Ctrl-C only where there are no Unix signals).
+async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => tokio::select! {
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+                "interrupt"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "interrupt"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        parse_args(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn parses_everything() {
+        let Ok(Command::Run(listen, c)) = parse(&[
+            "--listen",
+            "127.0.0.1:9000",
+            "--appid=wxA",
+            "--secret",
+            "S",
+            "--cors",
+            "--max-store-bytes",
+            "1024",
+            "--ip-whitelist",
+            "10.0.0.1, ::1",
+            "--unverified",
+        ]) else {
+            panic!("did not parse");
+        };
+        assert_eq!(listen.port(), 9000);
+        assert_eq!((c.appid.as_str(), c.secret.as_str()), ("wxA", "S"));
+        assert!(c.cors && !c.verified && c.log_requests);
+        assert_eq!(c.max_store_bytes, 1024);
+        assert_eq!(c.ip_whitelist.map(|l| l.len()), Some(2));
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        for bad in [
+            &["--listen"][..],
+            &["--listen", "nope"],
+            &["--bogus"],
+            &["--cors=1"],
+            &["--ip-whitelist", "1.2.3"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
+    }
+}
