@@ -1,0 +1,65 @@
+# wxmedia — one entry point for building, running and testing. See README.md.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+CARGO_HOME ?= $(HOME)/.cargo
+# A network-free build: point worker-build and wasm-pack at locally installed tools
+# (../shared/toolchain.md). Without these they would try to download their own.
+export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_HOME)/bin:$(PATH)
+export WASM_BINDGEN_BIN := $(CARGO_HOME)/bin/wasm-bindgen
+export ESBUILD_BIN := $(CURDIR)/node_modules/@esbuild/linux-x64/bin/esbuild
+export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+export WRANGLER_SEND_METRICS := false
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+
+.PHONY: help setup dev test lint fmt emulator worker pkg package bench clean
+
+help:
+	@echo "make dev      run the Worker locally (127.0.0.1:8787) with the emulator as its upstream"
+	@echo "make test     run every test suite; ends with 'N passed, N failed'"
+	@echo "make package  write the npm tarball to dist/wxmedia-$(VERSION).tgz"
+	@echo "make worker   build worker/build/index.js"
+	@echo "make emulator build target/debug/wxmedia-emulator"
+	@echo "make lint     rustfmt --check and clippy -D warnings (native and wasm32)"
+	@echo "make bench    run the benchmarks in bench/"
+
+setup:
+	@scripts/setup
+
+emulator: setup
+	cargo build -p wxmedia-emulator
+
+worker: setup
+	cd worker && worker-build --release
+
+# The npm package, built by wasm-pack for Node (the JS API behind the core crate's `js` feature).
+pkg: setup
+	wasm-pack build --release --target nodejs --out-dir pkg --out-name wxmedia
+
+package: pkg
+	mkdir -p dist
+	npm pack ./pkg --pack-destination dist >/dev/null
+	@echo "wrote dist/wxmedia-$(VERSION).tgz"
+
+dev: emulator worker
+	@scripts/dev
+
+test: setup
+	@scripts/test-all
+
+lint: setup
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p wxmedia -p wxmedia-worker --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+bench: setup
+	@scripts/bench
+
+clean:
+	cargo clean
+	rm -rf pkg dist worker/build

@@ -1,0 +1,39 @@
+# Shared by scripts/test-all, scripts/dev and scripts/bench: build and start the emulator.
+# shellcheck shell=bash
+
+EMULATOR_BIN=${EMULATOR_BIN:-target/debug/wxmedia-emulator}
+
+build_emulator() {
+  cargo build --quiet -p wxmedia-emulator
+}
+
+# start_emulator [ARGS...]: starts the emulator on a free loopback port, sets EMULATOR_URL and
+# EMULATOR_PID, and stops it when the calling script exits.
+start_emulator() {
+  local out
+  out=$(mktemp)
+  "$EMULATOR_BIN" --listen 127.0.0.1:0 "$@" >"$out" 2> >(sed 's/^/[emulator] /' >&2) &
+  EMULATOR_PID=$!
+  trap stop_emulator EXIT
+  local line=""
+  for _ in $(seq 100); do
+    line=$(head -n1 "$out" 2>/dev/null)
+    case $line in "listening on "*) break ;; esac
+    kill -0 "$EMULATOR_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  case $line in
+    "listening on "*) EMULATOR_URL=${line#listening on } ;;
+    *) echo "the emulator did not start" >&2; return 1 ;;
+  esac
+  export EMULATOR_URL EMULATOR_PID
+}
+
+# stop_emulator: stops the emulator started by start_emulator, and waits for it.
+stop_emulator() {
+  if [ -n "${EMULATOR_PID:-}" ]; then
+    kill "$EMULATOR_PID" 2>/dev/null
+    wait "$EMULATOR_PID" 2>/dev/null
+    EMULATOR_PID=""
+  fi
+}
