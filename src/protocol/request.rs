@@ -1,0 +1,415 @@
+//! Pure request builders: every WeChat call as an `http::Request<Vec<u8>>`, ready for any
+//! transport (oauth2-rs style).
+//!
+//! `base` is the API origin, `https://api.weixin.qq.com` in production ([`DEFAULT_BASE`]); it may
+//! end with `/` or carry a path prefix (`http://127.0.0.1:8787/wx`), and must be an absolute
+//! `http`/`https` URL without query or fragment. Check it once with [`check_base_url`] when the
+//! client is configured: the builders are infallible, and an unusable `base` gives a request to
+//! [`INVALID_BASE_FALLBACK`] (without query, so without secrets), which fails as a network error.
+//!
+//! The builders do not check media_ids: call [`validate_media_id`] first (any id still gives a
+//! well-formed URL, as query values are percent-encoded).
+//!
+//! The URLs built here carry the access token (and, for the classic token call, the app secret).
+//! Never log them or put them in an error: use [`super::secret::redact_url`].
+
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Method, Request, Uri};
+
+use super::error::{ValidationCode, ValidationError};
+use super::media_type::MediaType;
+use super::secret::AccessToken;
+
+/// The production API origin.
+pub const DEFAULT_BASE: &str = "https://api.weixin.qq.com";
+
+/// The longest media_id accepted by [`validate_media_id`], in bytes.
+pub const MAX_MEDIA_ID_LEN: usize = 256;
+
+/// Path of the classic token call.
+pub const TOKEN_PATH: &str = "/cgi-bin/token";
+/// Path of the stable token call.
+pub const STABLE_TOKEN_PATH: &str = "/cgi-bin/stable_token";
+/// Path of the upload call.
+pub const UPLOAD_PATH: &str = "/cgi-bin/media/upload";
+/// Path of the download call.
+pub const GET_PATH: &str = "/cgi-bin/media/get";
+/// Path of the HD-voice (JSSDK speex) download call.
+pub const HD_VOICE_PATH: &str = "/cgi-bin/media/get/jssdk";
+
+/// The multipart field name WeChat expects for the file part of an upload.
+pub const UPLOAD_FIELD: &str = "media";
+
+/// Percent-encodes a query component: everything but RFC 3986 unreserved characters
+/// (`A-Z a-z 0-9 - . _ ~`) becomes `%XX` (UTF-8 bytes, uppercase hex).
+///
+/// ```
+/// use wxmedia::protocol::request::encode_query_value;
+/// assert_eq!(encode_query_value("a b&c=d/测"), "a%20b%26c%3Dd%2F%E6%B5%8B");
+/// ```
+pub fn encode_query_value(value: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0F)]));
+        }
+    }
+    out
+}
+
+fn bad_config(message: String) -> ValidationError {
+    ValidationError::new(ValidationCode::BadConfig, message)
+}
+
+/// Checks that `base` is usable: an absolute `http://` or `https://` URL with a host, no query,
+/// no fragment, and nothing that is not allowed in a URL.
+pub fn check_base_url(base: &str) -> Result<(), ValidationError> {
+    let rest = if let Some(rest) = base.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        rest
+    } else {
+        return Err(bad_config(format!(
+            "base URL {base:?} must start with http:// or https://"
+        )));
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err(bad_config(format!("base URL {base:?} has no host")));
+    }
+    if base.contains(['?', '#']) {
+        return Err(bad_config(format!(
+            "base URL {base:?} must not contain a query or fragment"
+        )));
+    }
+    if base.contains(|c: char| !c.is_ascii_graphic()) {
+        return Err(bad_config(format!(
+            "base URL {base:?} contains spaces, control or non-ASCII characters"
+        )));
+    }
+    let probe = format!("{}{TOKEN_PATH}", base.trim_end_matches('/'));
+    if probe.parse::<http::Uri>().is_err() {
+        return Err(bad_config(format!("base URL {base:?} is not a valid URL")));
+    }
+    Ok(())
+}
+
+/// `base` (without trailing slashes) + `path` + `?` + encoded query.
+fn url(base: &str, path: &str, query: &[(&str, &str)]) -> String {
+    let mut url = String::from(base.trim_end_matches('/'));
+    url.push_str(path);
+    for (i, (name, value)) in query.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(name);
+        url.push('=');
+        url.push_str(&encode_query_value(value));
+    }
+    url
+}
+
+/// Where a request goes when `base` is unusable: `.invalid` never resolves (RFC 6761), so a
+/// misconfigured client fails with a network error instead of sending anything anywhere.
+pub const INVALID_BASE_FALLBACK: &str = "http://invalid-base-url.invalid";
+
+fn build(
+    method: Method,
+    base: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
+) -> Request<Vec<u8>> {
+    let uri = match check_base_url(base) {
+        Ok(()) => url(base, path, query).parse::<Uri>().ok(),
+        Err(_) => None,
+    };
+    // The fallback has no query, so it carries no secret.
+    let uri = uri.unwrap_or_else(|| {
+        url(INVALID_BASE_FALLBACK, path, &[])
+            .parse()
+            .unwrap_or_default()
+    });
+    let mut request = Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    if let Some(ct) = content_type {
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+    }
+    request
+}
+
+/// The classic token call: `GET {base}/cgi-bin/token?grant_type=client_credential&appid=…&secret=…`.
+///
+/// Each call issues a new token and invalidates the previous one within minutes; prefer
+/// [`stable_token_request`] when several processes share an appid.
+pub fn token_request(base: &str, appid: &str, secret: &str) -> Request<Vec<u8>> {
+    build(
+        Method::GET,
+        base,
+        TOKEN_PATH,
+        &[
+            ("grant_type", "client_credential"),
+            ("appid", appid),
+            ("secret", secret),
+        ],
+        None,
+        Vec::new(),
+    )
+}
+
+/// The stable token call: `POST {base}/cgi-bin/stable_token` with the JSON body
+/// `{"grant_type":"client_credential","appid":…,"secret":…,"force_refresh":…}` and
+/// `Content-Type: application/json`.
+///
+/// With `force_refresh: false` it is idempotent (the same token, with its remaining lifetime);
+/// `true` rotates the token and is limited to 20 calls a day.
+pub fn stable_token_request(
+    base: &str,
+    appid: &str,
+    secret: &str,
+    force_refresh: bool,
+) -> Request<Vec<u8>> {
+    let body = serde_json::json!({
+        "grant_type": "client_credential",
+        "appid": appid,
+        "secret": secret,
+        "force_refresh": force_refresh,
+    });
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    build(
+        Method::POST,
+        base,
+        STABLE_TOKEN_PATH,
+        &[],
+        Some("application/json"),
+        body,
+    )
+}
+
+/// The upload URL: `{base}/cgi-bin/media/upload?access_token=…&type=…`.
+///
+/// The transport POSTs `multipart/form-data` to it with one file part named [`UPLOAD_FIELD`]
+/// (`media`), whose filename and content type come from [`super::validate::validate`]. The
+/// filename goes in `filename="…"` as raw UTF-8, never as `filename*=`. Build the body afresh for
+/// every attempt: a spent stream re-sent gives 41005.
+///
+/// Call [`check_base_url`] once at configuration time; this function does not check `base`.
+pub fn upload_url(base: &str, token: &AccessToken, media_type: MediaType) -> String {
+    url(
+        base,
+        UPLOAD_PATH,
+        &[
+            ("access_token", token.expose()),
+            ("type", media_type.as_str()),
+        ],
+    )
+}
+
+/// Refuses media_ids that cannot be right: empty or blank, longer than [`MAX_MEDIA_ID_LEN`]
+/// bytes, or containing control characters. Real ids are `[A-Za-z0-9_-]`, but nothing more is
+/// enforced here.
+pub fn validate_media_id(id: &str) -> Result<(), ValidationError> {
+    let fail = |message: String| Err(ValidationError::new(ValidationCode::BadMediaId, message));
+    if id.trim().is_empty() {
+        return fail("media_id is empty".to_owned());
+    }
+    if id.len() > MAX_MEDIA_ID_LEN {
+        return fail(format!(
+            "media_id is {} bytes long; the limit is {MAX_MEDIA_ID_LEN} bytes",
+            id.len()
+        ));
+    }
+    if id.contains(char::is_control) {
+        return fail("media_id contains control characters".to_owned());
+    }
+    Ok(())
+}
+
+fn media_request(base: &str, path: &str, token: &AccessToken, media_id: &str) -> Request<Vec<u8>> {
+    build(
+        Method::GET,
+        base,
+        path,
+        &[("access_token", token.expose()), ("media_id", media_id)],
+        None,
+        Vec::new(),
+    )
+}
+
+/// The download call: `GET {base}/cgi-bin/media/get?access_token=…&media_id=…`.
+///
+/// Call [`validate_media_id`] first. Classify the answer with
+/// [`super::response::classify_head`].
+pub fn get_request(base: &str, token: &AccessToken, media_id: &str) -> Request<Vec<u8>> {
+    media_request(base, GET_PATH, token, media_id)
+}
+
+/// The HD-voice download: `GET {base}/cgi-bin/media/get/jssdk?access_token=…&media_id=…`, for
+/// voice recorded with JSSDK `wx.uploadVoice` (the `serverId` is the media_id). Answers
+/// `voice/speex` at 16 kHz; verified accounts only (48001 otherwise). Call
+/// [`validate_media_id`] first.
+pub fn hd_voice_request(base: &str, token: &AccessToken, media_id: &str) -> Request<Vec<u8>> {
+    media_request(base, HD_VOICE_PATH, token, media_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token() -> AccessToken {
+        AccessToken::new("TOK+/=en")
+    }
+
+    #[test]
+    fn encodes_query_values() {
+        assert_eq!(encode_query_value(""), "");
+        assert_eq!(encode_query_value("AZaz09-._~"), "AZaz09-._~");
+        assert_eq!(
+            encode_query_value("a+b/c=d&e?f#g h%"),
+            "a%2Bb%2Fc%3Dd%26e%3Ff%23g%20h%25"
+        );
+        assert_eq!(encode_query_value("测"), "%E6%B5%8B");
+    }
+
+    #[test]
+    fn classic_token() {
+        let req = token_request(DEFAULT_BASE, "wx123", "s e&c=ret");
+        assert_eq!(req.method(), Method::GET);
+        assert_eq!(
+            req.uri().to_string(),
+            "https://api.weixin.qq.com/cgi-bin/token?grant_type=client_credential&appid=wx123&secret=s%20e%26c%3Dret"
+        );
+        assert!(req.body().is_empty());
+        assert!(req.headers().is_empty());
+    }
+
+    #[test]
+    fn stable_token() {
+        for force in [false, true] {
+            let req = stable_token_request("http://127.0.0.1:8787/wx/", "wx1", "se\"cret", force);
+            assert_eq!(req.method(), Method::POST);
+            assert_eq!(
+                req.uri().to_string(),
+                "http://127.0.0.1:8787/wx/cgi-bin/stable_token"
+            );
+            assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
+            let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
+            assert_eq!(
+                body,
+                serde_json::json!({
+                    "grant_type": "client_credential",
+                    "appid": "wx1",
+                    "secret": "se\"cret",
+                    "force_refresh": force,
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn upload() {
+        assert_eq!(
+            upload_url(DEFAULT_BASE, &token(), MediaType::Thumb),
+            "https://api.weixin.qq.com/cgi-bin/media/upload?access_token=TOK%2B%2F%3Den&type=thumb"
+        );
+        assert_eq!(
+            upload_url("http://localhost:8787//", &token(), MediaType::Image),
+            "http://localhost:8787/cgi-bin/media/upload?access_token=TOK%2B%2F%3Den&type=image"
+        );
+    }
+
+    #[test]
+    fn downloads() {
+        let req = get_request("http://127.0.0.1:8787/wx", &token(), "MEDIA_id-1");
+        assert_eq!(req.method(), Method::GET);
+        assert!(req.body().is_empty());
+        assert_eq!(
+            req.uri().to_string(),
+            "http://127.0.0.1:8787/wx/cgi-bin/media/get?access_token=TOK%2B%2F%3Den&media_id=MEDIA_id-1"
+        );
+        let req = hd_voice_request(DEFAULT_BASE, &token(), "a b");
+        assert_eq!(
+            req.uri().to_string(),
+            "https://api.weixin.qq.com/cgi-bin/media/get/jssdk?access_token=TOK%2B%2F%3Den&media_id=a%20b"
+        );
+        // Ids are not checked here (validate_media_id does that), but always encoded.
+        let req = get_request(DEFAULT_BASE, &token(), "a&b=#\n");
+        assert_eq!(
+            req.uri().query(),
+            Some("access_token=TOK%2B%2F%3Den&media_id=a%26b%3D%23%0A")
+        );
+    }
+
+    #[test]
+    fn media_ids() {
+        assert!(validate_media_id("Xy_9-abc").is_ok());
+        assert!(validate_media_id("with space").is_ok());
+        assert!(validate_media_id(&"a".repeat(MAX_MEDIA_ID_LEN)).is_ok());
+        for bad in ["", " ", "\t\n", "a\nb", "a\u{7f}", "a\0"] {
+            let e = validate_media_id(bad).unwrap_err();
+            assert_eq!(e.code, ValidationCode::BadMediaId, "{bad:?}");
+        }
+        let e = validate_media_id(&"a".repeat(MAX_MEDIA_ID_LEN + 1)).unwrap_err();
+        assert_eq!(
+            e.message,
+            "media_id is 257 bytes long; the limit is 256 bytes"
+        );
+    }
+
+    #[test]
+    fn base_urls() {
+        for good in [
+            DEFAULT_BASE,
+            "https://api.weixin.qq.com/",
+            "http://127.0.0.1:8787/wx",
+            "http://[::1]:8787",
+            "http://localhost:8787/a/b/",
+        ] {
+            assert_eq!(check_base_url(good), Ok(()), "{good}");
+            let req = token_request(good, "a", "s");
+            assert!(
+                req.uri()
+                    .to_string()
+                    .starts_with(good.trim_end_matches('/')),
+                "{good}"
+            );
+        }
+        for bad in [
+            "",
+            "api.weixin.qq.com",
+            "ftp://x",
+            "https://",
+            "https:///path",
+            "http://host/a b",
+            "http://host/测试",
+            "http://host/?x=1",
+            "http://host/#f",
+            "http://ho st",
+        ] {
+            let e = check_base_url(bad).unwrap_err();
+            assert_eq!(e.code, ValidationCode::BadConfig, "{bad}");
+            // The fallback goes nowhere and carries no secret.
+            let req = token_request(bad, "a", "s");
+            assert_eq!(
+                req.uri().to_string(),
+                format!("{INVALID_BASE_FALLBACK}/cgi-bin/token"),
+                "{bad}"
+            );
+            let req = get_request(bad, &token(), "m");
+            assert_eq!(
+                req.uri().to_string(),
+                format!("{INVALID_BASE_FALLBACK}/cgi-bin/media/get")
+            );
+            let req = stable_token_request(bad, "a", "s", false);
+            assert_eq!(req.method(), Method::POST);
+            assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
+        }
+    }
+}
