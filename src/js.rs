@@ -1,0 +1,516 @@
+//! The JavaScript API (`MediaClient`, `MediaFile`, typed errors), behind the `js` feature.
+//!
+//! This module only translates: options from JS objects, results into JS objects, and
+//! [`Error`] into `Error` instances with a `name` (and `errcode`/`code` to branch on).
+
+use std::rc::Rc;
+
+use futures_util::FutureExt;
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Blob, ReadableStream};
+
+use crate::client::{
+    Client, ClientConfig, Credentials, Download, MediaBody, TokenMode, UploadOptions,
+};
+use crate::protocol::{AccessToken, Error, Limits, MediaType, ValidationCode, ValidationError};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A temporary-media type of WeChat. */
+export type MediaType = 'image' | 'voice' | 'video' | 'thumb';
+
+/** Settings of a MediaClient. Give one of: accessToken, getAccessToken, or appId + appSecret. */
+export interface MediaClientOptions {
+  /** The official account's app id (with appSecret: the client fetches tokens itself). */
+  appId?: string;
+  /** The app secret. Keep it on servers. */
+  appSecret?: string;
+  /** 'stable' (default) uses /cgi-bin/stable_token; 'classic' uses /cgi-bin/token. */
+  tokenMode?: 'stable' | 'classic';
+  /** A fixed access token (never refreshed by the client). */
+  accessToken?: string;
+  /** Called for a token whenever none is cached, and again once after a token error. */
+  getAccessToken?: () => Promise<string> | string;
+  /** Default https://api.weixin.qq.com. Point it at the wxmedia Worker or the emulator. */
+  baseUrl?: string;
+  /** Bound on one call, retries included, in milliseconds. Default 60000. */
+  timeoutMs?: number;
+  /** Bound on one token fetch, in milliseconds. Default 10000. */
+  tokenTimeoutMs?: number;
+  /** Attempts per call for transient errors (-1, 5xx, network), the first included. Default 3. */
+  maxRetries?: number;
+  /** Size limits in bytes, checked before upload. Defaults: image and video 10 MiB, voice 2 MiB, thumb 64 KiB. */
+  limits?: { image?: number; voice?: number; video?: number; thumb?: number };
+}
+
+/** Per-call options of upload(). */
+export interface UploadOptions {
+  /** The filename sent to WeChat; its extension is corrected to fit the detected format. */
+  filename?: string;
+  /** The part's Content-Type; defaults to the detected format's. */
+  contentType?: string;
+  /** Aborts the call (it then rejects with an AbortError). */
+  signal?: AbortSignal;
+}
+
+/** Per-call options of get() and getHdVoice(). */
+export interface GetOptions {
+  /** Aborts the call (it then rejects with an AbortError). */
+  signal?: AbortSignal;
+}
+
+/** What upload() resolves to. For thumbs, mediaId is WeChat's thumb_media_id. */
+export interface UploadResult {
+  type: MediaType;
+  mediaId: string;
+  /** Unix seconds. */
+  createdAt: number;
+}
+
+/** What get() resolves to for a video: WeChat answers videos with a URL. */
+export interface VideoLink {
+  kind: 'video';
+  videoUrl: string;
+}
+
+/** WeChat answered with an error (errcode ≠ 0). */
+export interface WeChatError extends Error {
+  name: 'WeChatError';
+  code: 'WECHAT';
+  errcode: number;
+  /** WeChat's message without its hint/rid suffixes. */
+  errmsg: string;
+  hint: string | null;
+  rid: string | null;
+  /** What the errcode means and what to do about it, when known. */
+  description: string | null;
+}
+
+/** The input was refused before anything was sent. */
+export interface MediaValidationError extends Error {
+  name: 'MediaValidationError';
+  code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID';
+}
+
+/** The call (or the token fetch) took longer than its timeout. */
+export interface TimeoutError extends Error {
+  name: 'TimeoutError';
+  code: 'TIMEOUT';
+}
+
+/** The transport failed, or an answer could not be understood. */
+export interface NetworkError extends Error {
+  name: 'NetworkError';
+  code: 'NETWORK' | 'HTTP' | 'PARSE';
+  /** The HTTP status, for code 'HTTP'. */
+  status?: number;
+}
+"#;
+
+/// Downloaded media: its metadata and its bytes, readable once (as a stream, an ArrayBuffer or a
+/// Blob), like a `Response` body.
+#[wasm_bindgen]
+pub struct MediaFile {
+    content_type: String,
+    filename: Option<String>,
+    content_length: Option<f64>,
+    response: web_sys::Response,
+}
+
+#[wasm_bindgen]
+impl MediaFile {
+    /// Always `"media"` (a video link has kind `"video"`).
+    #[wasm_bindgen(getter, unchecked_return_type = "'media'")]
+    pub fn kind(&self) -> String {
+        "media".to_string()
+    }
+
+    /// The media's Content-Type (`application/octet-stream` when WeChat gave none).
+    #[wasm_bindgen(getter, js_name = contentType)]
+    pub fn content_type(&self) -> String {
+        self.content_type.clone()
+    }
+
+    /// The filename from Content-Disposition (`filename*` preferred), or null.
+    #[wasm_bindgen(getter)]
+    pub fn filename(&self) -> Option<String> {
+        self.filename.clone()
+    }
+
+    /// The announced length in bytes, or null.
+    #[wasm_bindgen(getter, js_name = contentLength)]
+    pub fn content_length(&self) -> Option<f64> {
+        self.content_length
+    }
+
+    /// The bytes as a stream. Reading fails if the connection ends short of its length.
+    #[wasm_bindgen(getter, unchecked_return_type = "ReadableStream<Uint8Array>")]
+    pub fn body(&self) -> Option<ReadableStream> {
+        self.response.body()
+    }
+
+    /// Whether the body has been read.
+    #[wasm_bindgen(getter, js_name = bodyUsed)]
+    pub fn body_used(&self) -> bool {
+        self.response.body_used()
+    }
+
+    /// Reads the whole body.
+    #[wasm_bindgen(js_name = arrayBuffer, unchecked_return_type = "ArrayBuffer")]
+    pub async fn array_buffer(&self) -> Result<JsValue, JsValue> {
+        let promise = self.response.array_buffer()?;
+        JsFuture::from(promise).await.map_err(body_error)
+    }
+
+    /// Reads the whole body as a Blob of the media's type.
+    #[wasm_bindgen(unchecked_return_type = "Blob")]
+    pub async fn blob(&self) -> Result<JsValue, JsValue> {
+        let promise = self.response.blob()?;
+        JsFuture::from(promise).await.map_err(body_error)
+    }
+}
+
+fn body_error(err: JsValue) -> JsValue {
+    if is_error_named(&err, "AbortError") {
+        return err;
+    }
+    to_js_error(Error::network(crate::transport::js_message(
+        &err,
+        "reading the body failed",
+    )))
+}
+
+impl MediaFile {
+    fn new(media: MediaBody) -> Result<MediaFile, JsValue> {
+        let content_type = media
+            .meta
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".to_string());
+        let init = web_sys::ResponseInit::new();
+        let headers = web_sys::Headers::new()?;
+        headers.set("content-type", &content_type)?;
+        init.set_headers(&headers);
+        let response =
+            web_sys::Response::new_with_opt_readable_stream_and_init(Some(&media.body), &init)?;
+        Ok(MediaFile {
+            content_type,
+            filename: media.meta.filename,
+            content_length: media.meta.content_length.map(|n| n as f64),
+            response,
+        })
+    }
+}
+
+/// A client of WeChat's temporary-media API.
+#[wasm_bindgen]
+pub struct MediaClient {
+    client: Client,
+}
+
+#[wasm_bindgen]
+impl MediaClient {
+    /// Creates a client. Throws a `TypeError` for missing or malformed options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "MediaClientOptions")] options: JsValue,
+    ) -> Result<MediaClient, JsValue> {
+        Ok(MediaClient {
+            client: Client::new(parse_options(&options)?),
+        })
+    }
+
+    /// Uploads temporary media. Resolves to `{ type, mediaId, createdAt }`.
+    #[wasm_bindgen(unchecked_return_type = "UploadResult")]
+    pub async fn upload(
+        &self,
+        #[wasm_bindgen(js_name = "type", unchecked_param_type = "MediaType")] media_type: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Blob | Uint8Array | ArrayBuffer")] media: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let client = self.client.clone();
+        let media_type = parse_media_type(&media_type).map_err(to_js_error)?;
+        let blob = to_blob(&media)?;
+        let options = UploadOptions {
+            filename: opt_string(&options, "filename")?,
+            content_type: opt_string(&options, "contentType")?,
+            signal: opt_signal(&options)?,
+        };
+        let uploaded = client
+            .upload(media_type, &blob, &options)
+            .await
+            .map_err(to_js_error)?;
+        let out = Object::new();
+        set(&out, "type", &uploaded.media_type.as_str().into())?;
+        set(&out, "mediaId", &uploaded.media_id.as_str().into())?;
+        set(&out, "createdAt", &(uploaded.created_at as f64).into())?;
+        Ok(out.into())
+    }
+
+    /// Downloads media. Resolves to a `MediaFile`, or `{ kind: 'video', videoUrl }` for videos.
+    #[wasm_bindgen(unchecked_return_type = "MediaFile | VideoLink")]
+    pub async fn get(
+        &self,
+        #[wasm_bindgen(js_name = mediaId)] media_id: String,
+        #[wasm_bindgen(unchecked_param_type = "GetOptions | undefined")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let client = self.client.clone();
+        let signal = opt_signal(&options)?;
+        match client
+            .get(&media_id, signal.as_ref())
+            .await
+            .map_err(to_js_error)?
+        {
+            Download::Media(media) => Ok(MediaFile::new(media)?.into()),
+            Download::Video { video_url } => {
+                let out = Object::new();
+                set(&out, "kind", &"video".into())?;
+                set(&out, "videoUrl", &video_url.into())?;
+                Ok(out.into())
+            }
+        }
+    }
+
+    /// Downloads a JSSDK voice recording as 16 kHz speex (`/cgi-bin/media/get/jssdk`).
+    #[wasm_bindgen(js_name = getHdVoice)]
+    pub async fn get_hd_voice(
+        &self,
+        #[wasm_bindgen(js_name = mediaId)] media_id: String,
+        #[wasm_bindgen(unchecked_param_type = "GetOptions | undefined")] options: JsValue,
+    ) -> Result<MediaFile, JsValue> {
+        let client = self.client.clone();
+        let signal = opt_signal(&options)?;
+        let media = client
+            .hd_voice(&media_id, signal.as_ref())
+            .await
+            .map_err(to_js_error)?;
+        MediaFile::new(media)
+    }
+
+    /// The access token the client would use now (fetching one if needed). It is a secret: for
+    /// server-side tools only.
+    #[wasm_bindgen(js_name = accessToken)]
+    pub async fn access_token(&self) -> Result<String, JsValue> {
+        let client = self.client.clone();
+        let token = client.access_token().await.map_err(to_js_error)?;
+        Ok(token.expose().to_string())
+    }
+}
+
+fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
+    if !options.is_object() {
+        return Err(type_error("MediaClient options must be an object"));
+    }
+    let credentials = if let Some(token) = opt_string(options, "accessToken")? {
+        Credentials::AccessToken(AccessToken::new(token))
+    } else if let Some(provider) = opt_function(options, "getAccessToken")? {
+        Credentials::Provider(js_provider(provider))
+    } else {
+        let appid = opt_string(options, "appId")?;
+        let secret = opt_string(options, "appSecret")?;
+        let mode = match opt_string(options, "tokenMode")?.as_deref() {
+            None | Some("stable") => TokenMode::Stable,
+            Some("classic") => TokenMode::Classic,
+            Some(other) => {
+                return Err(type_error(&format!(
+                    "tokenMode must be 'stable' or 'classic', not '{other}'"
+                )))
+            }
+        };
+        match (appid, secret) {
+            (Some(appid), Some(secret)) => Credentials::AppSecret {
+                appid,
+                secret,
+                mode,
+            },
+            _ => {
+                return Err(type_error(
+                    "MediaClient needs accessToken, getAccessToken, or appId and appSecret",
+                ))
+            }
+        }
+    };
+    let mut config = ClientConfig::new(credentials);
+    if let Some(base) = opt_string(options, "baseUrl")? {
+        crate::protocol::request::check_base_url(&base)
+            .map_err(|e| type_error(&format!("option baseUrl: {}", e.message)))?;
+        config.base_url = base;
+    }
+    if let Some(ms) = opt_number(options, "timeoutMs")? {
+        config.media_timeout_ms = ms;
+    }
+    if let Some(ms) = opt_number(options, "tokenTimeoutMs")? {
+        config.token_timeout_ms = ms;
+    }
+    if let Some(n) = opt_number(options, "maxRetries")? {
+        config.retry.max_attempts = n.clamp(1, 10) as u32;
+    }
+    let limits = Reflect::get(options, &"limits".into())?;
+    if !limits.is_undefined() && !limits.is_null() {
+        let defaults = Limits::default();
+        config.limits = Limits {
+            image: opt_number(&limits, "image")?.unwrap_or(defaults.image),
+            voice: opt_number(&limits, "voice")?.unwrap_or(defaults.voice),
+            video: opt_number(&limits, "video")?.unwrap_or(defaults.video),
+            thumb: opt_number(&limits, "thumb")?.unwrap_or(defaults.thumb),
+        };
+    }
+    Ok(config)
+}
+
+/// Wraps a JS `() => Promise<string> | string` as a token provider.
+fn js_provider(provider: Function) -> crate::client::TokenProvider {
+    Rc::new(move || {
+        let provider = provider.clone();
+        async move {
+            let failed = |e: JsValue| {
+                Error::network(format!(
+                    "getAccessToken failed: {}",
+                    crate::transport::js_message(&e, "no reason given")
+                ))
+            };
+            let value = provider.call0(&JsValue::UNDEFINED).map_err(failed)?;
+            let value = JsFuture::from(Promise::resolve(&value))
+                .await
+                .map_err(failed)?;
+            match value.as_string() {
+                Some(token) if !token.is_empty() => Ok(AccessToken::new(token)),
+                _ => Err(Error::network(
+                    "getAccessToken did not resolve to a non-empty string",
+                )),
+            }
+        }
+        .boxed_local()
+    })
+}
+
+fn parse_media_type(value: &JsValue) -> Result<MediaType, Error> {
+    let text = value.as_string().unwrap_or_default();
+    text.parse::<MediaType>().map_err(|_| {
+        Error::Validation(ValidationError::new(
+            ValidationCode::BadType,
+            format!("media type must be image, voice, video or thumb, not {text:?}"),
+        ))
+    })
+}
+
+/// A Blob for a Blob, Uint8Array or ArrayBuffer (typed arrays are copied once, in JS).
+fn to_blob(media: &JsValue) -> Result<Blob, JsValue> {
+    if let Some(blob) = media.dyn_ref::<Blob>() {
+        return Ok(blob.clone());
+    }
+    if media.is_instance_of::<Uint8Array>() || media.is_instance_of::<js_sys::ArrayBuffer>() {
+        return Blob::new_with_u8_array_sequence(&Array::of1(media));
+    }
+    if js_sys::ArrayBuffer::is_view(media) {
+        return Blob::new_with_buffer_source_sequence(&Array::of1(media));
+    }
+    Err(type_error(
+        "media must be a Blob, a Uint8Array or an ArrayBuffer",
+    ))
+}
+
+fn opt_value(obj: &JsValue, key: &str) -> Result<Option<JsValue>, JsValue> {
+    if !obj.is_object() {
+        return Ok(None);
+    }
+    let value = Reflect::get(obj, &key.into())?;
+    Ok((!value.is_undefined() && !value.is_null()).then_some(value))
+}
+
+fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
+    match opt_value(obj, key)? {
+        None => Ok(None),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| type_error(&format!("option {key} must be a string"))),
+    }
+}
+
+fn opt_number(obj: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
+    match opt_value(obj, key)? {
+        None => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n as u64)),
+            _ => Err(type_error(&format!(
+                "option {key} must be a non-negative number"
+            ))),
+        },
+    }
+}
+
+fn opt_function(obj: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+    match opt_value(obj, key)? {
+        None => Ok(None),
+        Some(v) => v
+            .dyn_into::<Function>()
+            .map(Some)
+            .map_err(|_| type_error(&format!("option {key} must be a function"))),
+    }
+}
+
+fn opt_signal(obj: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
+    match opt_value(obj, "signal")? {
+        None => Ok(None),
+        Some(v) => v
+            .dyn_into::<AbortSignal>()
+            .map(Some)
+            .map_err(|_| type_error("option signal must be an AbortSignal")),
+    }
+}
+
+fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
+    Reflect::set(obj, &key.into(), value).map(|_| ())
+}
+
+fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
+fn is_error_named(err: &JsValue, name: &str) -> bool {
+    Reflect::get(err, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .as_deref()
+        == Some(name)
+}
+
+/// An `Error` with a `name` and the properties callers branch on. Messages never contain the
+/// access token: the protocol core's errors are built without URLs or token values.
+pub fn to_js_error(err: Error) -> JsValue {
+    let js = js_sys::Error::new(&err.to_string());
+    let obj: &Object = js.as_ref();
+    let put = |key: &str, value: JsValue| {
+        let _ = Reflect::set(obj, &key.into(), &value);
+    };
+    put("code", err.code().into());
+    match &err {
+        Error::WeChat(e) => {
+            js.set_name("WeChatError");
+            put("errcode", (e.errcode as f64).into());
+            put("errmsg", e.errmsg.as_str().into());
+            put(
+                "hint",
+                e.hint.as_deref().map_or(JsValue::NULL, JsValue::from),
+            );
+            put("rid", e.rid.as_deref().map_or(JsValue::NULL, JsValue::from));
+            put(
+                "description",
+                e.description().map_or(JsValue::NULL, JsValue::from),
+            );
+        }
+        Error::Validation(_) => js.set_name("MediaValidationError"),
+        Error::Timeout { .. } => js.set_name("TimeoutError"),
+        Error::Cancelled => js.set_name("AbortError"),
+        Error::Http { status } => {
+            js.set_name("NetworkError");
+            put("status", (*status).into());
+        }
+        Error::Network(_) | Error::Parse { .. } => js.set_name("NetworkError"),
+    }
+    js.into()
+}

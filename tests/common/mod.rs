@@ -1,0 +1,707 @@
+//! Tests shared by the Node and the browser suites: the real client, compiled to wasm, against the
+//! emulator over real HTTP. Each test starts with `POST /_emulator/reset` (wasm-bindgen-test runs
+//! one test at a time) and reads the emulator's request log to see what went upstream.
+
+use std::rc::Rc;
+
+use futures_util::future::join_all;
+use js_sys::{Array, Promise, Reflect, Uint8Array};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::{Blob, ReadableStream, RequestInit};
+
+use wxmedia::client::{Client, ClientConfig, Credentials, Download, TokenMode, UploadOptions};
+use wxmedia::protocol::{AccessToken, Error, Limits, MediaType, RetryPolicy};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(input: &web_sys::Request) -> Promise;
+}
+
+const APPID: &str = "wx0000000000000001";
+const SECRET: &str = "emulator-secret";
+
+fn emulator() -> &'static str {
+    match option_env!("WXMEDIA_EMULATOR_URL") {
+        Some(url) => url,
+        None => {
+            panic!("WXMEDIA_EMULATOR_URL must name a running emulator when the tests are built")
+        }
+    }
+}
+
+async fn control(method: &str, path: &str, body: Option<Value>) -> Value {
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(&body.to_string()));
+    }
+    let url = format!("{}/_emulator/{path}", emulator());
+    let request = web_sys::Request::new_with_str_and_init(&url, &init).unwrap();
+    let response: web_sys::Response = JsFuture::from(global_fetch(&request))
+        .await
+        .unwrap()
+        .unchecked_into();
+    assert!(response.ok(), "{method} {path}: HTTP {}", response.status());
+    let text = JsFuture::from(response.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+async fn reset() {
+    control("POST", "reset", Some(json!({}))).await;
+}
+
+async fn fault(fault: Value) {
+    control("POST", "faults", Some(fault)).await;
+}
+
+/// The emulator's log of upstream calls to `path`.
+async fn calls(path: &str) -> Vec<Value> {
+    let log = control("GET", "requests", None).await;
+    log.as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["path"] == path)
+        .cloned()
+        .collect()
+}
+
+fn token_paths() -> [&'static str; 2] {
+    ["/cgi-bin/stable_token", "/cgi-bin/token"]
+}
+
+async fn token_calls() -> usize {
+    let mut n = 0;
+    for path in token_paths() {
+        n += calls(path).await.len();
+    }
+    n
+}
+
+fn config() -> ClientConfig {
+    let mut config = ClientConfig::new(Credentials::AppSecret {
+        appid: APPID.to_string(),
+        secret: SECRET.to_string(),
+        mode: TokenMode::Stable,
+    });
+    config.base_url = emulator().to_string();
+    config.retry = RetryPolicy {
+        base_delay_ms: 10,
+        max_delay_ms: 40,
+        ..RetryPolicy::default()
+    };
+    config
+}
+
+fn client() -> Client {
+    Client::new(config())
+}
+
+fn blob(bytes: &[u8]) -> Blob {
+    Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(bytes))).unwrap()
+}
+
+// Tiny but well-formed samples of each format (what the magic-byte checks look at).
+fn jpeg(len: usize) -> Vec<u8> {
+    let mut b = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01,
+    ];
+    b.extend((0..len.saturating_sub(14)).map(|i| (i % 251) as u8));
+    b.extend([0xFF, 0xD9]);
+    b
+}
+fn png() -> Vec<u8> {
+    let mut b = vec![
+        0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
+    ];
+    b.extend([
+        0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xDE,
+    ]);
+    b
+}
+fn amr() -> Vec<u8> {
+    let mut b = b"#!AMR\n".to_vec();
+    b.extend([0x3C; 64]);
+    b
+}
+fn mp4() -> Vec<u8> {
+    let mut b = vec![
+        0, 0, 0, 0x18, b'f', b't', b'y', b'p', b'i', b's', b'o', b'm',
+    ];
+    b.extend([0, 0, 2, 0, b'i', b's', b'o', b'm', b'm', b'p', b'4', b'1']);
+    b.extend([0u8; 256]);
+    b
+}
+
+async fn read_stream(stream: &ReadableStream) -> Result<Vec<u8>, JsValue> {
+    let response = web_sys::Response::new_with_opt_readable_stream(Some(stream))?;
+    let buffer = JsFuture::from(response.array_buffer()?).await?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+async fn upload(client: &Client, media_type: MediaType, bytes: &[u8], name: &str) -> String {
+    let options = UploadOptions {
+        filename: Some(name.to_string()),
+        ..Default::default()
+    };
+    client
+        .upload(media_type, &blob(bytes), &options)
+        .await
+        .unwrap()
+        .media_id
+}
+
+fn errcode(result: Result<impl Sized, Error>) -> i64 {
+    match result {
+        Err(Error::WeChat(e)) => e.errcode,
+        Err(other) => panic!("expected a WeChat error, got {other}"),
+        Ok(_) => panic!("expected a WeChat error, got success"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn uploads_each_type_and_downloads_the_same_bytes() {
+    reset().await;
+    let client = client();
+    for (media_type, bytes, name, content_type) in [
+        (MediaType::Image, jpeg(2000), "photo.jpg", "image/jpeg"),
+        (MediaType::Image, png(), "图片.png", "image/png"),
+        (MediaType::Voice, amr(), "hello.amr", "audio/amr"),
+        (MediaType::Thumb, jpeg(500), "t.jpg", "image/jpeg"),
+    ] {
+        let uploaded = client
+            .upload(
+                media_type,
+                &blob(&bytes),
+                &UploadOptions {
+                    filename: Some(name.to_string()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("upload {name}: {e}"));
+        assert_eq!(uploaded.media_type, media_type);
+        assert!(uploaded.created_at > 1_600_000_000);
+        let Download::Media(media) = client.get(&uploaded.media_id, None).await.unwrap() else {
+            panic!("{name}: expected bytes");
+        };
+        assert_eq!(media.meta.content_type.as_deref(), Some(content_type));
+        assert_eq!(media.meta.content_length, Some(bytes.len() as u64));
+        assert!(media
+            .meta
+            .filename
+            .as_deref()
+            .unwrap()
+            .starts_with(&uploaded.media_id));
+        assert_eq!(read_stream(&media.body).await.unwrap(), bytes, "{name}");
+    }
+    // One token fetch served all of it.
+    assert_eq!(token_calls().await, 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_mislabelled_file_is_sent_with_an_extension_that_fits() {
+    reset().await;
+    let client = client();
+    // JPEG bytes under a .png name: WeChat would answer 40005; the client renames it.
+    let id = upload(&client, MediaType::Image, &jpeg(300), "really-a-jpeg.png").await;
+    assert!(!id.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn video_answers_with_a_url() {
+    reset().await;
+    let client = client();
+    let id = upload(&client, MediaType::Video, &mp4(), "clip.mp4").await;
+    match client.get(&id, None).await.unwrap() {
+        Download::Video { video_url } => assert!(video_url.starts_with("http"), "{video_url}"),
+        Download::Media(_) => panic!("video came back as bytes"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn hd_voice_is_speex() {
+    reset().await;
+    let client = client();
+    let id = upload(&client, MediaType::Voice, &amr(), "v.amr").await;
+    let media = client.hd_voice(&id, None).await.unwrap();
+    assert_eq!(media.meta.content_type.as_deref(), Some("voice/speex"));
+    assert_eq!(media.meta.filename, Some(format!("{id}.speex")));
+    assert!(!read_stream(&media.body).await.unwrap().is_empty());
+    assert_eq!(calls("/cgi-bin/media/get/jssdk").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn unknown_media_is_a_typed_error_and_not_retried() {
+    reset().await;
+    let client = client();
+    assert_eq!(errcode(client.get("no-such-media-id", None).await), 40007);
+    assert_eq!(calls("/cgi-bin/media/get").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn bad_input_is_refused_before_any_upstream_call() {
+    reset().await;
+    let client = client();
+    let too_big = jpeg(70_000);
+    let err = client
+        .upload(MediaType::Thumb, &blob(&too_big), &UploadOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "TOO_LARGE", "{err}");
+    let err = client
+        .upload(MediaType::Voice, &blob(&png()), &UploadOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "BAD_FORMAT", "{err}");
+    let err = client
+        .upload(MediaType::Image, &blob(&[]), &UploadOptions::default())
+        .await;
+    assert_eq!(err.unwrap_err().code(), "EMPTY");
+    assert_eq!(
+        client.get("", None).await.err().unwrap().code(),
+        "BAD_MEDIA_ID"
+    );
+    let log = control("GET", "requests", None).await;
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        0,
+        "nothing may reach upstream: {log}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn configured_limits_apply() {
+    reset().await;
+    let mut config = config();
+    config.limits = Limits {
+        image: 1000,
+        ..Limits::default()
+    };
+    let client = Client::new(config);
+    let err = client
+        .upload(
+            MediaType::Image,
+            &blob(&jpeg(1500)),
+            &UploadOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "TOO_LARGE");
+    assert!(err.to_string().contains("1000"), "{err}");
+}
+
+#[wasm_bindgen_test]
+async fn a_revoked_token_is_refreshed_once_and_the_call_retried_once() {
+    reset().await;
+    let client = client();
+    let id = upload(&client, MediaType::Image, &jpeg(100), "a.jpg").await;
+    control("POST", "tokens/revoke", Some(json!({}))).await;
+    let before_tokens = token_calls().await;
+    let before_gets = calls("/cgi-bin/media/get").await.len();
+    assert!(matches!(
+        client.get(&id, None).await.unwrap(),
+        Download::Media(_)
+    ));
+    assert_eq!(
+        token_calls().await - before_tokens,
+        1,
+        "exactly one token refresh"
+    );
+    let gets = calls("/cgi-bin/media/get").await;
+    assert_eq!(gets.len() - before_gets, 2, "the failed call and one retry");
+    assert_eq!(gets[before_gets]["errcode"], 40001);
+}
+
+#[wasm_bindgen_test]
+async fn a_token_that_keeps_failing_is_not_retried_forever() {
+    reset().await;
+    let client = client();
+    let id = upload(&client, MediaType::Image, &jpeg(100), "a.jpg").await;
+    fault(json!({"path": "/cgi-bin/media/get", "count": 10, "errcode": 40001})).await;
+    assert_eq!(errcode(client.get(&id, None).await), 40001);
+    assert_eq!(calls("/cgi-bin/media/get").await.len(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn an_upload_retried_after_40001_sends_the_whole_body_again() {
+    reset().await;
+    let client = client();
+    client.access_token().await.unwrap();
+    fault(json!({"path": "/cgi-bin/media/upload", "count": 1, "errcode": 40001})).await;
+    let bytes = jpeg(50_000);
+    let id = upload(&client, MediaType::Image, &bytes, "big.jpg").await;
+    let uploads = calls("/cgi-bin/media/upload").await;
+    assert_eq!(uploads.len(), 2);
+    assert!(
+        matches!(uploads[1]["errcode"].as_i64(), None | Some(0)),
+        "{}",
+        uploads[1]
+    );
+    let Download::Media(media) = client.get(&id, None).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(read_stream(&media.body).await.unwrap(), bytes);
+}
+
+#[wasm_bindgen_test]
+async fn system_errors_are_retried_a_bounded_number_of_times() {
+    reset().await;
+    let client = client();
+    let id = upload(&client, MediaType::Image, &jpeg(100), "a.jpg").await;
+    fault(json!({"path": "/cgi-bin/media/get", "count": 10, "errcode": -1})).await;
+    assert_eq!(errcode(client.get(&id, None).await), -1);
+    assert_eq!(
+        calls("/cgi-bin/media/get").await.len(),
+        3,
+        "three attempts, no more"
+    );
+
+    // Two failures then success: the third attempt answers.
+    reset().await;
+    let id = upload(&client, MediaType::Image, &jpeg(100), "a.jpg").await;
+    fault(json!({"path": "/cgi-bin/media/get", "count": 2, "errcode": -1})).await;
+    assert!(matches!(
+        client.get(&id, None).await.unwrap(),
+        Download::Media(_)
+    ));
+}
+
+#[wasm_bindgen_test]
+async fn quota_errors_are_not_retried() {
+    reset().await;
+    let client = client();
+    client.access_token().await.unwrap();
+    fault(json!({"path": "/cgi-bin/media/get", "count": 5, "errcode": 45009})).await;
+    assert_eq!(errcode(client.get("some-media-id", None).await), 45009);
+    assert_eq!(calls("/cgi-bin/media/get").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn minute_quota_waits_only_within_the_deadline() {
+    reset().await;
+    let mut config = config();
+    config.media_timeout_ms = 300; // the next minute is (almost always) further away
+    let client = Client::new(config);
+    client.access_token().await.unwrap();
+    fault(json!({"path": "/cgi-bin/media/get", "count": 1, "errcode": 45011})).await;
+    let result = client.get("some-media-id", None).await;
+    let attempts = calls("/cgi-bin/media/get").await.len();
+    if attempts == 1 {
+        assert_eq!(errcode(result), 45011, "no wait past the deadline");
+    } else {
+        // The rare run that starts within 300 ms of a minute boundary waits and retries once.
+        assert_eq!(attempts, 2);
+        assert_eq!(errcode(result), 40007);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn http_502_is_retried_then_reported() {
+    reset().await;
+    let client = client();
+    client.access_token().await.unwrap();
+    fault(json!({"path": "/cgi-bin/media/get", "count": 5, "status": 502})).await;
+    match client.get("some-media-id", None).await {
+        Err(Error::Http { status }) => assert_eq!(status, 502),
+        other => panic!(
+            "expected HTTP 502, got {:?}",
+            other.err().map(|e| e.to_string())
+        ),
+    }
+    assert_eq!(calls("/cgi-bin/media/get").await.len(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn a_slow_upstream_times_out() {
+    reset().await;
+    let mut config = config();
+    config.media_timeout_ms = 400;
+    let client = Client::new(config);
+    client.access_token().await.unwrap();
+    fault(json!({"path": "/cgi-bin/media/get", "count": 1, "delay_ms": 3000})).await;
+    match client.get("some-media-id", None).await {
+        Err(Error::Timeout { what, after_ms }) => {
+            assert_eq!(what, "media");
+            assert_eq!(after_ms, 400);
+        }
+        other => panic!(
+            "expected a timeout, got {:?}",
+            other.err().map(|e| e.to_string())
+        ),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_caller_can_cancel() {
+    reset().await;
+    let client = client();
+    client.access_token().await.unwrap();
+    fault(json!({"path": "/cgi-bin/media/get", "count": 1, "delay_ms": 3000})).await;
+    let controller = web_sys::AbortController::new().unwrap();
+    let signal = controller.signal();
+    let call = client.get("some-media-id", Some(&signal));
+    let abort = async {
+        JsFuture::from(Promise::resolve(&JsValue::NULL))
+            .await
+            .unwrap();
+        controller.abort();
+    };
+    let (result, ()) = futures_util::future::join(call, abort).await;
+    assert!(
+        matches!(result, Err(Error::Cancelled)),
+        "{:?}",
+        result.err().map(|e| e.to_string())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn fifty_concurrent_calls_on_a_cold_client_fetch_one_token() {
+    reset().await;
+    let client = client();
+    let calls_made = join_all((0..50).map(|_| client.get("missing-media", None))).await;
+    for result in calls_made {
+        assert_eq!(errcode(result), 40007);
+    }
+    assert_eq!(token_calls().await, 1);
+}
+
+#[wasm_bindgen_test]
+async fn classic_tokens_work_too() {
+    reset().await;
+    let mut config = config();
+    config.credentials = Credentials::AppSecret {
+        appid: APPID.to_string(),
+        secret: SECRET.to_string(),
+        mode: TokenMode::Classic,
+    };
+    let client = Client::new(config);
+    upload(&client, MediaType::Image, &jpeg(100), "a.jpg").await;
+    assert_eq!(calls("/cgi-bin/token").await.len(), 1);
+    assert_eq!(calls("/cgi-bin/stable_token").await.len(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn bad_credentials_are_reported_and_not_retried() {
+    reset().await;
+    let mut config = config();
+    config.credentials = Credentials::AppSecret {
+        appid: APPID.to_string(),
+        secret: "wrong".to_string(),
+        mode: TokenMode::Stable,
+    };
+    let client = Client::new(config);
+    assert_eq!(errcode(client.get("x", None).await), 40125);
+    assert_eq!(token_calls().await, 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_fixed_token_is_used_as_given_and_a_provider_is_asked_again_after_a_token_error() {
+    reset().await;
+    let token = client().access_token().await.unwrap();
+    let mut config = config();
+    config.credentials = Credentials::AccessToken(token.clone());
+    let fixed = Client::new(config.clone());
+    let id = upload(&fixed, MediaType::Image, &jpeg(100), "a.jpg").await;
+    assert_eq!(token_calls().await, 1, "a fixed token needs no token call");
+
+    let asked = Rc::new(std::cell::Cell::new(0));
+    let provider_asked = asked.clone();
+    let real = token.clone();
+    config.credentials = Credentials::Provider(Rc::new(move || {
+        provider_asked.set(provider_asked.get() + 1);
+        // First a stale token, then the real one.
+        let token = if provider_asked.get() == 1 {
+            AccessToken::new("stale-token-stale-token-stale-token")
+        } else {
+            real.clone()
+        };
+        Box::pin(async move { Ok(token) })
+    }));
+    let provided = Client::new(config);
+    assert!(matches!(
+        provided.get(&id, None).await.unwrap(),
+        Download::Media(_)
+    ));
+    assert_eq!(asked.get(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn odd_answers_are_classified() {
+    reset().await;
+    let client = client();
+    let bytes = jpeg(400);
+    let id = upload(&client, MediaType::Image, &bytes, "a.jpg").await;
+
+    // Bytes labelled text/plain without Content-disposition are still bytes.
+    fault(json!({"path": "/cgi-bin/media/get", "quirk": "text_plain"})).await;
+    let Download::Media(media) = client.get(&id, None).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(media.meta.filename, None);
+    assert_eq!(read_stream(&media.body).await.unwrap(), bytes);
+
+    // A UTF-8 filename, as filename* and as raw bytes.
+    fault(json!({"path": "/cgi-bin/media/get", "quirk": "filename_star"})).await;
+    let Download::Media(media) = client.get(&id, None).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(media.meta.filename.as_deref(), Some("测试.jpg"));
+    assert_eq!(read_stream(&media.body).await.unwrap(), bytes);
+
+    // Error JSON labelled text/plain is still an error.
+    fault(json!({"path": "/cgi-bin/media/get", "quirk": "text_plain_error"})).await;
+    assert_eq!(errcode(client.get("missing", None).await), 40007);
+
+    // A video answered as raw bytes.
+    let video = mp4();
+    let vid = upload(&client, MediaType::Video, &video, "v.mp4").await;
+    fault(json!({"path": "/cgi-bin/media/get", "quirk": "video_raw"})).await;
+    let Download::Media(media) = client.get(&vid, None).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(read_stream(&media.body).await.unwrap(), video);
+
+    // An upload answer that also carries errcode 0.
+    fault(json!({"path": "/cgi-bin/media/upload", "quirk": "ok_errcode"})).await;
+    assert!(!upload(&client, MediaType::Image, &bytes, "b.jpg")
+        .await
+        .is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_body_cut_short_fails_when_read() {
+    reset().await;
+    let client = client();
+    let id = upload(&client, MediaType::Image, &jpeg(20_000), "a.jpg").await;
+    fault(json!({"path": "/cgi-bin/media/get", "truncate_at": 1000})).await;
+    let Download::Media(media) = client.get(&id, None).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(media.meta.content_length, Some(20_000));
+    assert!(
+        read_stream(&media.body).await.is_err(),
+        "a truncated body must not read as complete"
+    );
+}
+
+#[wasm_bindgen_test]
+fn errors_never_carry_the_token() {
+    let token = AccessToken::new("SECRET_TOKEN_VALUE_123");
+    let err = Error::network(format!(
+        "request to https://api.weixin.qq.com/cgi-bin/media/get?access_token={} failed",
+        token.expose()
+    ));
+    assert!(!err.to_string().contains("SECRET_TOKEN_VALUE_123"), "{err}");
+    assert!(!format!("{token:?}").contains("SECRET"));
+}
+
+#[cfg(feature = "js")]
+mod js_api {
+    use super::*;
+    use wxmedia::js::MediaClient;
+
+    fn options(extra: &[(&str, JsValue)]) -> JsValue {
+        let obj = js_sys::Object::new();
+        let set = |k: &str, v: &JsValue| {
+            Reflect::set(&obj, &k.into(), v).unwrap();
+        };
+        set("appId", &APPID.into());
+        set("appSecret", &SECRET.into());
+        set("baseUrl", &emulator().into());
+        for (k, v) in extra {
+            set(k, v);
+        }
+        obj.into()
+    }
+
+    fn prop(v: &JsValue, key: &str) -> JsValue {
+        Reflect::get(v, &key.into()).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    async fn errors_are_error_instances_with_names_and_codes() {
+        reset().await;
+        let client = MediaClient::new(options(&[])).unwrap();
+        let err = client
+            .get("missing-media".to_string(), JsValue::UNDEFINED)
+            .await
+            .unwrap_err();
+        assert!(err.is_instance_of::<js_sys::Error>());
+        assert_eq!(prop(&err, "name"), "WeChatError");
+        assert_eq!(prop(&err, "errcode"), 40007);
+        assert_eq!(prop(&err, "errmsg"), "invalid media_id");
+        assert!(prop(&err, "rid").is_string() || prop(&err, "hint").is_string());
+
+        let bytes = Uint8Array::from(&png()[..]);
+        let err = client
+            .upload("thumb".into(), bytes.into(), JsValue::UNDEFINED)
+            .await
+            .unwrap_err();
+        assert_eq!(prop(&err, "name"), "MediaValidationError");
+        assert_eq!(prop(&err, "code"), "BAD_FORMAT");
+
+        let err = client
+            .upload(
+                "sticker".into(),
+                Uint8Array::from(&png()[..]).into(),
+                JsValue::UNDEFINED,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(prop(&err, "code"), "BAD_TYPE");
+
+        let err = MediaClient::new(JsValue::from(js_sys::Object::new()))
+            .err()
+            .unwrap();
+        assert!(err.is_instance_of::<js_sys::TypeError>());
+    }
+
+    #[wasm_bindgen_test]
+    async fn upload_and_get_through_the_js_api() {
+        reset().await;
+        let client = MediaClient::new(options(&[])).unwrap();
+        let bytes = jpeg(3000);
+        let up = client
+            .upload(
+                "image".into(),
+                Uint8Array::from(&bytes[..]).into(),
+                JsValue::UNDEFINED,
+            )
+            .await
+            .unwrap();
+        assert_eq!(prop(&up, "type"), "image");
+        let id = prop(&up, "mediaId").as_string().unwrap();
+        let file = client.get(id.clone(), JsValue::UNDEFINED).await.unwrap();
+        assert_eq!(prop(&file, "kind"), "media");
+        assert_eq!(prop(&file, "contentType"), "image/jpeg");
+        assert_eq!(prop(&file, "contentLength"), bytes.len() as f64);
+        assert_eq!(prop(&file, "filename"), format!("{id}.jpg").as_str());
+        let array_buffer: js_sys::Function = prop(&file, "arrayBuffer").unchecked_into();
+        let buffer = JsFuture::from(Promise::from(array_buffer.call0(&file).unwrap())).await;
+        assert_eq!(Uint8Array::new(&buffer.unwrap()).to_vec(), bytes);
+
+        let thumb = client
+            .upload(
+                "thumb".into(),
+                Uint8Array::from(&jpeg(100)[..]).into(),
+                JsValue::UNDEFINED,
+            )
+            .await
+            .unwrap();
+        assert_eq!(prop(&thumb, "type"), "thumb");
+        assert!(prop(&thumb, "mediaId").is_string());
+    }
+}
