@@ -581,7 +581,7 @@ async fn read_small_body(
 }
 
 /// The first [`SNIFF_LEN`] bytes of a blob, for format detection.
-async fn read_head(blob: &Blob) -> Result<Vec<u8>, Error> {
+pub(crate) async fn read_head(blob: &Blob) -> Result<Vec<u8>, Error> {
     let head = blob
         .slice_with_f64_and_f64(0.0, SNIFF_LEN as f64)
         .map_err(|e| js_error(&e))?;

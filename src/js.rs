@@ -62,6 +62,32 @@ export interface GetOptions {
   signal?: AbortSignal;
 }
 
+/** What validateMedia() resolves to: what would be sent. */
+export interface ValidatedMedia {
+  type: MediaType;
+  /** The detected format: 'jpeg' | 'png' | 'gif' | 'amr' | 'mp3' | 'mp4'. */
+  format: string;
+  /** The filename that would be sent (its extension fits the format). */
+  filename: string;
+  contentType: string;
+  size: number;
+}
+
+/** Options of signMediaUrl(). */
+export interface SignMediaUrlOptions {
+  /** The Worker's origin (and path prefix, if any), e.g. https://media.example.com */
+  baseUrl: string;
+  mediaId: string;
+  /** The Worker's SIGNING_KEY secret. */
+  signingKey: string;
+  /** Lifetime in seconds. Default 3600. */
+  expiresIn?: number;
+  /** Sign the /media/{mediaId}/hd-voice download instead. */
+  hdVoice?: boolean;
+  /** Unix seconds to count from (default: now). */
+  now?: number;
+}
+
 /** What upload() resolves to. For thumbs, mediaId is WeChat's thumb_media_id. */
 export interface UploadResult {
   type: MediaType;
@@ -348,16 +374,7 @@ fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
     if let Some(n) = opt_number(options, "maxRetries")? {
         config.retry.max_attempts = n.clamp(1, 10) as u32;
     }
-    let limits = Reflect::get(options, &"limits".into())?;
-    if !limits.is_undefined() && !limits.is_null() {
-        let defaults = Limits::default();
-        config.limits = Limits {
-            image: opt_number(&limits, "image")?.unwrap_or(defaults.image),
-            voice: opt_number(&limits, "voice")?.unwrap_or(defaults.voice),
-            video: opt_number(&limits, "video")?.unwrap_or(defaults.video),
-            thumb: opt_number(&limits, "thumb")?.unwrap_or(defaults.thumb),
-        };
-    }
+    config.limits = parse_limits(options)?;
     Ok(config)
 }
 
@@ -513,4 +530,101 @@ pub fn to_js_error(err: Error) -> JsValue {
         Error::Network(_) | Error::Parse { .. } => js.set_name("NetworkError"),
     }
     js.into()
+}
+
+/// Checks media as `upload` would, without sending anything: resolves to what would be sent, or
+/// rejects with a `MediaValidationError`. Only the first bytes of the blob are read.
+#[wasm_bindgen(js_name = validateMedia, unchecked_return_type = "ValidatedMedia")]
+pub async fn validate_media(
+    #[wasm_bindgen(js_name = "type", unchecked_param_type = "MediaType")] media_type: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Blob | Uint8Array | ArrayBuffer")] media: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "{ filename?: string; limits?: MediaClientOptions['limits'] } | undefined"
+    )]
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let media_type = parse_media_type(&media_type).map_err(to_js_error)?;
+    let blob = to_blob(&media)?;
+    let limits = parse_limits(&options)?;
+    let head = crate::client::read_head(&blob).await.map_err(to_js_error)?;
+    let filename = opt_string(&options, "filename")?;
+    let size = blob.size();
+    let checked =
+        crate::protocol::validate(media_type, size as u64, &head, filename.as_deref(), &limits)
+            .map_err(|e| to_js_error(Error::Validation(e)))?;
+    let out = Object::new();
+    set(&out, "type", &media_type.as_str().into())?;
+    set(
+        &out,
+        "format",
+        &checked.format.ext().replace("jpg", "jpeg").into(),
+    )?;
+    set(&out, "filename", &checked.filename.into())?;
+    set(&out, "contentType", &checked.content_type.into())?;
+    set(&out, "size", &size.into())?;
+    Ok(out.into())
+}
+
+/// The media type that fits a file's format (by its first bytes): `'image'` for JPEG, PNG and
+/// GIF, `'voice'` for AMR and MP3, `'video'` for MP4; `null` when the format is not one WeChat
+/// takes.
+#[wasm_bindgen(js_name = inferMediaType, unchecked_return_type = "MediaType | null")]
+pub async fn infer_media_type(
+    #[wasm_bindgen(unchecked_param_type = "Blob | Uint8Array | ArrayBuffer")] media: JsValue,
+) -> Result<JsValue, JsValue> {
+    use crate::protocol::Format;
+    let blob = to_blob(&media)?;
+    let head = crate::client::read_head(&blob).await.map_err(to_js_error)?;
+    Ok(match crate::protocol::sniff(&head) {
+        Some(Format::Jpeg | Format::Png | Format::Gif) => "image".into(),
+        Some(Format::Amr | Format::Mp3) => "voice".into(),
+        Some(Format::Mp4) => "video".into(),
+        None => JsValue::NULL,
+    })
+}
+
+/// A signed download URL for the wxmedia Worker (`DOWNLOAD_AUTH=signed`), made on a server that
+/// holds the Worker's `SIGNING_KEY`.
+#[wasm_bindgen(js_name = signMediaUrl)]
+pub fn sign_media_url(
+    #[wasm_bindgen(unchecked_param_type = "SignMediaUrlOptions")] options: JsValue,
+) -> Result<String, JsValue> {
+    use crate::protocol::sign::{signed_query, SignedKind};
+    let required = |key: &str| {
+        opt_string(&options, key)?.ok_or_else(|| type_error(&format!("option {key} is required")))
+    };
+    let base = required("baseUrl")?;
+    let media_id = required("mediaId")?;
+    let key = required("signingKey")?;
+    crate::protocol::request::validate_media_id(&media_id)
+        .map_err(|e| to_js_error(Error::Validation(e)))?;
+    let expires_in = opt_number(&options, "expiresIn")?.unwrap_or(3600);
+    let now = opt_number(&options, "now")?.unwrap_or_else(|| (js_sys::Date::now() / 1000.0) as u64);
+    let hd_voice = opt_value(&options, "hdVoice")?.is_some_and(|v| v.is_truthy());
+    let kind = if hd_voice {
+        SignedKind::HdVoice
+    } else {
+        SignedKind::Media
+    };
+    let exp = now + expires_in;
+    let id = crate::protocol::request::encode_query_value(&media_id);
+    let suffix = if hd_voice { "/hd-voice" } else { "" };
+    Ok(format!(
+        "{}/media/{id}{suffix}?{}",
+        base.trim_end_matches('/'),
+        signed_query(key.as_bytes(), kind, &media_id, exp)
+    ))
+}
+
+fn parse_limits(options: &JsValue) -> Result<Limits, JsValue> {
+    let defaults = Limits::default();
+    let Some(limits) = opt_value(options, "limits")? else {
+        return Ok(defaults);
+    };
+    Ok(Limits {
+        image: opt_number(&limits, "image")?.unwrap_or(defaults.image),
+        voice: opt_number(&limits, "voice")?.unwrap_or(defaults.voice),
+        video: opt_number(&limits, "video")?.unwrap_or(defaults.video),
+        thumb: opt_number(&limits, "thumb")?.unwrap_or(defaults.thumb),
+    })
 }

@@ -23,6 +23,7 @@
 //! - [`response`] — the download classifier and upload/token parsers.
 //! - [`token`] — [`TokenCache`].
 //! - [`retry`] — [`RetryPolicy::decide`].
+//! - [`sign`] — signed download URLs (HMAC-SHA256).
 
 pub mod disposition;
 pub mod error;
@@ -31,6 +32,7 @@ pub mod request;
 pub mod response;
 pub mod retry;
 pub mod secret;
+pub mod sign;
 pub mod token;
 pub mod validate;
 

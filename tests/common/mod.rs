@@ -705,3 +705,71 @@ mod js_api {
         assert!(prop(&thumb, "mediaId").is_string());
     }
 }
+
+#[cfg(feature = "js")]
+mod js_helpers {
+    use super::*;
+    use wxmedia::js::{infer_media_type, sign_media_url, validate_media};
+
+    fn prop(v: &JsValue, key: &str) -> JsValue {
+        Reflect::get(v, &key.into()).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    async fn validate_media_says_what_would_be_sent_or_why_not() {
+        let ok = validate_media(
+            "image".into(),
+            Uint8Array::from(&png()[..]).into(),
+            JsValue::UNDEFINED,
+        )
+        .await
+        .unwrap();
+        assert_eq!(prop(&ok, "format"), "png");
+        assert_eq!(prop(&ok, "filename"), "media.png");
+        assert_eq!(prop(&ok, "contentType"), "image/png");
+        let opts = js_sys::Object::new();
+        let limits = js_sys::Object::new();
+        Reflect::set(&limits, &"image".into(), &10.into()).unwrap();
+        Reflect::set(&opts, &"limits".into(), &limits).unwrap();
+        let err = validate_media(
+            "image".into(),
+            Uint8Array::from(&png()[..]).into(),
+            opts.into(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(prop(&err, "name"), "MediaValidationError");
+        assert_eq!(prop(&err, "code"), "TOO_LARGE");
+    }
+
+    #[wasm_bindgen_test]
+    async fn infer_media_type_follows_the_format() {
+        let infer = |bytes: Vec<u8>| infer_media_type(Uint8Array::from(&bytes[..]).into());
+        assert_eq!(infer(jpeg(100)).await.unwrap(), "image");
+        assert_eq!(infer(amr()).await.unwrap(), "voice");
+        assert_eq!(infer(mp4()).await.unwrap(), "video");
+        assert!(infer(b"hello world, plain text".to_vec())
+            .await
+            .unwrap()
+            .is_null());
+    }
+
+    #[wasm_bindgen_test]
+    fn sign_media_url_matches_the_documented_scheme() {
+        let opts = js_sys::Object::new();
+        for (k, v) in [
+            ("baseUrl", JsValue::from("https://media.example.com/")),
+            ("mediaId", "abc".into()),
+            ("signingKey", "test-signing-key".into()),
+            ("expiresIn", 400.into()),
+            ("now", 600.into()),
+        ] {
+            Reflect::set(&opts, &k.into(), &v).unwrap();
+        }
+        let url = sign_media_url(opts.into()).unwrap();
+        assert_eq!(
+            url,
+            "https://media.example.com/media/abc?exp=1000&sig=5eK_XYOJuZ0ywcCfPhkzkvdzqQFuKKzAiWvuM7RMHqQ"
+        );
+    }
+}
