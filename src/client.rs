@@ -44,7 +44,12 @@ pub enum TokenMode {
 }
 
 /// A caller-supplied source of access tokens (a central token service, a Durable Object…).
-pub type TokenProvider = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<AccessToken, Error>>>;
+///
+/// It is called when no token is cached, with the token that just failed (40001/40014/42001)
+/// if that is why, so that a shared holder can drop it if it still holds it. The grant's
+/// `expires_in` says how long the client may cache the token.
+pub type TokenProvider =
+    Rc<dyn Fn(Option<AccessToken>) -> LocalBoxFuture<'static, Result<TokenGrant, Error>>>;
 
 /// Where the client's access tokens come from.
 #[derive(Clone)]
@@ -147,6 +152,8 @@ struct Inner {
     config: ClientConfig,
     cache: RefCell<TokenCache>,
     in_flight: RefCell<Option<TokenFuture>>,
+    /// The token that last failed, for the provider's next call.
+    failed: RefCell<Option<AccessToken>>,
 }
 
 /// A client of WeChat's temporary-media API. Cheap to clone; clones share the token cache.
@@ -163,6 +170,7 @@ impl Client {
                 config,
                 cache: RefCell::new(TokenCache::default()),
                 in_flight: RefCell::new(None),
+                failed: RefCell::new(None),
             }),
         }
     }
@@ -178,9 +186,23 @@ impl Client {
         self.token(&guard).await
     }
 
+    /// A valid access token with its remaining lifetime in seconds (for a token holder that
+    /// serves other clients).
+    pub async fn token_grant(&self) -> Result<TokenGrant, Error> {
+        let token = self.access_token().await?;
+        let expires_at = self.inner.cache.borrow().expires_at_ms();
+        let remaining_ms = expires_at.map_or(0, |at| at.saturating_sub(transport::now_ms()));
+        Ok(TokenGrant {
+            token,
+            expires_in: remaining_ms / 1000,
+        })
+    }
+
     /// Drops the cached token if it is `failed` (a newer one is kept). Returns whether it dropped.
     pub fn invalidate_token(&self, failed: &AccessToken) -> bool {
-        self.inner.cache.borrow_mut().invalidate_if(failed)
+        let dropped = self.inner.cache.borrow_mut().invalidate_if(failed);
+        *self.inner.failed.borrow_mut() = Some(failed.clone());
+        dropped
     }
 
     /// Uploads `media` as temporary media of type `media_type`.
@@ -359,7 +381,8 @@ impl Client {
 
 /// Fetches a token, caches it, and empties the in-flight slot.
 async fn fetch_and_store(inner: Rc<Inner>) -> Result<AccessToken, Error> {
-    let result = fetch_token(&inner.config).await;
+    let failed = inner.failed.borrow_mut().take();
+    let result = fetch_token(&inner.config, failed).await;
     if let Ok(grant) = &result {
         inner.cache.borrow_mut().store(grant, transport::now_ms());
     }
@@ -368,7 +391,10 @@ async fn fetch_and_store(inner: Rc<Inner>) -> Result<AccessToken, Error> {
 }
 
 /// One token fetch (with retries on transient errors) within the token timeout.
-async fn fetch_token(config: &ClientConfig) -> Result<TokenGrant, Error> {
+async fn fetch_token(
+    config: &ClientConfig,
+    failed: Option<AccessToken>,
+) -> Result<TokenGrant, Error> {
     let timeout_ms = config.token_timeout_ms;
     let (appid, secret, mode) = match &config.credentials {
         Credentials::AppSecret {
@@ -376,13 +402,7 @@ async fn fetch_token(config: &ClientConfig) -> Result<TokenGrant, Error> {
             secret,
             mode,
         } => (appid, secret, *mode),
-        Credentials::Provider(provider) => {
-            let token = provider().await?;
-            return Ok(TokenGrant {
-                token,
-                expires_in: PROVIDER_TOKEN_LIFETIME_SECS,
-            });
-        }
+        Credentials::Provider(provider) => return provider(failed).await,
         Credentials::AccessToken(token) => {
             return Ok(TokenGrant {
                 token: token.clone(),

@@ -15,7 +15,13 @@ use web_sys::{AbortSignal, Blob, ReadableStream};
 use crate::client::{
     Client, ClientConfig, Credentials, Download, MediaBody, TokenMode, UploadOptions,
 };
-use crate::protocol::{AccessToken, Error, Limits, MediaType, ValidationCode, ValidationError};
+use crate::protocol::{
+    AccessToken, Error, Limits, MediaType, TokenGrant, ValidationCode, ValidationError,
+};
+
+/// How long a token from `getAccessToken` is cached: WeChat's token lifetime. A token that fails
+/// sooner is dropped and `getAccessToken` called again.
+const PROVIDER_TOKEN_LIFETIME_SECS: u64 = 7200;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -380,7 +386,7 @@ fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
 
 /// Wraps a JS `() => Promise<string> | string` as a token provider.
 fn js_provider(provider: Function) -> crate::client::TokenProvider {
-    Rc::new(move || {
+    Rc::new(move |_failed| {
         let provider = provider.clone();
         async move {
             let failed = |e: JsValue| {
@@ -394,7 +400,10 @@ fn js_provider(provider: Function) -> crate::client::TokenProvider {
                 .await
                 .map_err(failed)?;
             match value.as_string() {
-                Some(token) if !token.is_empty() => Ok(AccessToken::new(token)),
+                Some(token) if !token.is_empty() => Ok(TokenGrant {
+                    token: AccessToken::new(token),
+                    expires_in: PROVIDER_TOKEN_LIFETIME_SECS,
+                }),
                 _ => Err(Error::network(
                     "getAccessToken did not resolve to a non-empty string",
                 )),

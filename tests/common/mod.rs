@@ -2,6 +2,7 @@
 //! emulator over real HTTP. Each test starts with `POST /_emulator/reset` (wasm-bindgen-test runs
 //! one test at a time) and reads the emulator's request log to see what went upstream.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_util::future::join_all;
@@ -14,7 +15,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Blob, ReadableStream, RequestInit};
 
 use wxmedia::client::{Client, ClientConfig, Credentials, Download, TokenMode, UploadOptions};
-use wxmedia::protocol::{AccessToken, Error, Limits, MediaType, RetryPolicy};
+use wxmedia::protocol::{AccessToken, Error, Limits, MediaType, RetryPolicy, TokenGrant};
 
 #[wasm_bindgen]
 extern "C" {
@@ -520,7 +521,10 @@ async fn a_fixed_token_is_used_as_given_and_a_provider_is_asked_again_after_a_to
     let asked = Rc::new(std::cell::Cell::new(0));
     let provider_asked = asked.clone();
     let real = token.clone();
-    config.credentials = Credentials::Provider(Rc::new(move || {
+    let failures = Rc::new(RefCell::new(Vec::new()));
+    let seen_failures = failures.clone();
+    config.credentials = Credentials::Provider(Rc::new(move |failed: Option<AccessToken>| {
+        seen_failures.borrow_mut().push(failed);
         provider_asked.set(provider_asked.get() + 1);
         // First a stale token, then the real one.
         let token = if provider_asked.get() == 1 {
@@ -528,7 +532,12 @@ async fn a_fixed_token_is_used_as_given_and_a_provider_is_asked_again_after_a_to
         } else {
             real.clone()
         };
-        Box::pin(async move { Ok(token) })
+        Box::pin(async move {
+            Ok(TokenGrant {
+                token,
+                expires_in: 7200,
+            })
+        })
     }));
     let provided = Client::new(config);
     assert!(matches!(
@@ -536,6 +545,13 @@ async fn a_fixed_token_is_used_as_given_and_a_provider_is_asked_again_after_a_to
         Download::Media(_)
     ));
     assert_eq!(asked.get(), 2);
+    // The second call was told which token failed.
+    let failures = failures.borrow();
+    assert_eq!(failures[0], None);
+    assert_eq!(
+        failures[1].as_ref().map(AccessToken::expose),
+        Some("stale-token-stale-token-stale-token")
+    );
 }
 
 #[wasm_bindgen_test]
