@@ -34,13 +34,17 @@ emulator: setup
 worker: setup
 	cd worker && worker-build --release
 
-# The npm package, built by wasm-pack for Node (the JS API behind the core crate's `js` feature).
+# The npm package in pkg/: wasm-pack's Node build of the core crate's JS API (`js` feature), with
+# the entry points, Node helpers, CLI and README from npm/ (see npm/assemble.mjs).
 pkg: setup
 	wasm-pack build --release --target nodejs --out-dir pkg --out-name wxmedia
+	node npm/assemble.mjs pkg $(VERSION)
 
 package: pkg
 	mkdir -p dist
-	npm pack ./pkg --pack-destination dist >/dev/null
+	rm -f dist/wxmedia-$(VERSION).tgz
+	npm pack ./pkg --pack-destination dist --loglevel=warn >/dev/null
+	@test -f dist/wxmedia-$(VERSION).tgz || { echo "npm pack did not write dist/wxmedia-$(VERSION).tgz" >&2; exit 1; }
 	@echo "wrote dist/wxmedia-$(VERSION).tgz"
 
 dev: emulator worker
