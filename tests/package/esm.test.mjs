@@ -1,0 +1,137 @@
+// The installed package through import: the same module as require(), the three ways to get a
+// token, MediaFile's readers, videos, and saveMedia.
+
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import * as ns from 'wxmedia';
+import { MediaClient, MediaFile, WeChatError, NetworkError, saveMedia, openMedia, signMediaUrl } from 'wxmedia';
+import h from './helpers.cjs';
+
+const require = createRequire(import.meta.url);
+
+before(h.reset);
+
+test('import resolves to the installed index.mjs and shares everything with require()', () => {
+  const resolved = fileURLToPath(import.meta.resolve('wxmedia'));
+  h.assertInstalled(resolved);
+  assert.equal(path.basename(resolved), 'index.mjs');
+  const cjs = require('wxmedia');
+  assert.deepEqual(Object.keys(ns).sort(), Object.keys(cjs).sort());
+  for (const name of Object.keys(cjs)) assert.equal(ns[name], cjs[name], name);
+  assert.equal(ns.default, undefined, 'no default export: use named imports');
+  assert.equal(typeof signMediaUrl, 'function');
+});
+
+test('tokens three ways: app secret (stable and classic), a fixed token, a provider', async () => {
+  await h.reset();
+  const stable = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });
+  const classic = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU, tokenMode: 'classic' });
+  const { mediaId } = await stable.upload('image', h.jpeg());
+  assert.equal((await h.requests('/cgi-bin/stable_token')).length, 1);
+  const token = await classic.accessToken();
+  assert.equal((await h.requests('/cgi-bin/token')).length, 1);
+
+  const fixed = new MediaClient({ accessToken: token, baseUrl: h.EMU });
+  assert.equal((await fixed.get(mediaId)).kind, 'media');
+
+  let asked = 0;
+  const provided = new MediaClient({
+    baseUrl: h.EMU,
+    getAccessToken: async () => {
+      asked += 1;
+      return token;
+    },
+  });
+  await provided.get(mediaId);
+  await provided.get(mediaId);
+  assert.equal(asked, 1, 'a provided token is cached');
+  const gets = await h.requests('/cgi-bin/media/get');
+  assert.ok(gets.slice(-3).every((r) => r.query.access_token === token));
+});
+
+test('a MediaFile reads as a stream, an ArrayBuffer or a Blob, once', async () => {
+  await h.reset();
+  const client = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });
+  const bytes = h.jpeg(100_000);
+  const { mediaId } = await client.upload('image', bytes, { filename: 'photo.jpg' });
+
+  const a = await client.get(mediaId);
+  assert.ok(a instanceof MediaFile);
+  assert.equal(a.kind, 'media');
+  assert.equal(a.contentType, 'image/jpeg');
+  assert.equal(a.filename, `${mediaId}.jpg`);
+  assert.equal(a.contentLength, bytes.length);
+  assert.equal(a.bodyUsed, false);
+  const chunks = [];
+  for await (const chunk of a.body) chunks.push(chunk);
+  assert.ok(Buffer.concat(chunks).equals(bytes));
+  assert.equal(a.bodyUsed, true);
+  await assert.rejects(a.arrayBuffer());
+
+  const b = await client.get(mediaId);
+  const blob = await b.blob();
+  assert.equal(blob.type, 'image/jpeg');
+  assert.ok(Buffer.from(await blob.arrayBuffer()).equals(bytes));
+});
+
+test('a video answers with its URL; saveMedia fetches it', async (t) => {
+  await h.reset();
+  const dir = h.tempDir(t);
+  const client = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });
+  const video = h.writeSample(dir, 'clip.mp4', h.mp4());
+  const { mediaId, type } = await client.uploadFile('video', video);
+  assert.equal(type, 'video');
+  const link = await client.get(mediaId);
+  assert.deepEqual(Object.keys(link).sort(), ['kind', 'videoUrl']);
+  assert.equal(link.kind, 'video');
+  const saved = await saveMedia(link, path.join(dir, 'copy.mp4'));
+  assert.equal(saved.kind, 'video');
+  assert.equal(saved.videoUrl, link.videoUrl);
+  assert.equal(saved.bytes, h.mp4().length);
+  assert.ok(fs.readFileSync(saved.path).equals(h.mp4()));
+  // download() does the same in one call, and a failing video URL leaves nothing behind.
+  const again = await client.download(mediaId, path.join(dir, 'again.mp4'));
+  assert.equal(again.kind, 'video');
+  await h.fault({ path: new URL(link.videoUrl).pathname, status: 503 });
+  await assert.rejects(client.download(mediaId, path.join(dir, 'failed.mp4')), (err) => {
+    assert.ok(err instanceof NetworkError);
+    assert.equal(err.code, 'HTTP');
+    assert.equal(err.status, 503);
+    return true;
+  });
+  assert.deepEqual(h.listDir(dir), ['again.mp4', 'clip.mp4', 'copy.mp4']);
+});
+
+test('saveMedia refuses a body already read, and anything that is not media', async (t) => {
+  await h.reset();
+  const dir = h.tempDir(t);
+  const client = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });
+  const { mediaId } = await client.upload('image', await openMedia(h.writeSample(dir, 'a.jpg', h.jpeg())));
+  const file = await client.get(mediaId);
+  await file.arrayBuffer();
+  await assert.rejects(saveMedia(file, path.join(dir, 'b.jpg')), TypeError);
+  await assert.rejects(saveMedia({ kind: 'nope' }, path.join(dir, 'c.jpg')), TypeError);
+  assert.deepEqual(h.listDir(dir), ['a.jpg']);
+});
+
+test('retried uploads: a transient error is retried, a persistent one stores nothing', async (t) => {
+  await h.reset();
+  const dir = h.tempDir(t);
+  const client = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });
+  const file = h.writeSample(dir, 'a.jpg', h.jpeg(1024 * 1024));
+  await h.fault({ path: '/cgi-bin/media/upload', errcode: -1 });
+  const ok = await client.uploadFile('image', file);
+  assert.equal((await h.requests('/cgi-bin/media/upload')).length, 2, 'retried once, the whole file sent again');
+  assert.deepEqual((await h.storedMedia()).map((m) => [m.media_id, m.size]), [[ok.mediaId, 1024 * 1024]]);
+
+  await h.fault({ path: '/cgi-bin/media/upload', errcode: -1, count: 10 });
+  await assert.rejects(client.uploadFile('image', file), (err) => err instanceof WeChatError && err.errcode === -1);
+  const uploads = await h.requests('/cgi-bin/media/upload');
+  assert.equal(uploads.length, 2 + 3, 'three attempts, no more');
+  assert.equal((await h.storedMedia()).length, 1, 'nothing stored by the failed upload');
+});

@@ -1,0 +1,180 @@
+'use strict';
+// Shared by the package suites. They run from a temporary project where tests/package/run
+// installed the tarball, so `require('wxmedia')` is the installed package, never src/ or pkg/.
+
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const EMU = process.env.EMULATOR_URL;
+if (!EMU) throw new Error('EMULATOR_URL is not set: run these suites through tests/package/run');
+const PROJECT = process.env.WXMEDIA_PROJECT || path.resolve(__dirname, '..');
+const BIN = path.join(PROJECT, 'node_modules', '.bin', 'wxmedia');
+const APPID = 'wx0000000000000001';
+const SECRET = 'emulator-secret';
+
+/** Asserts that `wxmedia` resolves into the temporary project's node_modules. */
+function assertInstalled(resolved) {
+  const expected = path.join(fs.realpathSync(PROJECT), 'node_modules', 'wxmedia') + path.sep;
+  assert.ok(
+    fs.realpathSync(resolved).startsWith(expected),
+    `wxmedia resolved to ${resolved}, not into ${expected}`,
+  );
+}
+
+// --- the emulator's control API -------------------------------------------------------------
+
+async function control(method, p, body) {
+  const res = await fetch(`${EMU}${p}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${p}: HTTP ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+const reset = () => control('POST', '/_emulator/reset');
+const fault = (f) => control('POST', '/_emulator/faults', f);
+const advanceClock = (secs) => control('POST', '/_emulator/clock', { advance_secs: secs });
+const storedMedia = async () => (await control('GET', '/_emulator/media')).media;
+async function requests(p) {
+  return control('GET', `/_emulator/requests${p ? `?path=${encodeURIComponent(p)}` : ''}`);
+}
+/** Every access token the emulator has seen in a query since the last reset. */
+async function tokensSeen() {
+  const all = await requests();
+  return [...new Set(all.map((r) => r.query && r.query.access_token).filter(Boolean))];
+}
+
+// --- samples: just enough of each format for the magic-byte checks ---------------------------
+
+function jpeg(len = 2048) {
+  const head = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]);
+  const body = Buffer.alloc(Math.max(0, len - head.length - 2));
+  for (let i = 0; i < body.length; i++) body[i] = i % 251;
+  return Buffer.concat([head, body, Buffer.from([0xff, 0xd9])]);
+}
+function amr() {
+  return Buffer.concat([Buffer.from('#!AMR\n'), Buffer.alloc(64, 0x3c)]);
+}
+function mp4() {
+  return Buffer.concat([
+    Buffer.from([0, 0, 0, 0x18]),
+    Buffer.from('ftypisom'),
+    Buffer.from([0, 0, 2, 0]),
+    Buffer.from('isommp41'),
+    Buffer.alloc(256),
+  ]);
+}
+
+/** A fresh directory, removed when the test ends. */
+function tempDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxmedia-t-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+function writeSample(dir, name, bytes) {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, bytes);
+  return p;
+}
+
+// --- the CLI ---------------------------------------------------------------------------------
+
+/** The environment without any WECHAT_* or WXMEDIA_* variable of the caller, plus `extra`. */
+function cleanEnv(extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('WECHAT_') && !k.startsWith('WXMEDIA_') && k !== 'NODE_OPTIONS') env[k] = v;
+  }
+  return Object.assign(env, extra);
+}
+const creds = { WECHAT_APPID: APPID, WECHAT_SECRET: SECRET };
+
+/**
+ * Runs the installed `wxmedia` bin (its shebang, through the .bin link, as npx would) and
+ * resolves { code, signal, stdout (Buffer), out (string), err (string) }. Unless `leakCheck` is
+ * false, asserts afterwards that neither stream contains an access token the emulator has seen,
+ * the secrets in the environment, or anything shaped like a token (stdout is not searched for
+ * shapes when `binaryStdout`: media bytes). `onSpawn(child)` can signal it.
+ */
+async function cli(args, opts = {}) {
+  const env = cleanEnv(opts.env === undefined ? creds : opts.env);
+  const argv = opts.node ? [...opts.node, BIN, ...args] : args;
+  const child = spawn(opts.node ? process.execPath : BIN, argv, {
+    cwd: opts.cwd || PROJECT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = [];
+  const err = [];
+  child.stdout.on('data', (c) => out.push(c));
+  child.stderr.on('data', (c) => err.push(c));
+  if (opts.onSpawn) opts.onSpawn(child);
+  const [code, signal] = await new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c, s) => resolve([c, s]));
+  });
+  const result = {
+    code,
+    signal,
+    stdout: Buffer.concat(out),
+    out: Buffer.concat(out).toString('utf8'),
+    err: Buffer.concat(err).toString('utf8'),
+  };
+  if (opts.leakCheck !== false) {
+    const secrets = [...(await tokensSeen()), env.WECHAT_SECRET, env.WECHAT_ACCESS_TOKEN].filter(
+      (s) => s && s.length >= 8,
+    );
+    for (const s of secrets) {
+      assert.ok(!result.out.includes(s), `stdout of wxmedia ${args.join(' ')} contains a secret`);
+      assert.ok(!result.err.includes(s), `stderr of wxmedia ${args.join(' ')} contains a secret`);
+    }
+    // A token fetched but never sent in a query is not in the log: catch anything shaped like
+    // one (the emulator's are 136 characters of [A-Za-z0-9_-]; its media ids are 64).
+    const texts = opts.binaryStdout ? [result.err] : [result.out, result.err];
+    for (const text of texts) {
+      assert.doesNotMatch(text, /[A-Za-z0-9_-]{100,}/, `wxmedia ${args.join(' ')} printed something shaped like a token`);
+    }
+  }
+  return result;
+}
+
+/** Asserts an exit code, showing the output when it differs. */
+function exits(result, code) {
+  assert.equal(result.code, code, `exit ${result.code}, expected ${code}\nstdout: ${result.out.slice(0, 2000)}\nstderr: ${result.err}`);
+}
+
+/** Names in `dir` (to prove that no partial or temporary file was left). */
+function listDir(dir) {
+  return fs.readdirSync(dir).sort();
+}
+
+module.exports = {
+  EMU,
+  PROJECT,
+  BIN,
+  APPID,
+  SECRET,
+  creds,
+  assertInstalled,
+  control,
+  reset,
+  fault,
+  advanceClock,
+  storedMedia,
+  requests,
+  tokensSeen,
+  jpeg,
+  amr,
+  mp4,
+  tempDir,
+  writeSample,
+  cleanEnv,
+  cli,
+  exits,
+  listDir,
+};
