@@ -1,7 +1,10 @@
 // Types of the wxmedia npm package: the wasm client's declarations (./wxmedia.js, written by
 // wasm-pack from src/js.rs) and the Node helpers of index.cjs. Shipped as index.d.cts (require)
 // and index.d.mts (import). They name only globals of Node 18+ and of the DOM library (Blob,
-// ReadableStream, AbortSignal, URL), so they need no @types/node.
+// ReadableStream, AbortSignal, URL), so they need no @types/node. wasm-bindgen's classes declare
+// [Symbol.dispose] (for `using`), hence the reference to that library (TypeScript 5.2+).
+
+/// <reference lib="esnext.disposable" />
 
 import * as wasm from './wxmedia.js';
 import type {
