@@ -368,6 +368,41 @@ test('a slow call times out with exit 1; Ctrl-C exits 130 and removes the partia
   assert.deepEqual(h.listDir(dir), ['a.jpg']);
 });
 
+test('on a terminal: media to stdout is refused, and a slow transfer shows a progress line', async (t) => {
+  // script(1) (util-linux) gives the CLI a pseudo-terminal for stdout and stderr.
+  const script = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
+  if (!script) return t.skip('no script(1) here to provide a terminal');
+  await h.reset();
+  const dir = h.tempDir(t);
+  const id = (await h.cli(['upload', 'image', h.writeSample(dir, 'a.jpg', h.jpeg(1024 * 1024)), ...base])).out.trim();
+  const quote = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const onTty = async (args) => {
+    const env = h.cleanEnv(h.creds);
+    try {
+      const { stdout } = await promisify(execFile)(script, ['-qec', [h.BIN, ...args].map(quote).join(' '), '/dev/null'], { env });
+      await h.assertNoLeaks([stdout], env, `wxmedia ${args.join(' ')} on a terminal`);
+      return { code: 0, out: stdout };
+    } catch (err) {
+      if (typeof err.code !== 'number') throw err;
+      return { code: err.code, out: err.stdout };
+    }
+  };
+  const refused = await onTty(['get', id, ...base]);
+  assert.equal(refused.code, 2, refused.out);
+  assert.match(refused.out, /refusing to write media to a terminal/);
+
+  const quick = await onTty(['get', id, '-o', path.join(dir, 'quick.jpg'), ...base]);
+  assert.equal(quick.code, 0, quick.out);
+  assert.doesNotMatch(quick.out, /downloading/, 'no progress for a transfer under a second');
+
+  await h.fault({ path: '/cgi-bin/media/get', delay_ms: 1500 });
+  const slow = await onTty(['get', id, '-o', path.join(dir, 'slow.jpg'), ...base]);
+  assert.equal(slow.code, 0, slow.out);
+  assert.match(slow.out, /\r\x1b\[Kwxmedia: downloading /, 'a progress line redrawn in place');
+  assert.match(slow.out, /wxmedia: downloaded 1\.0 MiB in [\d.]+ s/);
+  assert.ok(fs.readFileSync(path.join(dir, 'slow.jpg')).equals(h.jpeg(1024 * 1024)));
+});
+
 test('npx wxmedia runs the installed bin, offline', async () => {
   const { stdout } = await promisify(execFile)('npx', ['--offline', '--no-install', 'wxmedia', '--version'], {
     cwd: h.PROJECT,

@@ -126,21 +126,27 @@ async function cli(args, opts = {}) {
     err: Buffer.concat(err).toString('utf8'),
   };
   if (opts.leakCheck !== false) {
-    const secrets = [...(await tokensSeen()), env.WECHAT_SECRET, env.WECHAT_ACCESS_TOKEN].filter(
-      (s) => s && s.length >= 8,
-    );
-    for (const s of secrets) {
-      assert.ok(!result.out.includes(s), `stdout of wxmedia ${args.join(' ')} contains a secret`);
-      assert.ok(!result.err.includes(s), `stderr of wxmedia ${args.join(' ')} contains a secret`);
-    }
-    // A token fetched but never sent in a query is not in the log: catch anything shaped like
-    // one (the emulator's are 136 characters of [A-Za-z0-9_-]; its media ids are 64).
-    const texts = opts.binaryStdout ? [result.err] : [result.out, result.err];
-    for (const text of texts) {
-      assert.doesNotMatch(text, /[A-Za-z0-9_-]{100,}/, `wxmedia ${args.join(' ')} printed something shaped like a token`);
-    }
+    await assertNoLeaks(opts.binaryStdout ? [result.err] : [result.out, result.err], env, `wxmedia ${args.join(' ')}`, [result.out]);
   }
   return result;
+}
+
+/**
+ * Asserts that none of `texts` (nor `binary`, searched only for exact secrets) contains an access
+ * token the emulator has seen in a query, a secret of `env`, or anything shaped like a token
+ * (a token fetched but never sent is not in the log; the emulator's tokens are 136 characters of
+ * [A-Za-z0-9_-], its media ids 64).
+ */
+async function assertNoLeaks(texts, env, label, binary = []) {
+  const secrets = [...(await tokensSeen()), env.WECHAT_SECRET, env.WECHAT_ACCESS_TOKEN].filter(
+    (s) => s && s.length >= 8,
+  );
+  for (const text of [...texts, ...binary]) {
+    for (const s of secrets) assert.ok(!text.includes(s), `the output of ${label} contains a secret`);
+  }
+  for (const text of texts) {
+    assert.doesNotMatch(text, /[A-Za-z0-9_-]{100,}/, `${label} printed something shaped like a token`);
+  }
 }
 
 /** Asserts an exit code, showing the output when it differs. */
@@ -175,6 +181,7 @@ module.exports = {
   writeSample,
   cleanEnv,
   cli,
+  assertNoLeaks,
   exits,
   listDir,
 };
