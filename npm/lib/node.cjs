@@ -77,7 +77,10 @@ function isNamed(err, name) {
 /** The failure of reading a download, as the client's NetworkError (or the caller's abort). */
 function readError(err, signal) {
   if (signal && signal.aborted) {
-    return isNamed(err, 'AbortError') ? err : makeError('AbortError', 'CANCELLED', 'the operation was cancelled');
+    // The same shape as the client's own AbortError (Node's stream one has code ABORT_ERR).
+    return isNamed(err, 'AbortError') && err.code === 'CANCELLED'
+      ? err
+      : makeError('AbortError', 'CANCELLED', 'the operation was cancelled');
   }
   if (isFsError(err)) return err;
   if (isNamed(err, 'NetworkError') || isNamed(err, 'TimeoutError') || isNamed(err, 'AbortError')) return err;

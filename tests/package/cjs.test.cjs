@@ -166,9 +166,26 @@ test('download can be cancelled: AbortError, and the partial file is removed', a
   const started = Date.now();
   await assert.rejects(c.download(mediaId, path.join(dir, 'a.jpg'), { signal: ctl.signal }), (err) => {
     assert.ok(err instanceof wx.AbortError, `${err.name}: ${err.message}`);
+    assert.equal(err.code, 'CANCELLED');
     return true;
   });
   assert.ok(Date.now() - started < 2500, 'the call stops when aborted');
+  assert.deepEqual(h.listDir(dir), []);
+
+  // Aborted halfway through the body: the same error, and the partial file goes too.
+  const big = await c.upload('image', h.jpeg(4 * 1024 * 1024));
+  const mid = new AbortController();
+  let seen = 0;
+  const onProgress = ({ bytes }) => {
+    seen = bytes;
+    if (bytes > 0) mid.abort();
+  };
+  await assert.rejects(c.download(big.mediaId, path.join(dir, 'b.jpg'), { signal: mid.signal, onProgress }), (err) => {
+    assert.ok(err instanceof wx.AbortError, `${err.name}: ${err.message}`);
+    assert.equal(err.code, 'CANCELLED');
+    return true;
+  });
+  assert.ok(seen > 0 && seen < 4 * 1024 * 1024, `aborted after ${seen} bytes`);
   assert.deepEqual(h.listDir(dir), []);
 });
 
