@@ -14,6 +14,7 @@ import type {
   MediaType,
   UploadOptions,
   UploadResult,
+  ValidatedMedia,
   VideoLink,
 } from './wxmedia.js';
 
@@ -55,6 +56,8 @@ export interface OpenMediaOptions {
 }
 
 /** The client of WeChat's temporary-media API, with Node helpers for files. */
+// upload/get/getHdVoice are declared again so that `options` is optional (wasm-bindgen declares
+// it as a required `… | undefined`).
 export declare class MediaClient extends wasm.MediaClient {
   constructor(options: MediaClientOptions);
   upload(type: MediaType, media: Blob | Uint8Array | ArrayBuffer, options?: UploadOptions): Promise<UploadResult>;
@@ -73,6 +76,17 @@ export declare class MediaClient extends wasm.MediaClient {
   /** Downloads a JSSDK voice recording (speex) to `path`, like download(). */
   downloadHdVoice(mediaId: string, path: string | URL, options?: SaveOptions): Promise<SavedMedia>;
 }
+
+/**
+ * Checks media as upload() would, without sending anything: resolves to what would be sent, or
+ * rejects with a MediaValidationError. Only the first bytes are read. (Declared here again so
+ * that `options` is optional: wasm-bindgen declares it as required `… | undefined`.)
+ */
+export declare function validateMedia(
+  type: MediaType,
+  media: Blob | Uint8Array | ArrayBuffer,
+  options?: { filename?: string; limits?: MediaClientOptions['limits'] },
+): Promise<ValidatedMedia>;
 
 /**
  * A Blob backed by the file at `path`, for upload(). Uses fs.openAsBlob (Node 19.8+), so the

@@ -118,6 +118,8 @@ async function main(): Promise<void> {
 
   const validated: ValidatedMedia = await validateMedia('image', jpeg, { filename: 'x.png', limits: { image: 1000 } });
   check(validated.filename === 'x.jpg' && validated.format === 'jpeg' && validated.size === jpeg.length, 'validateMedia');
+  const plain: ValidatedMedia = await validateMedia('voice', new Blob([amr]));
+  check(plain.type === 'voice' && plain.format === 'amr', 'validateMedia without options');
   const inferred: MediaType | null = await inferMediaType(amr);
   check(inferred === 'voice', 'inferMediaType');
 
