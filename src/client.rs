@@ -18,7 +18,7 @@ use crate::protocol::{
     classify_head, classify_json, get_request, hd_voice_request, looks_like_json, parse_token,
     parse_upload, stable_token_request, token_request, upload_url, validate, validate_media_id,
     AccessToken, Decision, Error, Head, Limits, MediaMeta, MediaType, Outcome, RetryPolicy,
-    TokenCache, TokenGrant, Uploaded, SNIFF_LEN,
+    TokenCache, TokenGrant, Uploaded, Validated, SNIFF_LEN,
 };
 use crate::transport::{self, AbortGuard, ChunkReader};
 
@@ -41,6 +41,21 @@ pub enum TokenMode {
     Stable,
     /// `GET /cgi-bin/token`: each call issues a new token and retires the previous one.
     Classic,
+}
+
+/// How concurrent callers wait for the one token fetch in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TokenWait {
+    /// Await one shared future (Node, browsers).
+    #[default]
+    Shared,
+    /// Check the shared state on a timer of the caller's own. For Cloudflare Workers, where a
+    /// request must not wait on a promise that another request's I/O settles: the runtime
+    /// cancels such a request as hung.
+    Poll {
+        /// How often a waiting caller looks again.
+        interval_ms: u64,
+    },
 }
 
 /// A caller-supplied source of access tokens (a central token service, a Durable Object…).
@@ -100,6 +115,8 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Per-type size limits checked before upload.
     pub limits: Limits,
+    /// How concurrent callers wait for a token fetch.
+    pub token_wait: TokenWait,
 }
 
 impl ClientConfig {
@@ -112,6 +129,7 @@ impl ClientConfig {
             media_timeout_ms: DEFAULT_MEDIA_TIMEOUT_MS,
             retry: RetryPolicy::default(),
             limits: Limits::default(),
+            token_wait: TokenWait::default(),
         }
     }
 }
@@ -154,6 +172,29 @@ struct Inner {
     in_flight: RefCell<Option<TokenFuture>>,
     /// The token that last failed, for the provider's next call.
     failed: RefCell<Option<AccessToken>>,
+    /// The state [`TokenWait::Poll`] callers look at.
+    polled: RefCell<PolledFetch>,
+}
+
+/// A token fetch that other callers poll for ([`TokenWait::Poll`]).
+#[derive(Default)]
+struct PolledFetch {
+    /// A fetch is in flight.
+    fetching: bool,
+    /// How many fetches have finished.
+    finished: u64,
+    /// The error of the last fetch that failed, with its number.
+    last_error: Option<(u64, Error)>,
+}
+
+/// Marks the polled fetch as over when its leader finishes or is dropped mid-way, so that a
+/// waiting caller can take over.
+struct PollLeader(Rc<Inner>);
+
+impl Drop for PollLeader {
+    fn drop(&mut self) {
+        self.0.polled.borrow_mut().fetching = false;
+    }
 }
 
 /// A client of WeChat's temporary-media API. Cheap to clone; clones share the token cache.
@@ -171,6 +212,7 @@ impl Client {
                 cache: RefCell::new(TokenCache::default()),
                 in_flight: RefCell::new(None),
                 failed: RefCell::new(None),
+                polled: RefCell::new(PolledFetch::default()),
             }),
         }
     }
@@ -215,6 +257,17 @@ impl Client {
         media: &Blob,
         options: &UploadOptions,
     ) -> Result<Uploaded, Error> {
+        Ok(self.upload_checked(media_type, media, options).await?.0)
+    }
+
+    /// [`upload`](Self::upload), also returning what validation found (format, the filename and
+    /// content type sent), for callers that store the media themselves (the Worker's cache).
+    pub async fn upload_checked(
+        &self,
+        media_type: MediaType,
+        media: &Blob,
+        options: &UploadOptions,
+    ) -> Result<(Uploaded, Validated), Error> {
         let config = &self.inner.config;
         let head = read_head(media).await?;
         let checked = validate(
@@ -231,32 +284,34 @@ impl Client {
             .unwrap_or(checked.content_type);
         // A new Blob over the caller's: no bytes are copied, and it can be sent again and again.
         let typed = typed_blob(media, content_type)?;
-        let filename = checked.filename;
-        self.with_retries(options.signal.as_ref(), |token, guard| {
-            let url = upload_url(&config.base_url, &token, media_type);
-            let typed = typed.clone();
-            let filename = filename.clone();
-            async move {
-                let form = FormData::new().map_err(|e| js_error(&e))?;
-                form.append_with_blob_and_filename("media", &typed, &filename)
-                    .map_err(|e| js_error(&e))?;
-                let init = RequestInit::new();
-                init.set_method("POST");
-                init.set_body(&form);
-                init.set_signal(Some(&guard.signal()));
-                let request = web_sys::Request::new_with_str_and_init(&url, &init)
-                    .map_err(|e| js_error(&e))?;
-                let response = transport::fetch(&request, &guard, "media").await?;
-                if !(200..300).contains(&response.status()) {
-                    return Err(Error::Http {
-                        status: response.status(),
-                    });
+        let filename = checked.filename.clone();
+        let uploaded = self
+            .with_retries(options.signal.as_ref(), |token, guard| {
+                let url = upload_url(&config.base_url, &token, media_type);
+                let typed = typed.clone();
+                let filename = filename.clone();
+                async move {
+                    let form = FormData::new().map_err(|e| js_error(&e))?;
+                    form.append_with_blob_and_filename("media", &typed, &filename)
+                        .map_err(|e| js_error(&e))?;
+                    let init = RequestInit::new();
+                    init.set_method("POST");
+                    init.set_body(&form);
+                    init.set_signal(Some(&guard.signal()));
+                    let request = web_sys::Request::new_with_str_and_init(&url, &init)
+                        .map_err(|e| js_error(&e))?;
+                    let response = transport::fetch(&request, &guard, "media").await?;
+                    if !(200..300).contains(&response.status()) {
+                        return Err(Error::Http {
+                            status: response.status(),
+                        });
+                    }
+                    let body = read_small_body(&response, &guard, "media").await?;
+                    parse_upload(&body, media_type)
                 }
-                let body = read_small_body(&response, &guard, "media").await?;
-                parse_upload(&body, media_type)
-            }
-        })
-        .await
+            })
+            .await?;
+        Ok((uploaded, checked))
     }
 
     /// Downloads media (`/cgi-bin/media/get`): bytes as a stream, or a video's URL.
@@ -360,6 +415,9 @@ impl Client {
         if let Some(token) = self.inner.cache.borrow().current(transport::now_ms()) {
             return Ok(token);
         }
+        if let TokenWait::Poll { interval_ms } = self.inner.config.token_wait {
+            return self.token_polled(guard, interval_ms).await;
+        }
         let shared = {
             let mut slot = self.inner.in_flight.borrow_mut();
             match &*slot {
@@ -375,6 +433,60 @@ impl Client {
         match select(shared, aborted).await {
             Either::Left((result, _)) => result,
             Either::Right(_) => Err(guard.error("media").unwrap_or(Error::Cancelled)),
+        }
+    }
+}
+
+impl Client {
+    /// [`TokenWait::Poll`]: the first caller fetches; the others look at the cache (or the
+    /// fetch's error) every `interval_ms` on timers of their own.
+    async fn token_polled(
+        &self,
+        guard: &AbortGuard,
+        interval_ms: u64,
+    ) -> Result<AccessToken, Error> {
+        let inner = &self.inner;
+        let start = inner.polled.borrow().finished;
+        loop {
+            if let Some(token) = inner.cache.borrow().current(transport::now_ms()) {
+                return Ok(token);
+            }
+            if let Some((n, err)) = &inner.polled.borrow().last_error {
+                if *n > start {
+                    return Err(err.clone());
+                }
+            }
+            let lead = {
+                let mut polled = inner.polled.borrow_mut();
+                !std::mem::replace(&mut polled.fetching, true)
+            };
+            if lead {
+                let _leader = PollLeader(inner.clone());
+                let failed = inner.failed.borrow_mut().take();
+                let fetch = fetch_token(&inner.config, failed).boxed_local();
+                let result = match select(fetch, transport::aborted(&guard.signal())).await {
+                    Either::Left((result, _)) => result,
+                    Either::Right(_) => {
+                        return Err(guard.error("media").unwrap_or(Error::Cancelled))
+                    }
+                };
+                let mut polled = inner.polled.borrow_mut();
+                polled.finished += 1;
+                match result {
+                    Ok(grant) => {
+                        inner.cache.borrow_mut().store(&grant, transport::now_ms());
+                        return Ok(grant.token);
+                    }
+                    Err(err) => {
+                        polled.last_error = Some((polled.finished, err.clone()));
+                        return Err(err);
+                    }
+                }
+            }
+            transport::sleep_unless_aborted(interval_ms, &guard.signal()).await;
+            if let Some(err) = guard.error("media") {
+                return Err(err);
+            }
         }
     }
 }

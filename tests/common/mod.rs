@@ -14,7 +14,9 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Blob, ReadableStream, RequestInit};
 
-use wxmedia::client::{Client, ClientConfig, Credentials, Download, TokenMode, UploadOptions};
+use wxmedia::client::{
+    Client, ClientConfig, Credentials, Download, TokenMode, TokenWait, UploadOptions,
+};
 use wxmedia::protocol::{AccessToken, Error, Limits, MediaType, RetryPolicy, TokenGrant};
 
 #[wasm_bindgen]
@@ -477,6 +479,38 @@ async fn fifty_concurrent_calls_on_a_cold_client_fetch_one_token() {
         assert_eq!(errcode(result), 40007);
     }
     assert_eq!(token_calls().await, 1);
+}
+
+#[wasm_bindgen_test]
+async fn polling_waiters_share_one_token_fetch_too() {
+    // The Worker's mode: waiters poll on timers of their own instead of awaiting a shared future.
+    reset().await;
+    let mut config = config();
+    config.token_wait = TokenWait::Poll { interval_ms: 5 };
+    let client = Client::new(config);
+    let results = join_all((0..50).map(|_| client.get("missing-media", None))).await;
+    for result in results {
+        assert_eq!(errcode(result), 40007);
+    }
+    assert_eq!(token_calls().await, 1);
+
+    // A failed fetch fails its waiters too, and the next call tries again.
+    reset().await;
+    let mut config = self::config();
+    config.credentials = Credentials::AppSecret {
+        appid: APPID.to_string(),
+        secret: "wrong".to_string(),
+        mode: TokenMode::Stable,
+    };
+    config.token_wait = TokenWait::Poll { interval_ms: 5 };
+    let client = Client::new(config);
+    let results = join_all((0..10).map(|_| client.get("missing-media", None))).await;
+    for result in results {
+        assert_eq!(errcode(result), 40125);
+    }
+    assert_eq!(token_calls().await, 1);
+    assert_eq!(errcode(client.get("missing-media", None).await), 40125);
+    assert_eq!(token_calls().await, 2);
 }
 
 #[wasm_bindgen_test]
