@@ -1,32 +1,52 @@
 //! The wxmedia Worker: an authenticated, caching proxy in front of WeChat's temporary-media API.
 //!
-//! Routes are declared in [`router`]; each handler is a small function. Configuration is read from
-//! `env` once per request. This crate uses the core crate's Rust API only (no JS exports).
+//! It holds the access token (never shown to anyone), answers downloads from the edge cache
+//! (then R2, then WeChat), and speaks both a REST shape (`/media…`) and WeChat's own
+//! (`/cgi-bin/media/…`, with an API key as `access_token`). Each route is a small function in
+//! [`routes`] or [`compat`]; configuration is read from `env` once per request ([`config`]).
 
-use serde_json::json;
-use worker::{event, Context, Env, Request, Response, Result, Router};
+//!
+//! The pure parts ([`auth`], [`config`], [`error`], [`keys`]) compile natively and are unit-tested
+//! with `cargo test`; the rest runs only in workerd and is tested there (`tests/worker/`).
 
-/// Where the Worker forwards WeChat calls when `UPSTREAM_BASE` is not set.
-const DEFAULT_UPSTREAM: &str = "https://api.weixin.qq.com";
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod keys;
+
+#[cfg(target_arch = "wasm32")]
+pub mod bindings;
+#[cfg(target_arch = "wasm32")]
+pub mod compat;
+#[cfg(target_arch = "wasm32")]
+pub mod media;
+#[cfg(target_arch = "wasm32")]
+pub mod routes;
+#[cfg(target_arch = "wasm32")]
+pub mod tokens;
+
+#[cfg(target_arch = "wasm32")]
+pub use tokens::TokenHolder;
+
+#[cfg(target_arch = "wasm32")]
+use worker::{event, Context, Env, Request, Response, Result};
+
+#[cfg(target_arch = "wasm32")]
+use crate::config::Config;
 
 /// The Worker's entry point.
+#[cfg(target_arch = "wasm32")]
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    router().run(req, env).await
-}
-
-fn router() -> Router<'static, ()> {
-    Router::new().get("/healthz", |_req, ctx| {
-        let upstream = ctx
-            .env
-            .var("UPSTREAM_BASE")
-            .map(|v| v.to_string())
-            .unwrap_or_else(|_| DEFAULT_UPSTREAM.to_string());
-        Response::from_json(&json!({
-            "ok": true,
-            "service": "wxmedia-worker",
-            "version": env!("CARGO_PKG_VERSION"),
-            "upstream": upstream,
-        }))
-    })
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let origin = req.headers().get("Origin").ok().flatten();
+    let config = Config::from_env(&env);
+    let response = match &config {
+        Ok(config) => routes::route(req, &env, &ctx, config).await,
+        Err(err) => err.to_response(),
+    };
+    let allowed = config
+        .as_ref()
+        .map(|c| c.cors_origins.as_slice())
+        .unwrap_or(&[]);
+    routes::with_cors(response?, origin.as_deref(), allowed)
 }

@@ -1,0 +1,91 @@
+//! The few platform objects the `worker` crate does not expose as plain JS values: the default
+//! cache, and R2's `get`/`put` on raw values. Bodies stay JS values.
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::ReadableStream;
+
+#[wasm_bindgen]
+extern "C" {
+    /// An R2 bucket binding.
+    #[wasm_bindgen(extends = Object)]
+    #[derive(Clone)]
+    pub type R2Bucket;
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &R2Bucket, key: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn put(
+        this: &R2Bucket,
+        key: &str,
+        value: &JsValue,
+        options: &JsValue,
+    ) -> Result<Promise, JsValue>;
+}
+
+/// `caches.default`, Cloudflare's per-data-centre cache.
+pub fn default_cache() -> Result<web_sys::Cache, JsValue> {
+    let caches = Reflect::get(&js_sys::global(), &"caches".into())?;
+    Ok(Reflect::get(&caches, &"default".into())?.unchecked_into())
+}
+
+/// The R2 bucket bound as `name`, if any.
+pub fn bucket(env: &worker::Env, name: &str) -> Option<R2Bucket> {
+    let bucket = env.bucket(name).ok()?;
+    Some(AsRef::<JsValue>::as_ref(&bucket).clone().unchecked_into())
+}
+
+/// An R2 object body: its stream and what it was stored with.
+pub struct R2Body {
+    /// The bytes.
+    pub body: ReadableStream,
+    /// `size`.
+    pub size: f64,
+    /// The stored HTTP metadata (content type, disposition).
+    pub content_type: Option<String>,
+    /// The stored Content-Disposition.
+    pub content_disposition: Option<String>,
+}
+
+impl R2Bucket {
+    /// `bucket.get(key)`.
+    pub async fn get_body(&self, key: &str) -> Result<Option<R2Body>, JsValue> {
+        let object = wasm_bindgen_futures::JsFuture::from(self.get(key)?).await?;
+        if object.is_null() || object.is_undefined() {
+            return Ok(None);
+        }
+        let meta = Reflect::get(&object, &"httpMetadata".into())?;
+        let text =
+            |v: &JsValue, k: &str| Reflect::get(v, &k.into()).ok().and_then(|v| v.as_string());
+        Ok(Some(R2Body {
+            body: Reflect::get(&object, &"body".into())?.unchecked_into(),
+            size: Reflect::get(&object, &"size".into())?
+                .as_f64()
+                .unwrap_or(0.0),
+            content_type: text(&meta, "contentType"),
+            content_disposition: text(&meta, "contentDisposition"),
+        }))
+    }
+
+    /// `bucket.put(key, value, { httpMetadata })`; `value` is a Blob or a stream of known
+    /// length.
+    pub async fn put_value(
+        &self,
+        key: &str,
+        value: &JsValue,
+        content_type: &str,
+        content_disposition: &str,
+    ) -> Result<(), JsValue> {
+        let meta = Object::new();
+        Reflect::set(&meta, &"contentType".into(), &content_type.into())?;
+        Reflect::set(
+            &meta,
+            &"contentDisposition".into(),
+            &content_disposition.into(),
+        )?;
+        let options = Object::new();
+        Reflect::set(&options, &"httpMetadata".into(), &meta)?;
+        wasm_bindgen_futures::JsFuture::from(self.put(key, value, &options)?).await?;
+        Ok(())
+    }
+}

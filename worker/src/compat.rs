@@ -1,0 +1,141 @@
+//! WeChat-compatible routes: `POST /cgi-bin/media/upload`, `GET /cgi-bin/media/get`,
+//! `GET /cgi-bin/media/get/jssdk`, with one of `API_KEYS` as the `access_token`. Requests and
+//! answers are shaped exactly like WeChat's (errcode JSON with HTTP 200, `Content-disposition`),
+//! so existing SDKs gain the cache by changing their base URL. Downloads share the REST routes'
+//! cache.
+
+use serde_json::json;
+use worker::{Context, Env, Method, Request, Response, Result};
+use wxmedia::client::UploadOptions;
+use wxmedia::protocol::sign::SignedKind;
+use wxmedia::protocol::MediaType;
+
+use crate::auth;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::keys;
+use crate::media::{self, Fetched};
+use crate::routes::{client_response, fill_context, read_upload, schedule_write_through};
+
+fn query(req: &Request, name: &str) -> Option<String> {
+    req.url()
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The `access_token` parameter must be one of `API_KEYS`.
+fn check_key(req: &Request, config: &Config) -> std::result::Result<(), ApiError> {
+    match query(req, "access_token") {
+        None => Err(ApiError {
+            errcode: Some(41001),
+            ..ApiError::unauthorized("access_token missing")
+        }),
+        Some(key) if auth::is_api_key(config, &key)? => Ok(()),
+        Some(_) => Err(ApiError::unauthorized("invalid credential")),
+    }
+}
+
+/// `POST /cgi-bin/media/upload?access_token=<API key>&type=T`.
+pub async fn upload(req: Request, env: &Env, ctx: &Context, config: &Config) -> Result<Response> {
+    match upload_inner(&req, env, ctx, config).await {
+        Ok(response) => Ok(response),
+        Err(err) => err.to_wechat_response(),
+    }
+}
+
+async fn upload_inner(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    config: &Config,
+) -> std::result::Result<Response, ApiError> {
+    check_key(req, config)?;
+    let media_type: MediaType = query(req, "type")
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| ApiError::new(400, "BAD_TYPE", "invalid media type"))?;
+    let incoming = read_upload(req, media_type, config, None).await?;
+    let fill = fill_context(env, config)?;
+    let (uploaded, checked) = fill
+        .client
+        .upload_checked(
+            media_type,
+            &incoming.blob,
+            &UploadOptions {
+                filename: incoming.filename,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| wechat_error(&e))?;
+    schedule_write_through(
+        ctx,
+        &fill,
+        config,
+        &uploaded.media_id,
+        &incoming.blob,
+        &checked,
+        media_type,
+    );
+    let id_key = if media_type == MediaType::Thumb {
+        "thumb_media_id"
+    } else {
+        "media_id"
+    };
+    let body = json!({
+        "type": media_type.as_str(),
+        id_key: uploaded.media_id,
+        "created_at": uploaded.created_at,
+    });
+    Response::from_json(&body).map_err(|e| ApiError::new(500, "INTERNAL", e.to_string()))
+}
+
+/// WeChat's own errors pass through with their errcode and message; others are mapped.
+fn wechat_error(err: &wxmedia::protocol::Error) -> ApiError {
+    let mut api = ApiError::from_core(err, media::now_secs());
+    if let wxmedia::protocol::Error::WeChat(e) = err {
+        api.message = e.raw_errmsg.clone();
+    }
+    api
+}
+
+/// `GET /cgi-bin/media/get[/jssdk]?access_token=<API key>&media_id=M`.
+pub async fn download(
+    req: &Request,
+    env: &Env,
+    config: &Config,
+    kind: SignedKind,
+) -> Result<Response> {
+    match download_inner(req, env, config, kind).await {
+        Ok(response) => Ok(response),
+        Err(err) => err.to_wechat_response(),
+    }
+}
+
+async fn download_inner(
+    req: &Request,
+    env: &Env,
+    config: &Config,
+    kind: SignedKind,
+) -> std::result::Result<Response, ApiError> {
+    check_key(req, config)?;
+    let media_id = query(req, "media_id")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| ApiError::new(400, "MISSING_MEDIA_ID", "media_id missing"))?;
+    keys::check_media_id(&media_id)?;
+    let fill = fill_context(env, config)?;
+    let headers = req.inner().headers();
+    match media::fetch(&fill, config, &media_id, kind, &headers).await {
+        Ok(Fetched::Video(video_url)) => Response::from_json(&json!({ "video_url": video_url }))
+            .map_err(|e| ApiError::new(500, "INTERNAL", e.to_string())),
+        Ok(Fetched::Media(cached, source)) => client_response(
+            cached,
+            source,
+            &format!("private, max-age={}", config.cache_ttl_secs),
+            req.method() == Method::Head,
+        ),
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,191 @@
+//! The Worker's configuration, read from `env` once per request. Names are the contract (see the
+//! README): vars `UPSTREAM_BASE`, `WECHAT_APPID`, `DOWNLOAD_AUTH`, `CACHE_TTL_SECS`,
+//! `CORS_ORIGINS`, `UPSTREAM_TIMEOUT_MS`; secrets `WECHAT_SECRET`, `API_KEYS`, `SIGNING_KEY`,
+//! `WECHAT_ACCESS_TOKEN`; bindings `MEDIA_BUCKET` (R2) and `TOKENS` (Durable Object).
+
+use worker::Env;
+use wxmedia::protocol::request::check_base_url;
+use wxmedia::protocol::Limits;
+
+use crate::error::ApiError;
+
+/// WeChat's API origin.
+pub const DEFAULT_UPSTREAM: &str = "https://api.weixin.qq.com";
+/// Three days: as long as WeChat keeps temporary media.
+pub const DEFAULT_CACHE_TTL_SECS: u64 = 259_200;
+/// Bound on one upstream call, retries included.
+pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 60_000;
+/// The R2 binding's name.
+pub const BUCKET_BINDING: &str = "MEDIA_BUCKET";
+/// The token Durable Object namespace's name.
+pub const TOKENS_BINDING: &str = "TOKENS";
+
+/// Who may download media.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DownloadAuth {
+    /// Anyone with the URL.
+    Public,
+    /// Callers with an API key (`Authorization: Bearer`).
+    Key,
+    /// Callers with a signed URL (or an API key).
+    Signed,
+}
+
+impl DownloadAuth {
+    /// The setting's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DownloadAuth::Public => "public",
+            DownloadAuth::Key => "key",
+            DownloadAuth::Signed => "signed",
+        }
+    }
+}
+
+/// Where upstream tokens come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `WECHAT_ACCESS_TOKEN`: a fixed token from a central token service.
+    Fixed(String),
+    /// The `TOKENS` Durable Object, one holder per app id.
+    DurableObject,
+    /// A holder in this isolate, fetching through `stable_token` with `WECHAT_SECRET`.
+    Isolate(String),
+}
+
+/// Everything the handlers need to know, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `UPSTREAM_BASE`.
+    pub upstream: String,
+    /// `WECHAT_APPID`.
+    pub appid: String,
+    /// `DOWNLOAD_AUTH`.
+    pub download_auth: DownloadAuth,
+    /// `CACHE_TTL_SECS`.
+    pub cache_ttl_secs: u64,
+    /// `CORS_ORIGINS`: allowed origins (`*` allows any).
+    pub cors_origins: Vec<String>,
+    /// `UPSTREAM_TIMEOUT_MS`.
+    pub upstream_timeout_ms: u64,
+    /// `API_KEYS`; empty if unset (then routes that need a key answer 500).
+    pub api_keys: Vec<String>,
+    /// `SIGNING_KEY`, if set.
+    pub signing_key: Option<String>,
+    /// Where tokens come from; `None` when neither a secret nor a fixed token is set.
+    pub tokens: Option<TokenSource>,
+    /// Whether `MEDIA_BUCKET` is bound.
+    pub has_bucket: bool,
+    /// Upload limits (WeChat's current ones).
+    pub limits: Limits,
+}
+
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .ok()
+        .map(|v| v.to_string())
+        .filter(|v| !v.trim().is_empty())
+}
+
+fn secret(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .ok()
+        .map(|v| v.to_string())
+        .or_else(|| var(env, name))
+        .filter(|v| !v.trim().is_empty())
+}
+
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn number(env: &Env, name: &str, default: u64) -> Result<u64, ApiError> {
+    match var(env, name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::config(&format!("{name} must be a whole number"))),
+    }
+}
+
+impl Config {
+    /// Reads and checks the configuration. Settings that only some routes need are checked by
+    /// those routes ([`Config::require_api_keys`] and friends), so `/healthz` always answers.
+    pub fn from_env(env: &Env) -> Result<Config, ApiError> {
+        let upstream = var(env, "UPSTREAM_BASE").unwrap_or_else(|| DEFAULT_UPSTREAM.to_string());
+        check_base_url(&upstream)
+            .map_err(|e| ApiError::config(&format!("UPSTREAM_BASE: {}", e.message)))?;
+        let appid = var(env, "WECHAT_APPID").ok_or_else(|| {
+            ApiError::config("WECHAT_APPID is not set (the official account's app id)")
+        })?;
+        let download_auth = match var(env, "DOWNLOAD_AUTH").as_deref() {
+            None | Some("signed") => DownloadAuth::Signed,
+            Some("public") => DownloadAuth::Public,
+            Some("key") => DownloadAuth::Key,
+            Some(other) => {
+                return Err(ApiError::config(&format!(
+                    "DOWNLOAD_AUTH must be public, key or signed, not {other:?}"
+                )))
+            }
+        };
+        let tokens = if let Some(token) = secret(env, "WECHAT_ACCESS_TOKEN") {
+            Some(TokenSource::Fixed(token))
+        } else if let Some(secret) = secret(env, "WECHAT_SECRET") {
+            if env.durable_object(TOKENS_BINDING).is_ok() {
+                Some(TokenSource::DurableObject)
+            } else {
+                Some(TokenSource::Isolate(secret))
+            }
+        } else {
+            None
+        };
+        Ok(Config {
+            upstream,
+            appid,
+            download_auth,
+            cache_ttl_secs: number(env, "CACHE_TTL_SECS", DEFAULT_CACHE_TTL_SECS)?,
+            cors_origins: list(var(env, "CORS_ORIGINS")),
+            upstream_timeout_ms: number(env, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS)?,
+            api_keys: list(secret(env, "API_KEYS")),
+            signing_key: secret(env, "SIGNING_KEY"),
+            tokens,
+            has_bucket: env.bucket(BUCKET_BINDING).is_ok(),
+            limits: Limits::default(),
+        })
+    }
+
+    /// The API keys, or a 500 naming `API_KEYS`.
+    pub fn require_api_keys(&self) -> Result<&[String], ApiError> {
+        if self.api_keys.is_empty() {
+            Err(ApiError::config(
+                "API_KEYS is not set (a comma-separated list of keys)",
+            ))
+        } else {
+            Ok(&self.api_keys)
+        }
+    }
+
+    /// The signing key, or a 500 naming `SIGNING_KEY`.
+    pub fn require_signing_key(&self) -> Result<&[u8], ApiError> {
+        self.signing_key
+            .as_deref()
+            .map(str::as_bytes)
+            .ok_or_else(|| ApiError::config("SIGNING_KEY is not set (needed for signed URLs)"))
+    }
+
+    /// The token source, or a 500 naming `WECHAT_SECRET`.
+    pub fn require_tokens(&self) -> Result<&TokenSource, ApiError> {
+        self.tokens.as_ref().ok_or_else(|| {
+            ApiError::config(
+                "WECHAT_SECRET (or WECHAT_ACCESS_TOKEN) is not set: the Worker cannot call WeChat",
+            )
+        })
+    }
+}

@@ -1,0 +1,120 @@
+//! Pure helpers for media ids and what is stored under them: validation, cache keys, ETags,
+//! Content-Disposition. No platform types, so they are tested natively.
+
+use wxmedia::protocol::request::encode_query_value;
+use wxmedia::protocol::sign::SignedKind;
+
+use crate::error::ApiError;
+
+/// Longest media id accepted (WeChat's are 64 characters).
+pub const MAX_MEDIA_ID_LEN: usize = 256;
+
+/// Checks a media id from a URL: 1 to 256 characters of `A-Z a-z 0-9 _ -`, the alphabet of
+/// WeChat's ids. Anything else (`&`, `/`, `.`, `%`, controls…) is refused before any lookup.
+pub fn check_media_id(id: &str) -> Result<(), ApiError> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_MEDIA_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        let shown: String = id.chars().take(40).collect();
+        let more = if id.chars().count() > 40 { "…" } else { "" };
+        Err(ApiError::new(
+            400,
+            "BAD_MEDIA_ID",
+            format!(
+                "{shown:?}{more} is not a media id: ids are 1 to {MAX_MEDIA_ID_LEN} characters of A-Z, a-z, 0-9, _ and -"
+            ),
+        ))
+    }
+}
+
+/// The cache (and R2) key: the app id and media id, never the token.
+pub fn cache_key(appid: &str, media_id: &str, kind: SignedKind) -> String {
+    let suffix = match kind {
+        SignedKind::Media => "",
+        SignedKind::HdVoice => "/hd-voice",
+    };
+    format!(
+        "https://wxmedia.cache/{}/{media_id}{suffix}",
+        encode_query_value(appid)
+    )
+}
+
+/// The key under which a "no such media" answer is remembered.
+pub fn not_found_key(key: &str) -> String {
+    format!("{key}/not-found")
+}
+
+/// The ETag of a media id's bytes (media ids name immutable content).
+pub fn etag(media_id: &str, kind: SignedKind) -> String {
+    match kind {
+        SignedKind::Media => format!("\"{media_id}\""),
+        SignedKind::HdVoice => format!("\"{media_id}.hd\""),
+    }
+}
+
+/// A Content-Disposition for `filename`: plain when it is printable ASCII, otherwise with an
+/// RFC 5987 `filename*` and an ASCII fallback.
+pub fn content_disposition(filename: &str, fallback: &str) -> String {
+    let plain = filename
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+    if plain {
+        format!("attachment; filename=\"{filename}\"")
+    } else {
+        format!(
+            "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+            encode_query_value(filename)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_ids_are_checked_before_any_lookup() {
+        assert!(check_media_id("6vU1rUJp0mN8S7Jx0a-Yp5b_Q").is_ok());
+        for bad in [
+            "",
+            "a&b",
+            "a/b",
+            "..",
+            "a%00",
+            "a b",
+            "é",
+            &"x".repeat(10_000),
+        ] {
+            let err = check_media_id(bad).unwrap_err();
+            assert_eq!((err.status, err.code), (400, "BAD_MEDIA_ID"), "{bad:?}");
+            assert!(err.message.len() < 200);
+        }
+    }
+
+    #[test]
+    fn cache_keys_carry_no_token_and_differ_by_kind() {
+        let a = cache_key("wx01", "abc", SignedKind::Media);
+        assert_eq!(a, "https://wxmedia.cache/wx01/abc");
+        assert_eq!(
+            cache_key("wx01", "abc", SignedKind::HdVoice),
+            "https://wxmedia.cache/wx01/abc/hd-voice"
+        );
+    }
+
+    #[test]
+    fn dispositions_are_plain_or_rfc5987() {
+        assert_eq!(
+            content_disposition("a.jpg", "x.jpg"),
+            "attachment; filename=\"a.jpg\""
+        );
+        assert_eq!(
+            content_disposition("测试.jpg", "x.jpg"),
+            "attachment; filename=\"x.jpg\"; filename*=UTF-8''%E6%B5%8B%E8%AF%95.jpg"
+        );
+    }
+}

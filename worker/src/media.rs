@@ -1,0 +1,566 @@
+//! Media through the cache tiers: the Cache API under a synthetic key without the token, then R2
+//! when bound, then WeChat.
+//!
+//! A miss *fills* the cache before answering: the upstream body is read into a Blob (runtime
+//! memory, never wasm memory), its length checked against Content-Length, and only then stored
+//! in the cache (and R2); the answer is read back with `cache.match`, which also serves `Range`
+//! and `If-None-Match`. Filling first is what makes a body cut short a 502 that is never cached,
+//! and lets concurrent misses for one media id share one upstream fetch: followers wait for the
+//! leader's fill and read the cache too. Hits stream straight from the cache as JS streams.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures_util::future::{select, Either, FutureExt};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Response, ResponseInit};
+use wxmedia::client::{Client, Download, MediaBody};
+use wxmedia::protocol::sign::SignedKind;
+
+use crate::bindings::{self, R2Bucket};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::keys::{cache_key, content_disposition, etag, not_found_key};
+
+/// How long a "no such media" answer is remembered.
+pub const NOT_FOUND_TTL_SECS: u64 = 60;
+/// Where an answer came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The Cache API held it.
+    Cache,
+    /// R2 held it (filled into the cache).
+    R2,
+    /// WeChat (filled into the cache).
+    Upstream,
+}
+
+impl Source {
+    /// For the `X-Cache-Source` header.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Cache => "cache",
+            Source::R2 => "r2",
+            Source::Upstream => "upstream",
+        }
+    }
+}
+
+/// A download's answer.
+pub enum Fetched {
+    /// Bytes: the cached response (200, 206 or 304) and where it came from.
+    Media(Response, Source),
+    /// A video: WeChat answers with a URL.
+    Video(String),
+}
+
+#[derive(Clone)]
+enum Filled {
+    Stored(Source),
+    Video(String),
+}
+
+/// A fill, as the requests that wait for it see it.
+#[derive(Clone)]
+enum FillState {
+    /// A request is filling.
+    Pending,
+    /// Done at this time (ms): the outcome, for the requests that waited.
+    Done(Result<Filled, ApiError>, f64),
+}
+
+/// How often a request waiting for another's fill looks again. Waiting is a timer of the
+/// request's own: Workers cancel a request that waits on a promise another request settles.
+const FILL_POLL_MS: u64 = 15;
+
+/// Removes a fill's `Pending` mark if its leader is dropped before finishing (the client went
+/// away), so that a waiting request takes over.
+struct FillLeader(Option<String>);
+
+impl Drop for FillLeader {
+    fn drop(&mut self) {
+        if let Some(key) = self.0.take() {
+            FILLS.with(|fills| fills.borrow_mut().remove(&key));
+        }
+    }
+}
+
+thread_local! {
+    /// Fills in progress (and just done), by cache key: concurrent misses share one.
+    static FILLS: RefCell<HashMap<String, FillState>> = RefCell::new(HashMap::new());
+    /// Set once `cache.put` is seen to store nothing (a workers.dev zone has no cache).
+    static CACHE_IS_NOOP: Cell<bool> = const { Cell::new(false) };
+}
+
+fn js_err(context: &str, e: &JsValue) -> ApiError {
+    let message = js_sys::Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| format!("{e:?}"));
+    ApiError::new(502, "UPSTREAM_ERROR", format!("{context}: {message}"))
+}
+
+/// A GET request for `key` carrying the caller's `Range` and `If-None-Match`, so the cache
+/// answers 206 or 304 itself.
+fn lookup_request(key: &str, client_headers: &Headers) -> Result<web_sys::Request, ApiError> {
+    let headers = Headers::new().map_err(|e| js_err("headers", &e))?;
+    for name in ["range", "if-none-match"] {
+        if let Ok(Some(value)) = client_headers.get(name) {
+            let _ = headers.set(name, &value);
+        }
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    init.set_headers(&headers);
+    web_sys::Request::new_with_str_and_init(key, &init).map_err(|e| js_err("cache key", &e))
+}
+
+async fn cache_match(key: &str, client_headers: &Headers) -> Result<Option<Response>, ApiError> {
+    let cache = bindings::default_cache().map_err(|e| js_err("cache", &e))?;
+    let request = lookup_request(key, client_headers)?;
+    let found = JsFuture::from(cache.match_with_request(&request))
+        .await
+        .map_err(|e| js_err("cache lookup", &e))?;
+    Ok((!found.is_undefined() && !found.is_null()).then(|| found.into()))
+}
+
+/// What the cache stores for a media id.
+pub struct Stored<'a> {
+    /// Cache key.
+    pub key: &'a str,
+    /// Content-Type.
+    pub content_type: &'a str,
+    /// Content-Disposition.
+    pub content_disposition: &'a str,
+    /// Content-Length, if known.
+    pub content_length: Option<u64>,
+    /// ETag.
+    pub etag: &'a str,
+    /// Cache lifetime.
+    pub ttl_secs: u64,
+}
+
+fn stored_response(body: &JsValue, stored: &Stored<'_>) -> Result<Response, ApiError> {
+    let headers = Headers::new().map_err(|e| js_err("headers", &e))?;
+    let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| js_err("headers", &e));
+    set("content-type", stored.content_type)?;
+    set("content-disposition", stored.content_disposition)?;
+    set("etag", stored.etag)?;
+    set("accept-ranges", "bytes")?;
+    // WeChat says `no-cache, must-revalidate`, which the Cache API would not store.
+    set(
+        "cache-control",
+        &format!("public, max-age={}", stored.ttl_secs),
+    )?;
+    if let Some(len) = stored.content_length {
+        set("content-length", &len.to_string())?;
+    }
+    let init = ResponseInit::new();
+    init.set_status(200);
+    init.set_headers(&headers);
+    let body = if body.is_null() { None } else { Some(body) };
+    match body {
+        Some(b) if b.is_instance_of::<web_sys::Blob>() => {
+            Response::new_with_opt_blob_and_init(Some(b.unchecked_ref()), &init)
+        }
+        Some(b) => Response::new_with_opt_readable_stream_and_init(Some(b.unchecked_ref()), &init),
+        None => Response::new_with_opt_str_and_init(None, &init),
+    }
+    .map_err(|e| js_err("response", &e))
+}
+
+use wasm_bindgen::JsCast;
+
+fn truncated(e: &JsValue) -> ApiError {
+    ApiError::new(
+        502,
+        "UPSTREAM_TRUNCATED",
+        format!(
+            "WeChat's answer could not be read whole ({}): nothing was cached",
+            js_err("body", e).message
+        ),
+    )
+}
+
+/// Puts `body` (a Blob or a stream) into the cache under `stored.key`. Rejects if the body
+/// fails (a connection cut short of its Content-Length), so a partial body is never cached.
+pub async fn cache_put(body: &JsValue, stored: &Stored<'_>) -> Result<(), ApiError> {
+    let cache = bindings::default_cache().map_err(|e| js_err("cache", &e))?;
+    let response = stored_response(body, stored)?;
+    JsFuture::from(cache.put_with_str(stored.key, &response))
+        .await
+        .map(|_| ())
+        .map_err(|e| truncated(&e))
+}
+
+/// Writes an uploaded Blob through to the cache and R2, so the first download is a hit.
+pub async fn write_through(
+    bucket: Option<R2Bucket>,
+    blob: web_sys::Blob,
+    key: String,
+    content_type: String,
+    content_disposition: String,
+    etag: String,
+    ttl_secs: u64,
+) {
+    let stored = Stored {
+        key: &key,
+        content_type: &content_type,
+        content_disposition: &content_disposition,
+        content_length: Some(blob.size() as u64),
+        etag: &etag,
+        ttl_secs,
+    };
+    let _ = cache_put(&blob, &stored).await;
+    if let Some(bucket) = bucket {
+        let _ = bucket
+            .put_value(&key, &blob, &content_type, &content_disposition)
+            .await;
+    }
+}
+
+/// Context a fill needs, owned so the shared fill future can outlive the request that started it.
+#[derive(Clone)]
+pub struct FillContext {
+    /// The isolate's client.
+    pub client: Client,
+    /// The R2 bucket, if bound.
+    pub bucket: Option<R2Bucket>,
+    /// Cache lifetime.
+    pub ttl_secs: u64,
+    /// Bound on a fill.
+    pub timeout_ms: u64,
+}
+
+/// The media's bytes (or video URL): from the cache, else filled from R2 or WeChat.
+pub async fn fetch(
+    ctx: &FillContext,
+    config: &Config,
+    media_id: &str,
+    kind: SignedKind,
+    client_headers: &Headers,
+) -> Result<Fetched, ApiError> {
+    let key = cache_key(&config.appid, media_id, kind);
+    if !CACHE_IS_NOOP.with(Cell::get) {
+        if let Some(hit) = cache_match(&key, client_headers).await? {
+            return Ok(Fetched::Media(hit, Source::Cache));
+        }
+        let no_headers = Headers::new().map_err(|e| js_err("headers", &e))?;
+        if let Some(miss) = cache_match(&not_found_key(&key), &no_headers).await? {
+            return Err(not_found_from(miss).await);
+        }
+    }
+    match shared_fill(ctx, &key, media_id, kind).await? {
+        Filled::Video(url) => Ok(Fetched::Video(url)),
+        Filled::Stored(source) => {
+            if let Some(found) = cache_match(&key, client_headers).await? {
+                return Ok(Fetched::Media(found, source));
+            }
+            // The put succeeded but stored nothing: a zone without a cache. Serve from R2 or
+            // straight from WeChat from now on.
+            CACHE_IS_NOOP.with(|c| c.set(true));
+            direct(ctx, &key, media_id, kind).await
+        }
+    }
+}
+
+/// Without a working cache: R2 if it has the media, else WeChat's stream as it comes.
+async fn direct(
+    ctx: &FillContext,
+    key: &str,
+    media_id: &str,
+    kind: SignedKind,
+) -> Result<Fetched, ApiError> {
+    if let Some(bucket) = &ctx.bucket {
+        if let Ok(Some(object)) = bucket.get_body(key).await {
+            let stored = Stored {
+                key,
+                content_type: object
+                    .content_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream"),
+                content_disposition: object
+                    .content_disposition
+                    .as_deref()
+                    .unwrap_or("attachment"),
+                content_length: Some(object.size as u64),
+                etag: &etag(media_id, kind),
+                ttl_secs: ctx.ttl_secs,
+            };
+            return Ok(Fetched::Media(
+                stored_response(&object.body, &stored)?,
+                Source::R2,
+            ));
+        }
+    }
+    match upstream(ctx, media_id, kind).await? {
+        Download::Video { video_url } => Ok(Fetched::Video(video_url)),
+        Download::Media(media) => {
+            let (content_type, disposition) = describe(&media, media_id, kind);
+            let stored = Stored {
+                key,
+                content_type: &content_type,
+                content_disposition: &disposition,
+                content_length: media.meta.content_length,
+                etag: &etag(media_id, kind),
+                ttl_secs: ctx.ttl_secs,
+            };
+            Ok(Fetched::Media(
+                stored_response(&media.body, &stored)?,
+                Source::Upstream,
+            ))
+        }
+    }
+}
+
+async fn not_found_from(response: Response) -> ApiError {
+    let mut err = ApiError::new(404, "NOT_FOUND", "no such media, or it has expired");
+    if let Ok(promise) = response.text() {
+        if let Ok(text) = JsFuture::from(promise).await {
+            if let Some(body) = text
+                .as_string()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            {
+                err.errcode = body["errcode"].as_i64();
+                if let Some(m) = body["message"].as_str() {
+                    err.message = m.to_string();
+                }
+            }
+        }
+    }
+    err
+}
+
+async fn upstream(
+    ctx: &FillContext,
+    media_id: &str,
+    kind: SignedKind,
+) -> Result<Download, ApiError> {
+    let now = now_secs();
+    match kind {
+        SignedKind::Media => ctx.client.get(media_id, None).await,
+        SignedKind::HdVoice => ctx
+            .client
+            .hd_voice(media_id, None)
+            .await
+            .map(Download::Media),
+    }
+    .map_err(|e| ApiError::from_core(&e, now))
+}
+
+/// Content-Type and Content-Disposition to store for media from WeChat.
+fn describe(media: &MediaBody, media_id: &str, kind: SignedKind) -> (String, String) {
+    let content_type = media
+        .meta
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let ext = match kind {
+        SignedKind::HdVoice => "speex",
+        SignedKind::Media => extension_for(&content_type),
+    };
+    let fallback = format!("{media_id}.{ext}");
+    let name = media
+        .meta
+        .filename
+        .clone()
+        .unwrap_or_else(|| fallback.clone());
+    (content_type, content_disposition(&name, &fallback))
+}
+
+fn extension_for(content_type: &str) -> &'static str {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "image/jpeg" | "image/jpg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "audio/amr" | "voice/amr" => "amr",
+        "audio/mpeg" | "audio/mp3" => "mp3",
+        "video/mp4" => "mp4",
+        "voice/speex" | "audio/speex" => "speex",
+        _ => "bin",
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
+/// One fill of the cache for `key`, bounded by the upstream timeout.
+async fn fill_one(
+    ctx: &FillContext,
+    key: &str,
+    media_id: &str,
+    kind: SignedKind,
+) -> Result<Filled, ApiError> {
+    let timeout = worker::Delay::from(Duration::from_millis(ctx.timeout_ms));
+    let work = fill_from_tiers(ctx, key, media_id, kind).boxed_local();
+    match select(work, timeout).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(fill_timeout(ctx.timeout_ms)),
+    }
+}
+
+/// Fills the cache for `key`, or waits for the request already doing it.
+async fn shared_fill(
+    ctx: &FillContext,
+    key: &str,
+    media_id: &str,
+    kind: SignedKind,
+) -> Result<Filled, ApiError> {
+    let since = js_sys::Date::now();
+    loop {
+        let state = FILLS.with(|fills| fills.borrow().get(key).cloned());
+        match state {
+            Some(FillState::Done(outcome, at)) if at >= since => return outcome,
+            Some(FillState::Pending) => {
+                if js_sys::Date::now() - since > ctx.timeout_ms as f64 {
+                    return Err(fill_timeout(ctx.timeout_ms));
+                }
+                worker::Delay::from(Duration::from_millis(FILL_POLL_MS)).await;
+            }
+            // Nobody is filling (or an old outcome): lead.
+            _ => {
+                FILLS.with(|fills| {
+                    fills
+                        .borrow_mut()
+                        .insert(key.to_string(), FillState::Pending)
+                });
+                let mut leader = FillLeader(Some(key.to_string()));
+                let outcome = fill_one(ctx, key, media_id, kind).await;
+                leader.0 = None;
+                FILLS.with(|fills| {
+                    let mut fills = fills.borrow_mut();
+                    let now = js_sys::Date::now();
+                    // Forget outcomes nobody can be waiting for any more.
+                    fills.retain(|_, s| match s {
+                        FillState::Done(_, at) => now - *at < 60_000.0,
+                        FillState::Pending => true,
+                    });
+                    fills.insert(key.to_string(), FillState::Done(outcome.clone(), now));
+                });
+                return outcome;
+            }
+        }
+    }
+}
+
+fn fill_timeout(timeout_ms: u64) -> ApiError {
+    ApiError::new(
+        504,
+        "UPSTREAM_TIMEOUT",
+        format!("WeChat did not deliver the media within {timeout_ms} ms"),
+    )
+}
+
+async fn fill_from_tiers(
+    ctx: &FillContext,
+    key: &str,
+    media_id: &str,
+    kind: SignedKind,
+) -> Result<Filled, ApiError> {
+    let tag = etag(media_id, kind);
+    if let Some(bucket) = &ctx.bucket {
+        if let Ok(Some(object)) = bucket.get_body(key).await {
+            let stored = Stored {
+                key,
+                content_type: object
+                    .content_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream"),
+                content_disposition: object
+                    .content_disposition
+                    .as_deref()
+                    .unwrap_or("attachment"),
+                content_length: Some(object.size as u64),
+                etag: &tag,
+                ttl_secs: ctx.ttl_secs,
+            };
+            cache_put(&object.body, &stored).await?;
+            return Ok(Filled::Stored(Source::R2));
+        }
+    }
+    let media = match upstream(ctx, media_id, kind).await {
+        Ok(Download::Media(media)) => media,
+        Ok(Download::Video { video_url }) => return Ok(Filled::Video(video_url)),
+        Err(err) => {
+            if err.is_not_found() {
+                remember_not_found(key, &err).await;
+            }
+            return Err(err);
+        }
+    };
+    let (content_type, disposition) = describe(&media, media_id, kind);
+    let stored = Stored {
+        key,
+        content_type: &content_type,
+        content_disposition: &disposition,
+        content_length: media.meta.content_length,
+        etag: &tag,
+        ttl_secs: ctx.ttl_secs,
+    };
+    // The body is read whole into a Blob (runtime memory, never wasm memory) and its length
+    // checked before anything is stored: a body cut short fails here and is never cached. The
+    // Cache API cannot be trusted to refuse a body that errors midway.
+    let whole = web_sys::Response::new_with_opt_readable_stream(Some(&media.body))
+        .and_then(|r| r.blob())
+        .map_err(|e| truncated(&e))?;
+    let blob: web_sys::Blob = JsFuture::from(whole)
+        .await
+        .map_err(|e| truncated(&e))?
+        .unchecked_into();
+    let size = blob.size() as u64;
+    if media
+        .meta
+        .content_length
+        .is_some_and(|declared| declared != size)
+    {
+        return Err(ApiError::new(
+            502,
+            "UPSTREAM_TRUNCATED",
+            format!(
+                "WeChat announced {} bytes and sent {size}: nothing was cached",
+                media.meta.content_length.unwrap_or_default()
+            ),
+        ));
+    }
+    let stored = Stored {
+        content_length: Some(size),
+        ..stored
+    };
+    cache_put(&blob, &stored).await?;
+    if let Some(bucket) = &ctx.bucket {
+        // R2 is the persistent tier: a failed write there costs a later miss, not this answer.
+        let _ = bucket
+            .put_value(key, &blob, &content_type, &disposition)
+            .await;
+    }
+    Ok(Filled::Stored(Source::Upstream))
+}
+
+async fn remember_not_found(key: &str, err: &ApiError) {
+    let Ok(cache) = bindings::default_cache() else {
+        return;
+    };
+    let body = serde_json::json!({ "errcode": err.errcode, "message": err.message }).to_string();
+    let Ok(headers) = Headers::new() else { return };
+    let _ = headers.set("content-type", "application/json");
+    let _ = headers.set(
+        "cache-control",
+        &format!("public, max-age={NOT_FOUND_TTL_SECS}"),
+    );
+    let init = ResponseInit::new();
+    init.set_status(200);
+    init.set_headers(&headers);
+    if let Ok(response) = Response::new_with_opt_str_and_init(Some(&body), &init) {
+        let _ = JsFuture::from(cache.put_with_str(&not_found_key(key), &response)).await;
+    }
+}

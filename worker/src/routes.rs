@@ -1,0 +1,495 @@
+//! The REST routes, `/healthz`, CORS, and the dispatcher.
+
+use serde_json::json;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, Headers};
+use worker::{Context, Env, Method, Request, Response, Result};
+use wxmedia::client::UploadOptions;
+use wxmedia::protocol::sign::{signed_query, SignedKind};
+use wxmedia::protocol::MediaType;
+
+use crate::auth::{self, DownloadCredentials};
+use crate::bindings;
+use crate::config::{Config, DownloadAuth, TokenSource, BUCKET_BINDING};
+use crate::error::ApiError;
+use crate::media::{self, Fetched, FillContext};
+use crate::{compat, keys, tokens};
+
+/// Room for multipart framing when a declared Content-Length is checked against a size limit.
+const MULTIPART_SLACK: u64 = 16 * 1024;
+/// Default lifetime of a signed URL.
+const SIGNED_URL_SECS: u64 = 3600;
+/// Longest lifetime a signed URL may be given.
+const MAX_SIGNED_URL_SECS: u64 = 7 * 86_400;
+
+/// Dispatches a request to its route.
+pub async fn route(req: Request, env: &Env, ctx: &Context, config: &Config) -> Result<Response> {
+    let url = req.url()?;
+    let path = url.path().to_string();
+    let method = req.method();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let result = match (&method, segments.as_slice()) {
+        (Method::Options, _) => return preflight(),
+        (Method::Get, ["healthz"]) => healthz(config),
+        (Method::Post, ["media"]) => upload(req, env, ctx, config).await,
+        (Method::Get | Method::Head, ["media", id]) => {
+            download(&req, env, config, id, SignedKind::Media).await
+        }
+        (Method::Get | Method::Head, ["media", id, "hd-voice"]) => {
+            download(&req, env, config, id, SignedKind::HdVoice).await
+        }
+        (Method::Post, ["media", id, "sign"]) => sign(&req, config, id),
+        (Method::Post, ["cgi-bin", "media", "upload"]) => {
+            return compat::upload(req, env, ctx, config).await
+        }
+        (Method::Get | Method::Head, ["cgi-bin", "media", "get"]) => {
+            return compat::download(&req, env, config, SignedKind::Media).await
+        }
+        (Method::Get | Method::Head, ["cgi-bin", "media", "get", "jssdk"]) => {
+            return compat::download(&req, env, config, SignedKind::HdVoice).await
+        }
+        (_, ["media", ..])
+            if segments.len() > 3
+                || segments
+                    .get(2)
+                    .is_some_and(|s| !matches!(*s, "hd-voice" | "sign")) =>
+        {
+            // `/media/a/b`: a media id with a slash in it.
+            Err(ApiError::new(
+                400,
+                "BAD_MEDIA_ID",
+                "media ids contain no '/'",
+            ))
+        }
+        (_, ["media", ..] | ["healthz"] | ["cgi-bin", ..]) => Err(ApiError::new(
+            405,
+            "METHOD_NOT_ALLOWED",
+            format!("{} is not allowed on {path}", method.as_ref()),
+        )),
+        _ => return assets(req, env).await,
+    };
+    result.or_else(|e| e.to_response())
+}
+
+/// Anything else: the console's static files.
+async fn assets(req: Request, env: &Env) -> Result<Response> {
+    match env.assets("ASSETS") {
+        Ok(assets) => assets.fetch_request(req).await,
+        Err(_) => ApiError::new(404, "NOT_FOUND", "no such route").to_response(),
+    }
+}
+
+/// `GET /healthz`: what is configured, without secrets.
+fn healthz(config: &Config) -> std::result::Result<Response, ApiError> {
+    let tokens = match &config.tokens {
+        Some(TokenSource::Fixed(_)) => "fixed",
+        Some(TokenSource::DurableObject) => "durable-object",
+        Some(TokenSource::Isolate(_)) => "isolate",
+        None => "unconfigured",
+    };
+    let body = json!({
+        "ok": true,
+        "service": "wxmedia-worker",
+        "version": env!("CARGO_PKG_VERSION"),
+        "appid": config.appid,
+        "downloadAuth": config.download_auth.as_str(),
+        "cacheTtlSecs": config.cache_ttl_secs,
+        "tokens": tokens,
+        "r2": config.has_bucket,
+        "limits": config.limits,
+    });
+    let mut response = Response::from_json(&body).map_err(internal)?;
+    let _ = response.headers_mut().set("Cache-Control", "no-store");
+    Ok(response)
+}
+
+fn internal(e: worker::Error) -> ApiError {
+    ApiError::new(500, "INTERNAL", e.to_string())
+}
+
+fn js_internal(e: wasm_bindgen::JsValue) -> ApiError {
+    let message = js_sys::Reflect::get(&e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| "unknown".into());
+    ApiError::new(500, "INTERNAL", message)
+}
+
+/// The fill context for this request.
+pub fn fill_context(env: &Env, config: &Config) -> std::result::Result<FillContext, ApiError> {
+    Ok(FillContext {
+        client: tokens::client(config, env)?,
+        bucket: bindings::bucket(env, BUCKET_BINDING),
+        ttl_secs: config.cache_ttl_secs,
+        timeout_ms: config.upstream_timeout_ms,
+    })
+}
+
+/// The media of an upload request: a multipart `media` part, or the raw body.
+pub struct Incoming {
+    /// The bytes (held by the runtime, not by wasm).
+    pub blob: Blob,
+    /// The filename the caller gave, if any.
+    pub filename: Option<String>,
+}
+
+/// Reads the media of an upload: refuses a declared length over the limit before reading.
+pub async fn read_upload(
+    req: &Request,
+    media_type: MediaType,
+    config: &Config,
+    filename_param: Option<String>,
+) -> std::result::Result<Incoming, ApiError> {
+    let content_type = req
+        .headers()
+        .get("Content-Type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let multipart = content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data");
+    if let Some(declared) = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        let slack = if multipart { MULTIPART_SLACK } else { 0 };
+        let limit = config.limits.for_type(media_type);
+        if declared > limit + slack {
+            return Err(ApiError::new(
+                413,
+                "TOO_LARGE",
+                format!(
+                    "the body is {declared} bytes; the {} limit is {limit} bytes",
+                    media_type.as_str()
+                ),
+            ));
+        }
+    }
+    let inner = req.inner();
+    if multipart {
+        let form = JsFuture::from(inner.form_data().map_err(js_internal)?)
+            .await
+            .map_err(|_| ApiError::bad_request("the multipart body could not be parsed"))?;
+        let form: web_sys::FormData = form.unchecked_into();
+        let part = form.get("media");
+        let Some(file) = part.dyn_ref::<web_sys::File>() else {
+            return Err(ApiError::bad_request(
+                "the multipart body has no file part named \"media\"",
+            ));
+        };
+        let name = file.name();
+        Ok(Incoming {
+            blob: file.clone().unchecked_into(),
+            filename: filename_param.or((!name.is_empty()).then_some(name)),
+        })
+    } else {
+        let blob = JsFuture::from(inner.blob().map_err(js_internal)?)
+            .await
+            .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+        Ok(Incoming {
+            blob: blob.unchecked_into(),
+            filename: filename_param,
+        })
+    }
+}
+
+fn query(req: &Request, name: &str) -> Option<String> {
+    req.url()
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `POST /media?type=T[&filename=F]`.
+async fn upload(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    config: &Config,
+) -> std::result::Result<Response, ApiError> {
+    auth::require_key(
+        config,
+        req.headers().get("Authorization").ok().flatten().as_deref(),
+    )?;
+    let type_param = query(&req, "type").unwrap_or_default();
+    let media_type: MediaType = type_param.parse().map_err(|_| {
+        ApiError::new(
+            400,
+            "BAD_TYPE",
+            format!("type must be image, voice, video or thumb, not {type_param:?}"),
+        )
+    })?;
+    let incoming = read_upload(&req, media_type, config, query(&req, "filename")).await?;
+    let fill = fill_context(env, config)?;
+    let (uploaded, checked) = fill
+        .client
+        .upload_checked(
+            media_type,
+            &incoming.blob,
+            &UploadOptions {
+                filename: incoming.filename,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| ApiError::from_core(&e, media::now_secs()))?;
+    schedule_write_through(
+        ctx,
+        &fill,
+        config,
+        &uploaded.media_id,
+        &incoming.blob,
+        &checked,
+        media_type,
+    );
+    let url = media_url(&req, config, &uploaded.media_id, SignedKind::Media)?;
+    let body = json!({
+        "type": uploaded.media_type.as_str(),
+        "mediaId": uploaded.media_id,
+        "createdAt": uploaded.created_at,
+        "url": url.0,
+    });
+    Ok(Response::from_json(&body)
+        .map_err(internal)?
+        .with_status(201))
+}
+
+/// Writes uploaded bytes into the cache tiers after the answer is on its way. Videos are
+/// skipped: WeChat answers their downloads with a URL, not bytes.
+pub fn schedule_write_through(
+    ctx: &Context,
+    fill: &FillContext,
+    config: &Config,
+    media_id: &str,
+    blob: &Blob,
+    checked: &wxmedia::protocol::Validated,
+    media_type: MediaType,
+) {
+    if media_type == MediaType::Video {
+        return;
+    }
+    let ext = checked.format.ext();
+    let name = format!("{media_id}.{ext}");
+    ctx.wait_until(media::write_through(
+        fill.bucket.clone(),
+        blob.clone(),
+        keys::cache_key(&config.appid, media_id, SignedKind::Media),
+        checked.content_type.to_string(),
+        keys::content_disposition(&name, &name),
+        keys::etag(media_id, SignedKind::Media),
+        config.cache_ttl_secs,
+    ));
+}
+
+/// A URL that reaches the media through this Worker (signed when `DOWNLOAD_AUTH=signed`), and
+/// its expiry (Unix seconds) if signed.
+fn media_url(
+    req: &Request,
+    config: &Config,
+    media_id: &str,
+    kind: SignedKind,
+) -> std::result::Result<(String, Option<u64>), ApiError> {
+    media_url_for(req, config, media_id, kind, SIGNED_URL_SECS)
+}
+
+fn media_url_for(
+    req: &Request,
+    config: &Config,
+    media_id: &str,
+    kind: SignedKind,
+    lifetime_secs: u64,
+) -> std::result::Result<(String, Option<u64>), ApiError> {
+    let url = req.url().map_err(internal)?;
+    let origin = url.origin().ascii_serialization();
+    let suffix = if kind == SignedKind::HdVoice {
+        "/hd-voice"
+    } else {
+        ""
+    };
+    let plain = format!("{origin}/media/{media_id}{suffix}");
+    if config.download_auth != DownloadAuth::Signed {
+        return Ok((plain, None));
+    }
+    let key = config.require_signing_key()?;
+    let exp = media::now_secs() + lifetime_secs;
+    Ok((
+        format!("{plain}?{}", signed_query(key, kind, media_id, exp)),
+        Some(exp),
+    ))
+}
+
+/// `POST /media/{mediaId}/sign[?expires_in=S][&kind=hd-voice]`.
+fn sign(req: &Request, config: &Config, media_id: &str) -> std::result::Result<Response, ApiError> {
+    auth::require_key(
+        config,
+        req.headers().get("Authorization").ok().flatten().as_deref(),
+    )?;
+    keys::check_media_id(media_id)?;
+    let lifetime = match query(req, "expires_in") {
+        None => SIGNED_URL_SECS,
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if (1..=MAX_SIGNED_URL_SECS).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "expires_in must be 1 to {MAX_SIGNED_URL_SECS} seconds"
+                )))
+            }
+        },
+    };
+    let kind = match query(req, "kind").as_deref() {
+        None | Some("media") => SignedKind::Media,
+        Some("hd-voice") => SignedKind::HdVoice,
+        Some(_) => return Err(ApiError::bad_request("kind must be media or hd-voice")),
+    };
+    if config.download_auth != DownloadAuth::Signed {
+        let (url, _) = media_url_for(req, config, media_id, kind, lifetime)?;
+        return Response::from_json(&json!({ "url": url, "expiresAt": null })).map_err(internal);
+    }
+    let (url, exp) = media_url_for(req, config, media_id, kind, lifetime)?;
+    Response::from_json(&json!({ "url": url, "expiresAt": exp })).map_err(internal)
+}
+
+/// `GET`/`HEAD /media/{mediaId}[/hd-voice]`.
+async fn download(
+    req: &Request,
+    env: &Env,
+    config: &Config,
+    media_id: &str,
+    kind: SignedKind,
+) -> std::result::Result<Response, ApiError> {
+    keys::check_media_id(media_id)?;
+    let authorization = req.headers().get("Authorization").ok().flatten();
+    let exp = query(req, "exp");
+    let sig = query(req, "sig");
+    let creds = DownloadCredentials {
+        authorization: authorization.as_deref(),
+        exp: exp.as_deref(),
+        sig: sig.as_deref(),
+    };
+    auth::check_download(config, kind, media_id, &creds, media::now_secs())?;
+    let fill = fill_context(env, config)?;
+    let headers = req.inner().headers();
+    match media::fetch(&fill, config, media_id, kind, &headers).await? {
+        Fetched::Video(video_url) => {
+            let wants_json = req
+                .headers()
+                .get("Accept")
+                .ok()
+                .flatten()
+                .is_some_and(|a| a.contains("application/json"));
+            if wants_json {
+                Response::from_json(&json!({ "videoUrl": video_url })).map_err(internal)
+            } else {
+                let mut response = Response::empty().map_err(internal)?.with_status(302);
+                response
+                    .headers_mut()
+                    .set("Location", &video_url)
+                    .map_err(internal)?;
+                response
+                    .headers_mut()
+                    .set("Cache-Control", "no-store")
+                    .map_err(internal)?;
+                Ok(response)
+            }
+        }
+        Fetched::Media(cached, source) => {
+            let cache_control = match config.download_auth {
+                DownloadAuth::Public => {
+                    format!("public, max-age={}, immutable", config.cache_ttl_secs)
+                }
+                _ => format!("private, max-age={}", config.cache_ttl_secs),
+            };
+            client_response(cached, source, &cache_control, req.method() == Method::Head)
+        }
+    }
+}
+
+/// The cached response as the client gets it: its status (200/206/304) and headers, with our
+/// Cache-Control, `X-Cache` and `X-Cache-Source`; no body for HEAD.
+pub fn client_response(
+    cached: web_sys::Response,
+    source: media::Source,
+    cache_control: &str,
+    head: bool,
+) -> std::result::Result<Response, ApiError> {
+    let headers = Headers::new_with_headers(&cached.headers()).map_err(js_internal)?;
+    let set = |k: &str, v: &str| headers.set(k, v).map_err(js_internal);
+    set("cache-control", cache_control)?;
+    set(
+        "x-cache",
+        if source == media::Source::Cache {
+            "HIT"
+        } else {
+            "MISS"
+        },
+    )?;
+    set("x-cache-source", source.as_str())?;
+    set("accept-ranges", "bytes")?;
+    let _ = headers.delete("cf-cache-status");
+    let init = web_sys::ResponseInit::new();
+    init.set_status(cached.status());
+    init.set_headers(&headers);
+    let body = if head || cached.status() == 304 {
+        None
+    } else {
+        cached.body()
+    };
+    if body.is_none() {
+        if let Some(stream) = cached.body() {
+            let _ = stream.cancel();
+        }
+    }
+    let response = web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init)
+        .map_err(js_internal)?;
+    Ok(Response::from(response))
+}
+
+/// CORS preflight: allowed methods and headers (the origin is added by [`with_cors`]).
+fn preflight() -> Result<Response> {
+    let mut response = Response::empty()?.with_status(204);
+    let headers = response.headers_mut();
+    headers.set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")?;
+    headers.set(
+        "Access-Control-Allow-Headers",
+        "Authorization, Content-Type, Range, If-None-Match",
+    )?;
+    headers.set("Access-Control-Max-Age", "86400")?;
+    Ok(response)
+}
+
+/// Adds CORS headers when the request's origin is allowed by `CORS_ORIGINS`.
+pub fn with_cors(response: Response, origin: Option<&str>, allowed: &[String]) -> Result<Response> {
+    let Some(origin) = origin else {
+        return Ok(response);
+    };
+    let any = allowed.iter().any(|o| o == "*");
+    if !any && !allowed.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
+        return Ok(response);
+    }
+    // Headers of a response from the cache or a fetch are immutable: copy them.
+    let inner: web_sys::Response = response.into();
+    let headers = Headers::new_with_headers(&inner.headers())?;
+    headers.set(
+        "Access-Control-Allow-Origin",
+        if any { "*" } else { origin },
+    )?;
+    headers.set(
+        "Access-Control-Expose-Headers",
+        "Content-Disposition, Content-Length, Content-Range, ETag, X-Cache, X-Cache-Source, Retry-After",
+    )?;
+    if !any {
+        headers.append("Vary", "Origin")?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(inner.status());
+    init.set_headers(&headers);
+    let copy =
+        web_sys::Response::new_with_opt_readable_stream_and_init(inner.body().as_ref(), &init)?;
+    Ok(Response::from(copy))
+}
