@@ -14,7 +14,7 @@ export WRANGLER_SEND_METRICS := false
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 
-.PHONY: help setup dev test lint fmt emulator worker pkg package bench clean
+.PHONY: help setup dev test lint fmt emulator worker www pkg package bench clean
 
 help:
 	@echo "make dev      run the Worker locally (127.0.0.1:8787) with the emulator as its upstream"
@@ -31,8 +31,14 @@ setup:
 emulator: setup
 	cargo build -p wxmedia-emulator
 
-worker: setup
+worker: setup www
 	cd worker && worker-build --release
+
+# The console's copy of the core crate (www/pkg/): wasm-pack's browser build, so the page checks
+# files with the same rules as the Worker. The Worker serves it with the rest of www/.
+www: setup
+	wasm-pack build --release --target web --out-dir www/pkg --out-name wxmedia
+	rm -f www/pkg/.gitignore www/pkg/package.json www/pkg/README.md
 
 # The npm package in pkg/: wasm-pack's Node build of the core crate's JS API (`js` feature), with
 # the entry points, Node helpers, CLI and README from npm/ (see npm/assemble.mjs).
