@@ -125,9 +125,16 @@ async fn download_inner(
         .filter(|id| !id.is_empty())
         .ok_or_else(|| ApiError::new(400, "MISSING_MEDIA_ID", "media_id missing"))?;
     keys::check_media_id(&media_id)?;
-    let fill = fill_context(env, config)?;
     let headers = req.inner().headers();
-    match media::fetch(&fill, config, &media_id, kind, &headers).await {
+    match media::fetch(
+        || fill_context(env, config),
+        config,
+        &media_id,
+        kind,
+        &headers,
+    )
+    .await
+    {
         Ok(Fetched::Video(video_url)) => Response::from_json(&json!({ "video_url": video_url }))
             .map_err(|e| ApiError::new(500, "INTERNAL", e.to_string())),
         Ok(Fetched::Media(cached, source)) => client_response(

@@ -115,7 +115,23 @@ fn number(env: &Env, name: &str, default: u64) -> Result<u64, ApiError> {
     }
 }
 
+thread_local! {
+    /// The isolate's configuration: `env` does not change for the life of an isolate.
+    static CACHED: std::cell::RefCell<Option<std::rc::Rc<Config>>> = const { std::cell::RefCell::new(None) };
+}
+
 impl Config {
+    /// [`Config::from_env`], read once per isolate (every request needs it; reading `env` costs a
+    /// dozen calls into JS). An error is not kept: it is reported on every request.
+    pub fn cached(env: &Env) -> Result<std::rc::Rc<Config>, ApiError> {
+        if let Some(config) = CACHED.with(|c| c.borrow().clone()) {
+            return Ok(config);
+        }
+        let config = std::rc::Rc::new(Config::from_env(env)?);
+        CACHED.with(|c| *c.borrow_mut() = Some(config.clone()));
+        Ok(config)
+    }
+
     /// Reads and checks the configuration. Settings that only some routes need are checked by
     /// those routes ([`Config::require_api_keys`] and friends), so `/healthz` always answers.
     pub fn from_env(env: &Env) -> Result<Config, ApiError> {

@@ -39,7 +39,7 @@ use crate::config::Config;
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let origin = req.headers().get("Origin").ok().flatten();
-    let config = Config::from_env(&env);
+    let config = Config::cached(&env);
     let response = match &config {
         Ok(config) => routes::route(req, &env, &ctx, config).await,
         Err(err) => err.to_response(),

@@ -234,9 +234,10 @@ pub struct FillContext {
     pub timeout_ms: u64,
 }
 
-/// The media's bytes (or video URL): from the cache, else filled from R2 or WeChat.
+/// The media's bytes (or video URL): from the cache, else filled from R2 or WeChat with the
+/// context `make_ctx` gives (built only on a miss: a hit needs nothing but the cache).
 pub async fn fetch(
-    ctx: &FillContext,
+    make_ctx: impl FnOnce() -> Result<FillContext, ApiError>,
     config: &Config,
     media_id: &str,
     kind: SignedKind,
@@ -252,6 +253,8 @@ pub async fn fetch(
             return Err(not_found_from(miss).await);
         }
     }
+    // Only a miss needs the client and the bucket.
+    let ctx = &make_ctx()?;
     match shared_fill(ctx, &key, media_id, kind).await? {
         Filled::Video(url) => Ok(Fetched::Video(url)),
         Filled::Stored(source) => {

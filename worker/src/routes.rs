@@ -373,9 +373,16 @@ async fn download(
         sig: sig.as_deref(),
     };
     auth::check_download(config, kind, media_id, &creds, media::now_secs())?;
-    let fill = fill_context(env, config)?;
     let headers = req.inner().headers();
-    match media::fetch(&fill, config, media_id, kind, &headers).await? {
+    match media::fetch(
+        || fill_context(env, config),
+        config,
+        media_id,
+        kind,
+        &headers,
+    )
+    .await?
+    {
         Fetched::Video(video_url) => {
             let wants_json = req
                 .headers()
