@@ -261,7 +261,7 @@ impl MediaClient {
         &self,
         #[wasm_bindgen(js_name = "type", unchecked_param_type = "MediaType")] media_type: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Blob | Uint8Array | ArrayBuffer")] media: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "UploadOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         let client = self.client.clone();
         let media_type = parse_media_type(&media_type).map_err(to_js_error)?;
@@ -287,7 +287,7 @@ impl MediaClient {
     pub async fn get(
         &self,
         #[wasm_bindgen(js_name = mediaId)] media_id: String,
-        #[wasm_bindgen(unchecked_param_type = "GetOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "GetOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         let client = self.client.clone();
         let signal = opt_signal(&options)?;
@@ -311,7 +311,7 @@ impl MediaClient {
     pub async fn get_hd_voice(
         &self,
         #[wasm_bindgen(js_name = mediaId)] media_id: String,
-        #[wasm_bindgen(unchecked_param_type = "GetOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "GetOptions")] options: JsValue,
     ) -> Result<MediaFile, JsValue> {
         let client = self.client.clone();
         let signal = opt_signal(&options)?;
@@ -548,7 +548,7 @@ pub async fn validate_media(
     #[wasm_bindgen(js_name = "type", unchecked_param_type = "MediaType")] media_type: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Blob | Uint8Array | ArrayBuffer")] media: JsValue,
     #[wasm_bindgen(
-        unchecked_param_type = "{ filename?: string; limits?: MediaClientOptions['limits'] } | undefined"
+        unchecked_optional_param_type = "{ filename?: string; limits?: MediaClientOptions['limits'] }"
     )]
     options: JsValue,
 ) -> Result<JsValue, JsValue> {
