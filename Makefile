@@ -36,9 +36,14 @@ worker: setup www
 
 # The console's copy of the core crate (www/pkg/): wasm-pack's browser build, so the page checks
 # files with the same rules as the Worker. The Worker serves it with the rest of www/.
+# wasm-opt runs separately: wasm-pack's own pass lists the directory while writing to it, and
+# sometimes picks up its own temporary file.
 www: setup
-	wasm-pack build --release --target web --out-dir www/pkg --out-name wxmedia
-	rm -f www/pkg/.gitignore www/pkg/package.json www/pkg/README.md
+	rm -rf www/pkg
+	wasm-pack --log-level warn build --release --no-opt --target web --out-dir www/pkg --out-name wxmedia
+	wasm-opt -Oz www/pkg/wxmedia_bg.wasm -o www/pkg/wxmedia_bg.opt.wasm
+	mv www/pkg/wxmedia_bg.opt.wasm www/pkg/wxmedia_bg.wasm
+	rm -f www/pkg/.gitignore www/pkg/package.json www/pkg/README.md www/pkg/*.d.ts
 
 # The npm package in pkg/: wasm-pack's Node build of the core crate's JS API (`js` feature), with
 # the entry points, Node helpers, CLI and README from npm/ (see npm/assemble.mjs).
