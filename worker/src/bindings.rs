@@ -47,6 +47,28 @@ pub struct R2Body {
     pub content_disposition: Option<String>,
 }
 
+impl R2Body {
+    /// How this object is stored in the cache under `key`.
+    pub fn stored<'a>(
+        &'a self,
+        key: &'a str,
+        etag: &'a str,
+        ttl_secs: u64,
+    ) -> crate::media::Stored<'a> {
+        crate::media::Stored {
+            key,
+            content_type: self
+                .content_type
+                .as_deref()
+                .unwrap_or("application/octet-stream"),
+            content_disposition: self.content_disposition.as_deref().unwrap_or("attachment"),
+            content_length: Some(self.size as u64),
+            etag,
+            ttl_secs,
+        }
+    }
+}
+
 impl R2Bucket {
     /// `bucket.get(key)`.
     pub async fn get_body(&self, key: &str) -> Result<Option<R2Body>, JsValue> {

@@ -6,7 +6,6 @@
 
 use serde_json::json;
 use worker::{Context, Env, Method, Request, Response, Result};
-use wxmedia::client::UploadOptions;
 use wxmedia::protocol::sign::SignedKind;
 use wxmedia::protocol::MediaType;
 
@@ -15,7 +14,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::keys;
 use crate::media::{self, Fetched};
-use crate::routes::{client_response, fill_context, read_upload, schedule_write_through};
+use crate::routes::{accept_upload, client_response, fill_context};
 
 fn query(req: &Request, name: &str) -> Option<String> {
     req.url()
@@ -56,29 +55,7 @@ async fn upload_inner(
         .unwrap_or_default()
         .parse()
         .map_err(|_| ApiError::new(400, "BAD_TYPE", "invalid media type"))?;
-    let incoming = read_upload(req, media_type, config, None).await?;
-    let fill = fill_context(env, config)?;
-    let (uploaded, checked) = fill
-        .client
-        .upload_checked(
-            media_type,
-            &incoming.blob,
-            &UploadOptions {
-                filename: incoming.filename,
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| wechat_error(&e))?;
-    schedule_write_through(
-        ctx,
-        &fill,
-        config,
-        &uploaded.media_id,
-        &incoming.blob,
-        &checked,
-        media_type,
-    );
+    let uploaded = accept_upload(req, env, ctx, config, media_type, None, wechat_error).await?;
     let id_key = if media_type == MediaType::Thumb {
         "thumb_media_id"
     } else {

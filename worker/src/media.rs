@@ -278,20 +278,8 @@ async fn direct(
 ) -> Result<Fetched, ApiError> {
     if let Some(bucket) = &ctx.bucket {
         if let Ok(Some(object)) = bucket.get_body(key).await {
-            let stored = Stored {
-                key,
-                content_type: object
-                    .content_type
-                    .as_deref()
-                    .unwrap_or("application/octet-stream"),
-                content_disposition: object
-                    .content_disposition
-                    .as_deref()
-                    .unwrap_or("attachment"),
-                content_length: Some(object.size as u64),
-                etag: &etag(media_id, kind),
-                ttl_secs: ctx.ttl_secs,
-            };
+            let tag = etag(media_id, kind);
+            let stored = object.stored(key, &tag, ctx.ttl_secs);
             return Ok(Fetched::Media(
                 stored_response(&object.body, &stored)?,
                 Source::R2,
@@ -473,20 +461,7 @@ async fn fill_from_tiers(
     let tag = etag(media_id, kind);
     if let Some(bucket) = &ctx.bucket {
         if let Ok(Some(object)) = bucket.get_body(key).await {
-            let stored = Stored {
-                key,
-                content_type: object
-                    .content_type
-                    .as_deref()
-                    .unwrap_or("application/octet-stream"),
-                content_disposition: object
-                    .content_disposition
-                    .as_deref()
-                    .unwrap_or("attachment"),
-                content_length: Some(object.size as u64),
-                etag: &tag,
-                ttl_secs: ctx.ttl_secs,
-            };
+            let stored = object.stored(key, &tag, ctx.ttl_secs);
             cache_put(&object.body, &stored).await?;
             return Ok(Filled::Stored(Source::R2));
         }

@@ -225,29 +225,11 @@ async fn upload(
             format!("type must be image, voice, video or thumb, not {type_param:?}"),
         )
     })?;
-    let incoming = read_upload(&req, media_type, config, query(&req, "filename")).await?;
-    let fill = fill_context(env, config)?;
-    let (uploaded, checked) = fill
-        .client
-        .upload_checked(
-            media_type,
-            &incoming.blob,
-            &UploadOptions {
-                filename: incoming.filename,
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| ApiError::from_core(&e, media::now_secs()))?;
-    schedule_write_through(
-        ctx,
-        &fill,
-        config,
-        &uploaded.media_id,
-        &incoming.blob,
-        &checked,
-        media_type,
-    );
+    let filename = query(&req, "filename");
+    let uploaded = accept_upload(&req, env, ctx, config, media_type, filename, |e| {
+        ApiError::from_core(e, media::now_secs())
+    })
+    .await?;
     let url = media_url(&req, config, &uploaded.media_id, SignedKind::Media)?;
     let body = json!({
         "type": uploaded.media_type.as_str(),
@@ -260,9 +242,44 @@ async fn upload(
         .with_status(201))
 }
 
+/// The upload pipeline both route families share: read the media (refusing a declared
+/// length over the limit unread), upload it through the core (which validates first), and
+/// schedule the write-through. `map_err` shapes the core's errors for the route family.
+pub async fn accept_upload(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    config: &Config,
+    media_type: MediaType,
+    filename: Option<String>,
+    map_err: impl Fn(&wxmedia::protocol::Error) -> ApiError,
+) -> std::result::Result<wxmedia::protocol::Uploaded, ApiError> {
+    let incoming = read_upload(req, media_type, config, filename).await?;
+    let fill = fill_context(env, config)?;
+    let options = UploadOptions {
+        filename: incoming.filename,
+        ..Default::default()
+    };
+    let (uploaded, checked) = fill
+        .client
+        .upload_checked(media_type, &incoming.blob, &options)
+        .await
+        .map_err(|e| map_err(&e))?;
+    schedule_write_through(
+        ctx,
+        &fill,
+        config,
+        &uploaded.media_id,
+        &incoming.blob,
+        &checked,
+        media_type,
+    );
+    Ok(uploaded)
+}
+
 /// Writes uploaded bytes into the cache tiers after the answer is on its way. Videos are
 /// skipped: WeChat answers their downloads with a URL, not bytes.
-pub fn schedule_write_through(
+fn schedule_write_through(
     ctx: &Context,
     fill: &FillContext,
     config: &Config,
