@@ -23,10 +23,19 @@ extern "C" {
     ) -> Result<Promise, JsValue>;
 }
 
-/// `caches.default`, Cloudflare's per-data-centre cache.
+thread_local! {
+    static DEFAULT_CACHE: std::cell::RefCell<Option<web_sys::Cache>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `caches.default`, Cloudflare's per-data-centre cache (looked up once per isolate).
 pub fn default_cache() -> Result<web_sys::Cache, JsValue> {
+    if let Some(cache) = DEFAULT_CACHE.with(|c| c.borrow().clone()) {
+        return Ok(cache);
+    }
     let caches = Reflect::get(&js_sys::global(), &"caches".into())?;
-    Ok(Reflect::get(&caches, &"default".into())?.unchecked_into())
+    let cache: web_sys::Cache = Reflect::get(&caches, &"default".into())?.unchecked_into();
+    DEFAULT_CACHE.with(|c| *c.borrow_mut() = Some(cache.clone()));
+    Ok(cache)
 }
 
 /// The R2 bucket bound as `name`, if any.

@@ -102,25 +102,34 @@ fn js_err(context: &str, e: &JsValue) -> ApiError {
     ApiError::new(502, "UPSTREAM_ERROR", format!("{context}: {message}"))
 }
 
-/// A GET request for `key` carrying the caller's `Range` and `If-None-Match`, so the cache
-/// answers 206 or 304 itself.
-fn lookup_request(key: &str, client_headers: &Headers) -> Result<web_sys::Request, ApiError> {
-    let headers = Headers::new().map_err(|e| js_err("headers", &e))?;
+/// Looks `key` up in the cache. With the caller's `Range` or `If-None-Match`, the lookup
+/// carries them, so the cache answers 206 or 304 itself; without, a plain key (the cheaper call).
+async fn cache_match(
+    key: &str,
+    client_headers: Option<&Headers>,
+) -> Result<Option<Response>, ApiError> {
+    let cache = bindings::default_cache().map_err(|e| js_err("cache", &e))?;
+    let mut conditional = Vec::new();
     for name in ["range", "if-none-match"] {
-        if let Ok(Some(value)) = client_headers.get(name) {
-            let _ = headers.set(name, &value);
+        if let Some(Ok(Some(value))) = client_headers.map(|h| h.get(name)) {
+            conditional.push((name, value));
         }
     }
-    let init = web_sys::RequestInit::new();
-    init.set_method("GET");
-    init.set_headers(&headers);
-    web_sys::Request::new_with_str_and_init(key, &init).map_err(|e| js_err("cache key", &e))
-}
-
-async fn cache_match(key: &str, client_headers: &Headers) -> Result<Option<Response>, ApiError> {
-    let cache = bindings::default_cache().map_err(|e| js_err("cache", &e))?;
-    let request = lookup_request(key, client_headers)?;
-    let found = JsFuture::from(cache.match_with_request(&request))
+    let lookup = if conditional.is_empty() {
+        cache.match_with_str(key)
+    } else {
+        let headers = Headers::new().map_err(|e| js_err("headers", &e))?;
+        for (name, value) in &conditional {
+            let _ = headers.set(name, value);
+        }
+        let init = web_sys::RequestInit::new();
+        init.set_method("GET");
+        init.set_headers(&headers);
+        let request = web_sys::Request::new_with_str_and_init(key, &init)
+            .map_err(|e| js_err("cache key", &e))?;
+        cache.match_with_request(&request)
+    };
+    let found = JsFuture::from(lookup)
         .await
         .map_err(|e| js_err("cache lookup", &e))?;
     Ok((!found.is_undefined() && !found.is_null()).then(|| found.into()))
@@ -245,11 +254,10 @@ pub async fn fetch(
 ) -> Result<Fetched, ApiError> {
     let key = cache_key(&config.appid, media_id, kind);
     if !CACHE_IS_NOOP.with(Cell::get) {
-        if let Some(hit) = cache_match(&key, client_headers).await? {
+        if let Some(hit) = cache_match(&key, Some(client_headers)).await? {
             return Ok(Fetched::Media(hit, Source::Cache));
         }
-        let no_headers = Headers::new().map_err(|e| js_err("headers", &e))?;
-        if let Some(miss) = cache_match(&not_found_key(&key), &no_headers).await? {
+        if let Some(miss) = cache_match(&not_found_key(&key), None).await? {
             return Err(not_found_from(miss).await);
         }
     }
@@ -258,7 +266,7 @@ pub async fn fetch(
     match shared_fill(ctx, &key, media_id, kind).await? {
         Filled::Video(url) => Ok(Fetched::Video(url)),
         Filled::Stored(source) => {
-            if let Some(found) = cache_match(&key, client_headers).await? {
+            if let Some(found) = cache_match(&key, Some(client_headers)).await? {
                 return Ok(Fetched::Media(found, source));
             }
             // The put succeeded but stored nothing: a zone without a cache. Serve from R2 or
