@@ -35,15 +35,17 @@ worker: setup www
 	cd worker && worker-build --release
 
 # The console's copy of the core crate (www/pkg/): wasm-pack's browser build, so the page checks
-# files with the same rules as the Worker. The Worker serves it with the rest of www/.
-# wasm-opt runs separately: wasm-pack's own pass lists the directory while writing to it, and
-# sometimes picks up its own temporary file.
+# files with the same rules as the Worker. The Worker serves it with the rest of www/. Built in
+# target/ and moved into place, so a running `wrangler dev` never serves a half-built copy;
+# wasm-opt runs separately because wasm-pack's own pass lists the directory while writing to it
+# and sometimes picks up its own temporary file.
 www: setup
-	rm -rf www/pkg
-	wasm-pack --log-level warn build --release --no-opt --target web --out-dir www/pkg --out-name wxmedia
-	wasm-opt -Oz www/pkg/wxmedia_bg.wasm -o www/pkg/wxmedia_bg.opt.wasm
-	mv www/pkg/wxmedia_bg.opt.wasm www/pkg/wxmedia_bg.wasm
-	rm -f www/pkg/.gitignore www/pkg/package.json www/pkg/README.md www/pkg/*.d.ts
+	rm -rf target/www-pkg
+	wasm-pack --log-level warn build --release --no-opt --target web --out-dir target/www-pkg --out-name wxmedia
+	wasm-opt -Oz target/www-pkg/wxmedia_bg.wasm -o target/www-pkg/wxmedia_bg.opt.wasm
+	mv target/www-pkg/wxmedia_bg.opt.wasm target/www-pkg/wxmedia_bg.wasm
+	mkdir -p www/pkg
+	mv -f target/www-pkg/wxmedia_bg.wasm target/www-pkg/wxmedia.js www/pkg/
 
 # The npm package in pkg/: wasm-pack's Node build of the core crate's JS API (`js` feature), with
 # the entry points, Node helpers, CLI and README from npm/ (see npm/assemble.mjs).
