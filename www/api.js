@@ -1,0 +1,160 @@
+// The Worker's REST routes as the console uses them, and its errors in plain words.
+// Everything is same-origin: the Worker serves this page.
+
+/** An error answer of the Worker (`{"error":{"code","message","errcode"?}}`), or a network failure. */
+export class ApiError extends Error {
+  constructor({ status = 0, code = 'NETWORK', message, errcode = null, retryAfter = null }) {
+    super(message);
+    this.name = 'ApiError';
+    Object.assign(this, { status, code, errcode, retryAfter });
+  }
+}
+
+/** What each error code means, for people. */
+const TITLES = {
+  UNAUTHORIZED: 'The API key was not accepted',
+  NOT_FOUND: 'WeChat has no such media',
+  TOO_LARGE: 'The file is too large',
+  BAD_FORMAT: 'This kind of file is not accepted',
+  EMPTY: 'The file is empty',
+  BAD_TYPE: 'The media type was refused',
+  BAD_MEDIA_ID: 'That is not a valid media id',
+  BAD_REQUEST: 'The proxy could not read the request',
+  QUOTA_EXCEEDED: "WeChat's daily quota is used up",
+  RATE_LIMITED: "WeChat's per-minute quota is used up",
+  NOT_AUTHORIZED: 'This WeChat account may not use this API',
+  UPSTREAM_AUTH: "WeChat refused the proxy's own credentials",
+  UPSTREAM_ERROR: 'WeChat failed',
+  UPSTREAM_TIMEOUT: 'WeChat did not answer in time',
+  SIGNATURE_REQUIRED: 'This download needs a signed URL or an API key',
+  SIGNATURE_EXPIRED: 'The signed URL has expired',
+  SIGNATURE_INVALID: 'The signed URL is not valid',
+  CONFIG: 'The proxy is not fully configured',
+  NETWORK: 'The proxy could not be reached',
+};
+
+/** { title, detail, meta } for an ApiError (or any Error). */
+export function explain(err) {
+  if (!(err instanceof ApiError)) return { title: 'Something went wrong', detail: String(err?.message ?? err), meta: '' };
+  const title = TITLES[err.code] ?? (err.status ? `The proxy answered HTTP ${err.status}` : 'The request failed');
+  const meta = [];
+  if (err.status) meta.push(`HTTP ${err.status} ${err.code}`);
+  if (err.errcode !== null && err.errcode !== undefined) meta.push(`WeChat errcode ${err.errcode}`);
+  if (err.retryAfter) meta.push(`try again in ${err.retryAfter} s`);
+  return { title, detail: err.message, meta: meta.join(' · ') };
+}
+
+/** Shows an error in `el`: a plain-words title, the proxy's message, then status and errcode. */
+export function showError(el, err) {
+  const { title, detail, meta } = explain(err);
+  el.replaceChildren();
+  const strong = document.createElement('strong');
+  strong.textContent = `${title}.`;
+  if (detail) el.append(' ', detail[0].toUpperCase() + detail.slice(1) + (/[.!?]$/.test(detail) ? '' : '.'));
+  el.prepend(strong);
+  if (meta) {
+    const small = document.createElement('small');
+    small.textContent = meta;
+    el.append(' ', small);
+  }
+  el.hidden = false;
+}
+
+/** Turns a non-2xx answer into an ApiError. */
+function toError(status, text, retryAfter) {
+  let body = null;
+  try { body = JSON.parse(text); } catch { /* not JSON */ }
+  const e = body?.error;
+  return new ApiError({
+    status,
+    code: e?.code ?? `HTTP_${status}`,
+    message: e?.message ?? (text.trim().slice(0, 200) || `HTTP ${status}`),
+    errcode: e?.errcode ?? null,
+    retryAfter: retryAfter ? Number(retryAfter) || retryAfter : null,
+  });
+}
+
+const bearer = (key) => (key ? { Authorization: `Bearer ${key}` } : {});
+
+/** fetch that turns network failures and error answers into ApiErrors. */
+async function call(path, init) {
+  let r;
+  try {
+    r = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError({ message: e.message });
+  }
+  if (!r.ok) throw toError(r.status, await r.text(), r.headers.get('Retry-After'));
+  return r;
+}
+
+/** `GET /healthz`. */
+export async function health() {
+  return (await call('/healthz', { cache: 'no-store' })).json();
+}
+
+/**
+ * `POST /media?type=T` with the file as the multipart `media` part, through XMLHttpRequest for its
+ * upload progress. Resolves to `{type, mediaId, createdAt, url}`.
+ */
+export function upload({ key, type, file, onProgress, signal }) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/media?type=${encodeURIComponent(type)}`);
+    for (const [k, v] of Object.entries(bearer(key))) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress?.(e.loaded / e.total); };
+    xhr.onload = () => {
+      if (xhr.status === 201) {
+        try { resolve(JSON.parse(xhr.responseText)); } catch { reject(new ApiError({ status: 201, code: 'PARSE', message: 'the answer was not JSON' })); }
+      } else {
+        reject(toError(xhr.status, xhr.responseText, xhr.getResponseHeader('Retry-After')));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError({ message: 'the connection failed' }));
+    xhr.onabort = () => reject(new ApiError({ code: 'ABORTED', message: 'the upload was cancelled' }));
+    signal?.addEventListener('abort', () => xhr.abort());
+    const form = new FormData();
+    form.append('media', file, file.name);
+    xhr.send(form);
+  });
+}
+
+/** The filename of a Content-Disposition header (`filename*` preferred). */
+function dispositionName(value) {
+  if (!value) return null;
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(value);
+  if (star) { try { return decodeURIComponent(star[1].trim()); } catch { /* fall through */ } }
+  return /filename\s*=\s*"([^"]*)"/i.exec(value)?.[1] ?? /filename\s*=\s*([^;]+)/i.exec(value)?.[1]?.trim() ?? null;
+}
+
+/**
+ * `GET /media/{id}[/hd-voice]` with the key in a header (never in a URL). Resolves to
+ * `{ kind: 'media', blob, contentType, filename, cache, source, ms }` or
+ * `{ kind: 'video', videoUrl, ms }`.
+ */
+export async function download({ key, mediaId, hdVoice = false }) {
+  const path = `/media/${encodeURIComponent(mediaId)}${hdVoice ? '/hd-voice' : ''}`;
+  const started = performance.now();
+  const r = await call(path, { headers: { ...bearer(key), Accept: 'application/json, */*;q=0.5' }, cache: 'no-store' });
+  const contentType = r.headers.get('Content-Type') ?? 'application/octet-stream';
+  if (contentType.startsWith('application/json') && !r.headers.get('X-Cache')) {
+    const { videoUrl } = await r.json();
+    return { kind: 'video', videoUrl, ms: performance.now() - started };
+  }
+  const blob = await r.blob();
+  return {
+    kind: 'media',
+    blob,
+    contentType,
+    filename: dispositionName(r.headers.get('Content-Disposition')),
+    cache: r.headers.get('X-Cache') ?? '?',
+    source: r.headers.get('X-Cache-Source') ?? '',
+    ms: performance.now() - started,
+  };
+}
+
+/** `POST /media/{id}/sign[?kind=hd-voice]`: `{url, expiresAt}`. */
+export async function sign({ key, mediaId, hdVoice = false }) {
+  const q = hdVoice ? '?kind=hd-voice' : '';
+  return (await call(`/media/${encodeURIComponent(mediaId)}/sign${q}`, { method: 'POST', headers: bearer(key) })).json();
+}

@@ -1,0 +1,365 @@
+// The wxmedia console: upload files to the Worker, fetch media by id, and show what came back.
+// Files are checked first by the core crate compiled for the web (./pkg, built by `make www`),
+// with the limits the Worker reports on /healthz, so a refused file is refused before upload.
+import * as api from './api.js';
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const KEY_STORAGE = 'wxmedia.apiKey';
+const TYPES = ['image', 'voice', 'video', 'thumb'];
+
+// ---- the core crate, for the in-browser checks ------------------------------------------------
+
+/** Resolves to `{ validateMedia, inferMediaType }`, or null if the wasm could not be loaded. */
+const core = import('./pkg/wxmedia.js')
+  .then(async (m) => { await m.default(); return m; })
+  .catch((e) => { console.warn('wxmedia: in-browser checks unavailable', e); return null; });
+
+// ---- formatting -------------------------------------------------------------------------------
+
+function bytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n;
+  let u = -1;
+  do { v /= 1024; u++; } while (v >= 1024 && u < units.length - 1);
+  return `${v >= 10 || Number.isInteger(v) ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
+}
+
+function duration(secs) {
+  if (secs % 86400 === 0) return `${secs / 86400} d`;
+  if (secs % 3600 === 0) return `${secs / 3600} h`;
+  return `${secs} s`;
+}
+
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
+// ---- the API key ------------------------------------------------------------------------------
+
+const keyInput = $('#key');
+keyInput.value = sessionStorage.getItem(KEY_STORAGE) ?? '';
+keyInput.addEventListener('input', () => {
+  const v = keyInput.value.trim();
+  if (v) sessionStorage.setItem(KEY_STORAGE, v); else sessionStorage.removeItem(KEY_STORAGE);
+});
+$('#key-form').addEventListener('submit', (e) => e.preventDefault());
+$('#key-show').addEventListener('click', (e) => {
+  const show = keyInput.type === 'password';
+  keyInput.type = show ? 'text' : 'password';
+  e.currentTarget.textContent = show ? 'Hide' : 'Show';
+  e.currentTarget.setAttribute('aria-pressed', String(show));
+});
+$('#key-forget').addEventListener('click', () => {
+  keyInput.value = '';
+  sessionStorage.removeItem(KEY_STORAGE);
+  keyInput.focus();
+});
+const apiKey = () => keyInput.value.trim();
+
+// ---- the Worker's health and limits -----------------------------------------------------------
+
+const AUTH_WORDS = { public: 'public downloads', key: 'downloads need the key', signed: 'signed download URLs' };
+
+/** Resolves to the /healthz body, or null. */
+const health = api.health().then((h) => {
+  const l = h.limits ?? {};
+  $('#health').replaceChildren(
+    el('span', { className: 'ok', textContent: 'Online' }),
+    ` ${h.service ?? 'wxmedia'} ${h.version ?? ''} · app ${h.appid} · ${AUTH_WORDS[h.downloadAuth] ?? h.downloadAuth}`
+      + ` · cache ${duration(h.cacheTtlSecs)}${h.r2 ? ' + R2' : ''}`,
+  );
+  $('#limits').textContent = `image: JPEG, PNG, GIF ≤ ${bytes(l.image)} · voice: AMR, MP3 ≤ ${bytes(l.voice)}`
+    + ` · video: MP4 ≤ ${bytes(l.video)} · thumb: JPEG ≤ ${bytes(l.thumb)}`;
+  return h;
+}).catch((e) => {
+  const box = $('#health');
+  api.showError(box, e);
+  box.classList.add('error');
+  return null;
+});
+
+// ---- the upload queue -------------------------------------------------------------------------
+
+const queue = [];
+const queueList = $('#queue');
+const uploadButton = $('#upload');
+const clearButton = $('#clear');
+const note = $('#checker');
+
+function refreshButtons() {
+  const ready = queue.filter((i) => i.state === 'ready' || i.state === 'failed').length;
+  uploadButton.disabled = ready === 0;
+  uploadButton.textContent = ready > 1 ? `Upload ${ready} files` : 'Upload';
+  clearButton.hidden = !queue.some((i) => i.state !== 'uploading');
+}
+
+function setStatus(item, state, text) {
+  item.state = state;
+  item.li.dataset.state = state;
+  item.status.classList.remove('error');
+  item.status.textContent = text;
+  refreshButtons();
+}
+
+/** Checks an item as the Worker would: size (with the Worker's limits), format, name. */
+async function check(item) {
+  const generation = ++item.generation;
+  setStatus(item, 'checking', 'Checking…');
+  const [m, h] = await Promise.all([core, health]);
+  if (generation !== item.generation) return;
+  if (!m) {
+    setStatus(item, 'ready', 'Ready (not checked in the browser; the proxy will check it)');
+    return;
+  }
+  try {
+    const v = await m.validateMedia(item.type, item.file, { filename: item.file.name, limits: h?.limits });
+    if (generation !== item.generation) return;
+    setStatus(item, 'ready', `Ready: ${v.format.toUpperCase()}, sent as ${v.filename}`);
+  } catch (e) {
+    if (generation !== item.generation) return;
+    if (e?.name === 'MediaValidationError') {
+      setStatus(item, 'refused', `Refused before upload: ${e.message}.`);
+      item.status.classList.add('error');
+    } else {
+      setStatus(item, 'ready', `Ready (the browser could not check it: ${e?.message ?? e}; the proxy will)`);
+    }
+  }
+}
+
+/** Adds picked or dropped files to the queue, each with the media type its first bytes suggest. */
+async function addFiles(files) {
+  const m = await core;
+  for (const file of files) {
+    const li = $('#queue-item').content.firstElementChild.cloneNode(true);
+    const item = {
+      file, li, type: 'image', state: 'checking', generation: 0,
+      select: $('select', li), progress: $('progress', li), status: $('.item-status', li),
+    };
+    $('.item-name', li).textContent = file.name || 'unnamed';
+    $('.item-size', li).textContent = bytes(file.size);
+    $('.item-type-of', li).textContent = file.name;
+    $('.remove', li).setAttribute('aria-label', `Remove ${file.name}`);
+    $('.remove', li).addEventListener('click', () => {
+      if (item.state === 'uploading') return;
+      queue.splice(queue.indexOf(item), 1);
+      li.remove();
+      refreshButtons();
+    });
+    item.select.addEventListener('change', () => { item.type = item.select.value; check(item); });
+    queue.push(item);
+    queueList.append(li);
+    let inferred = null;
+    try { inferred = m ? await m.inferMediaType(file) : null; } catch { /* unreadable: the check says so */ }
+    inferred ??= /^audio\//.test(file.type) ? 'voice' : /^video\//.test(file.type) ? 'video' : 'image';
+    item.type = TYPES.includes(inferred) ? inferred : 'image';
+    item.select.value = item.type;
+    check(item);
+  }
+  note.textContent = `${files.length} file${files.length === 1 ? '' : 's'} added.`;
+}
+
+const fileInput = $('#files');
+fileInput.addEventListener('change', () => {
+  addFiles([...fileInput.files]);
+  fileInput.value = '';
+});
+
+const drop = $('#drop');
+for (const type of ['dragenter', 'dragover']) {
+  drop.addEventListener(type, (e) => { e.preventDefault(); drop.classList.add('over'); });
+}
+for (const type of ['dragleave', 'drop']) drop.addEventListener(type, () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  const files = [...(e.dataTransfer?.files ?? [])];
+  if (files.length) addFiles(files);
+});
+// A file dropped next to the zone would otherwise replace the page.
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => e.preventDefault());
+
+clearButton.addEventListener('click', () => {
+  for (const item of [...queue]) {
+    if (item.state === 'uploading') continue;
+    queue.splice(queue.indexOf(item), 1);
+    item.li.remove();
+  }
+  note.textContent = '';
+  refreshButtons();
+});
+
+async function uploadOne(item) {
+  setStatus(item, 'uploading', 'Uploading… 0%');
+  item.select.disabled = true;
+  item.progress.hidden = false;
+  item.progress.value = 0;
+  item.progress.setAttribute('aria-label', `Upload of ${item.file.name}`);
+  try {
+    const result = await api.upload({
+      key: apiKey(), type: item.type, file: item.file,
+      onProgress: (f) => {
+        item.progress.value = f;
+        item.status.textContent = `Uploading… ${Math.round(f * 100)}%`;
+      },
+    });
+    item.progress.value = 1;
+    setStatus(item, 'done', `Uploaded as ${result.mediaId}`);
+    showResult({ title: item.file.name, type: result.type, mediaId: result.mediaId, url: result.url });
+  } catch (e) {
+    item.progress.hidden = true;
+    item.select.disabled = false;
+    setStatus(item, 'failed', '');
+    api.showError(item.status, e);
+    item.status.classList.add('error');
+  }
+}
+
+uploadButton.addEventListener('click', async () => {
+  if (!apiKey()) {
+    note.textContent = 'Enter the API key first.';
+    keyInput.focus();
+    return;
+  }
+  note.textContent = '';
+  const todo = queue.filter((i) => i.state === 'ready' || i.state === 'failed');
+  // A few at a time: each has its own progress bar.
+  const running = new Set();
+  for (const item of todo) {
+    const p = uploadOne(item).finally(() => running.delete(p));
+    running.add(p);
+    if (running.size >= 3) await Promise.race(running);
+  }
+});
+
+// ---- results ----------------------------------------------------------------------------------
+
+const results = $('#results');
+
+async function copy(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = el('textarea', { value: text });
+    document.body.append(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  }
+  const label = button.textContent;
+  button.textContent = 'Copied';
+  setTimeout(() => { button.textContent = label; }, 1500);
+}
+
+function link(href, text) {
+  return el('a', { href, textContent: text ?? href, target: '_blank', rel: 'noopener' });
+}
+
+/** The preview of downloaded media: an image, a player for voice, a link for video. */
+function renderPreview(box, got, title) {
+  const previous = box.dataset.objectUrl;
+  box.replaceChildren();
+  if (got.kind === 'video') {
+    box.append(el('p', {}, 'Video: WeChat serves it from its own address. ', link(got.videoUrl, 'Open the video')));
+    return;
+  }
+  const url = URL.createObjectURL(got.blob);
+  box.dataset.objectUrl = url;
+  if (previous) setTimeout(() => URL.revokeObjectURL(previous), 1000);
+  const save = el('a', { href: url, download: got.filename ?? 'media', textContent: 'Save file' });
+  save.setAttribute('aria-label', `Save ${got.filename ?? title}`);
+  if (got.contentType.startsWith('image/')) {
+    box.append(el('img', { src: url, alt: `Preview of ${title}` }));
+  } else if (/^(audio|voice)\//.test(got.contentType)) {
+    const audio = el('audio', { controls: true, src: url, preload: 'metadata' });
+    audio.setAttribute('aria-label', `Play ${title}`);
+    audio.addEventListener('error', () => {
+      audio.replaceWith(el('p', { className: 'note', textContent: `This browser cannot play ${got.contentType}; save the file to listen.` }));
+    }, { once: true });
+    box.append(audio);
+  } else {
+    box.append(el('p', { className: 'note', textContent: `No preview for ${got.contentType}.` }));
+  }
+  box.append(el('p', { className: 'save' }, save, ` · ${got.contentType} · ${bytes(got.blob.size)}`));
+}
+
+/** The media type a download looks like, from its Content-Type. */
+function kindOf(got) {
+  if (got.kind === 'video') return 'video';
+  if (got.contentType.startsWith('image/')) return 'image';
+  if (/^(audio|voice)\//.test(got.contentType)) return 'voice';
+  return 'media';
+}
+
+/** A result card: media id, URL, preview and every download of it with HIT/MISS and time. */
+function showResult({ title, type, mediaId, url, hdVoice = false }) {
+  const card = $('#result-card').content.firstElementChild.cloneNode(true);
+  $('#no-results').hidden = true;
+  $('.card-title', card).textContent = title;
+  $('.card-type', card).textContent = hdVoice ? 'HD voice' : (type ?? 'media');
+  $('.card-id', card).textContent = mediaId;
+  const copyButton = $('.copy', card);
+  copyButton.setAttribute('aria-label', `Copy media id of ${title}`);
+  copyButton.addEventListener('click', () => copy(mediaId, copyButton));
+  const urlBox = $('.card-url', card);
+  const copyUrl = $('.copy-url', card);
+  copyUrl.setAttribute('aria-label', `Copy URL of ${title}`);
+  const setUrl = (u) => {
+    urlBox.replaceChildren(link(u));
+    copyUrl.hidden = false;
+    copyUrl.onclick = () => copy(u, copyUrl);
+  };
+  if (url) setUrl(url);
+  else {
+    api.sign({ key: apiKey(), mediaId, hdVoice })
+      .then(({ url: u }) => setUrl(u))
+      .catch(() => { urlBox.textContent = 'not available (the API key is needed to sign one)'; });
+  }
+  const preview = $('.preview', card);
+  const error = $('.card-error', card);
+  const table = $('table', card);
+  const rows = $('tbody', card);
+  const again = $('.again', card);
+  again.setAttribute('aria-label', `Load ${title} again`);
+  let count = 0;
+  const load = async () => {
+    again.disabled = true;
+    card.setAttribute('aria-busy', 'true');
+    try {
+      const got = await api.download({ key: apiKey(), mediaId, hdVoice });
+      error.hidden = true;
+      count += 1;
+      const cache = got.kind === 'video' ? 'LINK' : got.cache;
+      rows.prepend(el('tr', {},
+        el('td', { textContent: String(count) }),
+        el('td', {}, el('span', { className: `badge ${cache.toLowerCase()}`, textContent: cache })),
+        el('td', { textContent: got.kind === 'video' ? 'video URL' : got.source }),
+        el('td', { textContent: `${Math.max(1, Math.round(got.ms))} ms` }),
+        el('td', { textContent: got.kind === 'video' ? '—' : bytes(got.blob.size) })));
+      table.hidden = false;
+      if (!type) $('.card-type', card).textContent = hdVoice ? 'HD voice' : kindOf(got);
+      renderPreview(preview, got, title);
+    } catch (e) {
+      api.showError(error, e);
+    } finally {
+      again.disabled = false;
+      card.removeAttribute('aria-busy');
+    }
+  };
+  again.addEventListener('click', load);
+  results.prepend(card);
+  load();
+  return card;
+}
+
+// ---- fetch by id ------------------------------------------------------------------------------
+
+$('#fetch-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const mediaId = $('#fetch-id').value.trim();
+  if (!mediaId) return;
+  const hdVoice = $('#fetch-hd').checked;
+  showResult({ title: hdVoice ? `HD voice ${mediaId}` : mediaId, mediaId, hdVoice });
+});
