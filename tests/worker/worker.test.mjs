@@ -415,16 +415,28 @@ describe('the Worker with key downloads and a fixed token', () => {
 });
 
 describe('the Worker without required settings', () => {
-  let w;
+  let bare;
+  let noAppid;
   before(async () => {
-    w = await worker({ name: 'unconfigured', vars: { UPSTREAM_BASE: emu.url } });
+    bare = await worker({ name: 'bare', vars: { UPSTREAM_BASE: emu.url, WECHAT_APPID: APPID } });
+    noAppid = await worker({ name: 'unconfigured', vars: { UPSTREAM_BASE: emu.url } });
   });
 
-  it('answers 500 JSON naming the missing setting', async () => {
-    const r = await w.fetch('/healthz');
+  it('answers 500 JSON naming the missing setting, and only where it is needed', async () => {
+    let r = await noAppid.fetch('/healthz');
     assert.equal(r.status, 500);
     assert.equal(r.json().error.code, 'CONFIG');
     assert.match(r.json().error.message, /WECHAT_APPID/);
+
+    r = await bare.fetch('/healthz');
+    assert.equal(r.status, 200);
+    assert.equal(r.json().tokens, 'unconfigured');
+    r = await bare.fetch('/media?type=image', { method: 'POST', headers: auth, body: jpeg(100) });
+    assert.equal(r.status, 500);
+    assert.match(r.json().error.message, /API_KEYS/);
+    r = await bare.fetch('/media/some-media-id?exp=1&sig=x');
+    assert.equal(r.status, 500);
+    assert.match(r.json().error.message, /SIGNING_KEY/);
   });
 });
 
