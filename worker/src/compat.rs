@@ -84,10 +84,10 @@ pub async fn download(
     env: &Env,
     config: &Config,
     kind: SignedKind,
-) -> Result<Response> {
+) -> Result<web_sys::Response> {
     match download_inner(req, env, config, kind).await {
         Ok(response) => Ok(response),
-        Err(err) => err.to_wechat_response(),
+        Err(err) => err.to_wechat_response().map(Into::into),
     }
 }
 
@@ -96,7 +96,7 @@ async fn download_inner(
     env: &Env,
     config: &Config,
     kind: SignedKind,
-) -> std::result::Result<Response, ApiError> {
+) -> std::result::Result<web_sys::Response, ApiError> {
     check_key(req, config)?;
     let media_id = query(req, "media_id")
         .filter(|id| !id.is_empty())
@@ -113,6 +113,7 @@ async fn download_inner(
     .await
     {
         Ok(Fetched::Video(video_url)) => Response::from_json(&json!({ "video_url": video_url }))
+            .map(Into::into)
             .map_err(|e| ApiError::new(500, "INTERNAL", e.to_string())),
         Ok(Fetched::Media(cached, source)) => client_response(
             cached,

@@ -29,7 +29,7 @@ pub mod tokens;
 pub use tokens::TokenHolder;
 
 #[cfg(target_arch = "wasm32")]
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Request, Result};
 
 #[cfg(target_arch = "wasm32")]
 use crate::config::Config;
@@ -37,12 +37,12 @@ use crate::config::Config;
 /// The Worker's entry point.
 #[cfg(target_arch = "wasm32")]
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let origin = req.headers().get("Origin").ok().flatten();
     let config = Config::cached(&env);
     let response = match &config {
         Ok(config) => routes::route(req, &env, &ctx, config).await,
-        Err(err) => err.to_response(),
+        Err(err) => err.to_response().map(Into::into),
     };
     let allowed = config
         .as_ref()

@@ -24,52 +24,60 @@ const SIGNED_URL_SECS: u64 = 3600;
 const MAX_SIGNED_URL_SECS: u64 = 7 * 86_400;
 
 /// Dispatches a request to its route.
-pub async fn route(req: Request, env: &Env, ctx: &Context, config: &Config) -> Result<Response> {
+pub async fn route(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    config: &Config,
+) -> Result<web_sys::Response> {
     let url = req.url()?;
     let path = url.path().to_string();
     let method = req.method();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let result = match (&method, segments.as_slice()) {
-        (Method::Options, _) => return preflight(),
-        (Method::Get, ["healthz"]) => healthz(config),
-        (Method::Post, ["media"]) => upload(req, env, ctx, config).await,
-        (Method::Get | Method::Head, ["media", id]) => {
-            download(&req, env, config, id, SignedKind::Media).await
-        }
-        (Method::Get | Method::Head, ["media", id, "hd-voice"]) => {
-            download(&req, env, config, id, SignedKind::HdVoice).await
-        }
-        (Method::Post, ["media", id, "sign"]) => sign(&req, config, id),
-        (Method::Post, ["cgi-bin", "media", "upload"]) => {
-            return compat::upload(req, env, ctx, config).await
-        }
-        (Method::Get | Method::Head, ["cgi-bin", "media", "get"]) => {
-            return compat::download(&req, env, config, SignedKind::Media).await
-        }
-        (Method::Get | Method::Head, ["cgi-bin", "media", "get", "jssdk"]) => {
-            return compat::download(&req, env, config, SignedKind::HdVoice).await
-        }
-        (_, ["media", ..])
-            if segments.len() > 3
-                || segments
-                    .get(2)
-                    .is_some_and(|s| !matches!(*s, "hd-voice" | "sign")) =>
-        {
-            // `/media/a/b`: a media id with a slash in it.
-            Err(ApiError::new(
-                400,
-                "BAD_MEDIA_ID",
-                "media ids contain no '/'",
-            ))
-        }
-        (_, ["media", ..] | ["healthz"] | ["cgi-bin", ..]) => Err(ApiError::new(
-            405,
-            "METHOD_NOT_ALLOWED",
-            format!("{} is not allowed on {path}", method.as_ref()),
-        )),
-        _ => return assets(req, env).await,
-    };
-    result.or_else(|e| e.to_response())
+    // The download routes answer `web_sys::Response`s straight from the cache; the others are
+    // converted. (A `worker::Response` would be rebuilt once more on the way out.)
+    let result: std::result::Result<web_sys::Response, ApiError> =
+        match (&method, segments.as_slice()) {
+            (Method::Options, _) => return preflight().map(Into::into),
+            (Method::Get, ["healthz"]) => healthz(config).map(Into::into),
+            (Method::Post, ["media"]) => upload(req, env, ctx, config).await.map(Into::into),
+            (Method::Get | Method::Head, ["media", id]) => {
+                download(&req, env, config, id, SignedKind::Media).await
+            }
+            (Method::Get | Method::Head, ["media", id, "hd-voice"]) => {
+                download(&req, env, config, id, SignedKind::HdVoice).await
+            }
+            (Method::Post, ["media", id, "sign"]) => sign(&req, config, id).map(Into::into),
+            (Method::Post, ["cgi-bin", "media", "upload"]) => {
+                return compat::upload(req, env, ctx, config).await.map(Into::into)
+            }
+            (Method::Get | Method::Head, ["cgi-bin", "media", "get"]) => {
+                return compat::download(&req, env, config, SignedKind::Media).await
+            }
+            (Method::Get | Method::Head, ["cgi-bin", "media", "get", "jssdk"]) => {
+                return compat::download(&req, env, config, SignedKind::HdVoice).await
+            }
+            (_, ["media", ..])
+                if segments.len() > 3
+                    || segments
+                        .get(2)
+                        .is_some_and(|s| !matches!(*s, "hd-voice" | "sign")) =>
+            {
+                // `/media/a/b`: a media id with a slash in it.
+                Err(ApiError::new(
+                    400,
+                    "BAD_MEDIA_ID",
+                    "media ids contain no '/'",
+                ))
+            }
+            (_, ["media", ..] | ["healthz"] | ["cgi-bin", ..]) => Err(ApiError::new(
+                405,
+                "METHOD_NOT_ALLOWED",
+                format!("{} is not allowed on {path}", method.as_ref()),
+            )),
+            _ => return assets(req, env).await.map(Into::into),
+        };
+    result.or_else(|e| e.to_response().map(Into::into))
 }
 
 /// Anything else: the console's static files.
@@ -379,7 +387,7 @@ async fn download(
     config: &Config,
     media_id: &str,
     kind: SignedKind,
-) -> std::result::Result<Response, ApiError> {
+) -> std::result::Result<web_sys::Response, ApiError> {
     keys::check_media_id(media_id)?;
     let authorization = req.headers().get("Authorization").ok().flatten();
     let exp = query(req, "exp");
@@ -408,7 +416,9 @@ async fn download(
                 .flatten()
                 .is_some_and(|a| a.contains("application/json"));
             if wants_json {
-                Response::from_json(&json!({ "videoUrl": video_url })).map_err(internal)
+                Response::from_json(&json!({ "videoUrl": video_url }))
+                    .map(Into::into)
+                    .map_err(internal)
             } else {
                 let mut response = Response::empty().map_err(internal)?.with_status(302);
                 response
@@ -419,7 +429,7 @@ async fn download(
                     .headers_mut()
                     .set("Cache-Control", "no-store")
                     .map_err(internal)?;
-                Ok(response)
+                Ok(response.into())
             }
         }
         Fetched::Media(cached, source) => {
@@ -441,7 +451,7 @@ pub fn client_response(
     source: media::Source,
     cache_control: &str,
     head: bool,
-) -> std::result::Result<Response, ApiError> {
+) -> std::result::Result<web_sys::Response, ApiError> {
     let headers = Headers::new_with_headers(&cached.headers()).map_err(js_internal)?;
     let set = |k: &str, v: &str| headers.set(k, v).map_err(js_internal);
     set("cache-control", cache_control)?;
@@ -471,7 +481,7 @@ pub fn client_response(
     }
     let response = web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init)
         .map_err(js_internal)?;
-    Ok(Response::from(response))
+    Ok(response)
 }
 
 /// CORS preflight: allowed methods and headers (the origin is added by [`with_cors`]).
@@ -488,7 +498,11 @@ fn preflight() -> Result<Response> {
 }
 
 /// Adds CORS headers when the request's origin is allowed by `CORS_ORIGINS`.
-pub fn with_cors(response: Response, origin: Option<&str>, allowed: &[String]) -> Result<Response> {
+pub fn with_cors(
+    response: web_sys::Response,
+    origin: Option<&str>,
+    allowed: &[String],
+) -> Result<web_sys::Response> {
     let Some(origin) = origin else {
         return Ok(response);
     };
@@ -497,7 +511,7 @@ pub fn with_cors(response: Response, origin: Option<&str>, allowed: &[String]) -
         return Ok(response);
     }
     // Headers of a response from the cache or a fetch are immutable: copy them.
-    let inner: web_sys::Response = response.into();
+    let inner = response;
     let headers = Headers::new_with_headers(&inner.headers())?;
     headers.set(
         "Access-Control-Allow-Origin",
@@ -515,5 +529,5 @@ pub fn with_cors(response: Response, origin: Option<&str>, allowed: &[String]) -
     init.set_headers(&headers);
     let copy =
         web_sys::Response::new_with_opt_readable_stream_and_init(inner.body().as_ref(), &init)?;
-    Ok(Response::from(copy))
+    Ok(copy)
 }
