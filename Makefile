@@ -20,7 +20,7 @@ help:
 	@echo "make dev      run the Worker locally (127.0.0.1:8787) with the emulator as its upstream"
 	@echo "make test     run every test suite; ends with 'N passed, N failed'"
 	@echo "make package  write the npm tarball to dist/wxmedia-$(VERSION).tgz"
-	@echo "make worker   build worker/build/index.js"
+	@echo "make worker   build worker/build/index.js (and the console's wasm, make www)"
 	@echo "make emulator build target/debug/wxmedia-emulator"
 	@echo "make lint     rustfmt --check and clippy -D warnings (native and wasm32)"
 	@echo "make bench    run the benchmarks in bench/"
@@ -79,4 +79,4 @@ bench: setup
 
 clean:
 	cargo clean
-	rm -rf pkg dist worker/build
+	rm -rf pkg dist worker/build www/pkg
