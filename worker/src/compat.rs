@@ -14,15 +14,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::keys;
 use crate::media::{self, Fetched};
-use crate::routes::{accept_upload, client_response, fill_context};
-
-fn query(req: &Request, name: &str) -> Option<String> {
-    req.url()
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
+use crate::routes::{accept_upload, client_response, fill_context, query};
 
 /// The `access_token` parameter must be one of `API_KEYS`.
 fn check_key(req: &Request, config: &Config) -> std::result::Result<(), ApiError> {

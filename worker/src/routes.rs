@@ -206,7 +206,8 @@ pub async fn read_upload(
     }
 }
 
-fn query(req: &Request, name: &str) -> Option<String> {
+/// The first value of query parameter `name`, decoded.
+pub fn query(req: &Request, name: &str) -> Option<String> {
     req.url()
         .ok()?
         .query_pairs()
