@@ -162,6 +162,9 @@ pub struct MediaBody {
     pub meta: MediaMeta,
     /// The bytes. Reading may still fail (a connection cut short of its Content-Length).
     pub body: ReadableStream,
+    /// The answer as fetched, when `body` is its own unread body (not a tee'd copy): reading
+    /// through it (`arrayBuffer()`, `blob()`) keeps the runtime's native path.
+    pub fetched: Option<web_sys::Response>,
 }
 
 type TokenFuture = Shared<LocalBoxFuture<'static, Result<AccessToken, Error>>>;
@@ -575,11 +578,16 @@ async fn classify(response: web_sys::Response, guard: &AbortGuard) -> Result<Dow
             }
             Err(Error::Http { status })
         }
-        Head::Media(meta) => Ok(Download::Media(MediaBody {
-            meta,
-            body: match body {
-                Some(body) => body,
-                None => transport::empty_stream()?,
+        Head::Media(meta) => Ok(Download::Media(match body {
+            Some(body) => MediaBody {
+                meta,
+                body,
+                fetched: Some(response),
+            },
+            None => MediaBody {
+                meta,
+                body: transport::empty_stream()?,
+                fetched: None,
             },
         })),
         Head::Inspect => {
@@ -593,6 +601,7 @@ async fn classify(response: web_sys::Response, guard: &AbortGuard) -> Result<Dow
                 return Ok(Download::Media(MediaBody {
                     meta,
                     body: transport::empty_stream()?,
+                    fetched: None,
                 }));
             };
             inspect(meta, &body, guard).await
@@ -620,12 +629,20 @@ async fn inspect(
     }
     if !looks_like_json(meta.content_type.as_deref(), &bytes) {
         reader.cancel();
-        return Ok(Download::Media(MediaBody { meta, body: keep }));
+        return Ok(Download::Media(MediaBody {
+            meta,
+            body: keep,
+            fetched: None,
+        }));
     }
     loop {
         if bytes.len() > MAX_JSON_BYTES {
             reader.cancel();
-            return Ok(Download::Media(MediaBody { meta, body: keep }));
+            return Ok(Download::Media(MediaBody {
+                meta,
+                body: keep,
+                fetched: None,
+            }));
         }
         match reader.next().await.map_err(read_failed)? {
             Some(chunk) => bytes.extend_from_slice(&chunk),
@@ -633,7 +650,11 @@ async fn inspect(
         }
     }
     match classify_json(&bytes) {
-        Outcome::NotJson => Ok(Download::Media(MediaBody { meta, body: keep })),
+        Outcome::NotJson => Ok(Download::Media(MediaBody {
+            meta,
+            body: keep,
+            fetched: None,
+        })),
         outcome => {
             transport::discard(&keep);
             match outcome {

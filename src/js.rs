@@ -222,12 +222,16 @@ impl MediaFile {
             .content_type
             .clone()
             .unwrap_or_else(|| "application/octet-stream".to_string());
-        let init = web_sys::ResponseInit::new();
-        let headers = web_sys::Headers::new()?;
-        headers.set("content-type", &content_type)?;
-        init.set_headers(&headers);
-        let response =
-            web_sys::Response::new_with_opt_readable_stream_and_init(Some(&media.body), &init)?;
+        let response = match media.fetched {
+            Some(fetched) => fetched,
+            None => {
+                let init = web_sys::ResponseInit::new();
+                let headers = web_sys::Headers::new()?;
+                headers.set("content-type", &content_type)?;
+                init.set_headers(&headers);
+                web_sys::Response::new_with_opt_readable_stream_and_init(Some(&media.body), &init)?
+            }
+        };
         Ok(MediaFile {
             content_type,
             filename: media.meta.filename,
