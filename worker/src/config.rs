@@ -42,8 +42,8 @@ impl DownloadAuth {
     }
 }
 
-/// Where upstream tokens come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where upstream tokens come from. No `Debug`: it holds secrets.
+#[derive(Clone, PartialEq, Eq)]
 pub enum TokenSource {
     /// `WECHAT_ACCESS_TOKEN`: a fixed token from a central token service.
     Fixed(String),
@@ -53,8 +53,9 @@ pub enum TokenSource {
     Isolate(String),
 }
 
-/// Everything the handlers need to know, validated.
-#[derive(Clone, Debug)]
+/// Everything the handlers need to know, validated. No `Debug`: it holds secrets (the app
+/// secret, a fixed token, the API keys, the signing key), so no `{:?}` can print them.
+#[derive(Clone)]
 pub struct Config {
     /// `UPSTREAM_BASE`.
     pub upstream: String,
