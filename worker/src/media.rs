@@ -193,15 +193,16 @@ fn truncated(e: &JsValue) -> ApiError {
     )
 }
 
-/// Puts `body` (a Blob or a stream) into the cache under `stored.key`. Rejects if the body
-/// fails (a connection cut short of its Content-Length), so a partial body is never cached.
+/// Puts `body` (a Blob, or an R2 object's stream) into the cache under `stored.key`. Callers
+/// hand it only complete bodies: the cache cannot be trusted to refuse one that fails midway
+/// (see [`fill_from_tiers`]).
 pub async fn cache_put(body: &JsValue, stored: &Stored<'_>) -> Result<(), ApiError> {
     let cache = bindings::default_cache().map_err(|e| js_err("cache", &e))?;
     let response = stored_response(body, stored)?;
     JsFuture::from(cache.put_with_str(stored.key, &response))
         .await
         .map(|_| ())
-        .map_err(|e| truncated(&e))
+        .map_err(|e| js_err("storing in the cache", &e))
 }
 
 /// Writes an uploaded Blob through to the cache and R2, so the first download is a hit.
@@ -297,15 +298,8 @@ async fn direct(
     match upstream(ctx, media_id, kind).await? {
         Download::Video { video_url } => Ok(Fetched::Video(video_url)),
         Download::Media(media) => {
-            let (content_type, disposition) = describe(&media, media_id, kind);
-            let stored = Stored {
-                key,
-                content_type: &content_type,
-                content_disposition: &disposition,
-                content_length: media.meta.content_length,
-                etag: &etag(media_id, kind),
-                ttl_secs: ctx.ttl_secs,
-            };
+            let described = describe(&media, media_id, kind);
+            let stored = described.stored(key, media.meta.content_length, ctx.ttl_secs);
             Ok(Fetched::Media(
                 stored_response(&media.body, &stored)?,
                 Source::Upstream,
@@ -349,8 +343,29 @@ async fn upstream(
     .map_err(|e| ApiError::from_core(&e, now))
 }
 
-/// Content-Type and Content-Disposition to store for media from WeChat.
-fn describe(media: &MediaBody, media_id: &str, kind: SignedKind) -> (String, String) {
+/// What is stored with media from WeChat: its type, a disposition naming it, its ETag.
+struct Described {
+    content_type: String,
+    disposition: String,
+    etag: String,
+}
+
+impl Described {
+    /// How the media is stored in the cache under `key`.
+    fn stored<'a>(&'a self, key: &'a str, length: Option<u64>, ttl_secs: u64) -> Stored<'a> {
+        Stored {
+            key,
+            content_type: &self.content_type,
+            content_disposition: &self.disposition,
+            content_length: length,
+            etag: &self.etag,
+            ttl_secs,
+        }
+    }
+}
+
+/// Content-Type, Content-Disposition and ETag to store for media from WeChat.
+fn describe(media: &MediaBody, media_id: &str, kind: SignedKind) -> Described {
     let content_type = media
         .meta
         .content_type
@@ -366,7 +381,11 @@ fn describe(media: &MediaBody, media_id: &str, kind: SignedKind) -> (String, Str
         .filename
         .clone()
         .unwrap_or_else(|| fallback.clone());
-    (content_type, content_disposition(&name, &fallback))
+    Described {
+        disposition: content_disposition(&name, &fallback),
+        content_type,
+        etag: etag(media_id, kind),
+    }
 }
 
 fn extension_for(content_type: &str) -> &'static str {
@@ -484,15 +503,6 @@ async fn fill_from_tiers(
             return Err(err);
         }
     };
-    let (content_type, disposition) = describe(&media, media_id, kind);
-    let stored = Stored {
-        key,
-        content_type: &content_type,
-        content_disposition: &disposition,
-        content_length: media.meta.content_length,
-        etag: &tag,
-        ttl_secs: ctx.ttl_secs,
-    };
     // The body is read whole into a Blob (runtime memory, never wasm memory) and its length
     // checked before anything is stored: a body cut short fails here and is never cached. The
     // Cache API cannot be trusted to refuse a body that errors midway.
@@ -518,15 +528,12 @@ async fn fill_from_tiers(
             ),
         ));
     }
-    let stored = Stored {
-        content_length: Some(size),
-        ..stored
-    };
-    cache_put(&blob, &stored).await?;
+    let described = describe(&media, media_id, kind);
+    cache_put(&blob, &described.stored(key, Some(size), ctx.ttl_secs)).await?;
     if let Some(bucket) = &ctx.bucket {
         // R2 is the persistent tier: a failed write there costs a later miss, not this answer.
         let _ = bucket
-            .put_value(key, &blob, &content_type, &disposition)
+            .put_value(key, &blob, &described.content_type, &described.disposition)
             .await;
     }
     Ok(Filled::Stored(Source::Upstream))

@@ -239,7 +239,13 @@ async fn upload(
         ApiError::from_core(e, media::now_secs())
     })
     .await?;
-    let url = media_url(&req, config, &uploaded.media_id, SignedKind::Media)?;
+    let url = media_url(
+        &req,
+        config,
+        &uploaded.media_id,
+        SignedKind::Media,
+        SIGNED_URL_SECS,
+    )?;
     let body = json!({
         "type": uploaded.media_type.as_str(),
         "mediaId": uploaded.media_id,
@@ -320,15 +326,6 @@ fn media_url(
     config: &Config,
     media_id: &str,
     kind: SignedKind,
-) -> std::result::Result<(String, Option<u64>), ApiError> {
-    media_url_for(req, config, media_id, kind, SIGNED_URL_SECS)
-}
-
-fn media_url_for(
-    req: &Request,
-    config: &Config,
-    media_id: &str,
-    kind: SignedKind,
     lifetime_secs: u64,
 ) -> std::result::Result<(String, Option<u64>), ApiError> {
     let url = req.url().map_err(internal)?;
@@ -373,11 +370,8 @@ fn sign(req: &Request, config: &Config, media_id: &str) -> std::result::Result<R
         Some("hd-voice") => SignedKind::HdVoice,
         Some(_) => return Err(ApiError::bad_request("kind must be media or hd-voice")),
     };
-    if config.download_auth != DownloadAuth::Signed {
-        let (url, _) = media_url_for(req, config, media_id, kind, lifetime)?;
-        return Response::from_json(&json!({ "url": url, "expiresAt": null })).map_err(internal);
-    }
-    let (url, exp) = media_url_for(req, config, media_id, kind, lifetime)?;
+    // `expiresAt` is null when downloads are not signed.
+    let (url, exp) = media_url(req, config, media_id, kind, lifetime)?;
     Response::from_json(&json!({ "url": url, "expiresAt": exp })).map_err(internal)
 }
 
@@ -391,8 +385,14 @@ async fn download(
 ) -> std::result::Result<web_sys::Response, ApiError> {
     keys::check_media_id(media_id)?;
     let authorization = req.headers().get("Authorization").ok().flatten();
-    let exp = query(req, "exp");
-    let sig = query(req, "sig");
+    let (mut exp, mut sig) = (None, None);
+    for (k, v) in req.url().map_err(internal)?.query_pairs() {
+        match k.as_ref() {
+            "exp" if exp.is_none() => exp = Some(v.into_owned()),
+            "sig" if sig.is_none() => sig = Some(v.into_owned()),
+            _ => {}
+        }
+    }
     let creds = DownloadCredentials {
         authorization: authorization.as_deref(),
         exp: exp.as_deref(),
