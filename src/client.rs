@@ -30,8 +30,10 @@ pub const DEFAULT_TOKEN_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_MEDIA_TIMEOUT_MS: u64 = 60_000;
 /// How much of an answer that might be JSON is read to find out (error JSON is tiny).
 const MAX_JSON_BYTES: usize = 1 << 20;
-/// Lifetime assumed for a token from a caller's provider, which says nothing about expiry.
-const PROVIDER_TOKEN_LIFETIME_SECS: u64 = 7200;
+/// How long to keep a token whose source says nothing about its expiry (a fixed token, or a
+/// provider that only returns a string): WeChat's token lifetime. A token that fails sooner is
+/// dropped and asked for again.
+pub const PROVIDER_TOKEN_LIFETIME_SECS: u64 = 7200;
 
 /// Which WeChat call issues tokens from an app id and secret.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -14,14 +14,11 @@ use web_sys::{AbortSignal, Blob, ReadableStream};
 
 use crate::client::{
     Client, ClientConfig, Credentials, Download, MediaBody, TokenMode, UploadOptions,
+    PROVIDER_TOKEN_LIFETIME_SECS,
 };
 use crate::protocol::{
     AccessToken, Error, Limits, MediaType, TokenGrant, ValidationCode, ValidationError,
 };
-
-/// How long a token from `getAccessToken` is cached: WeChat's token lifetime. A token that fails
-/// sooner is dropped and `getAccessToken` called again.
-const PROVIDER_TOKEN_LIFETIME_SECS: u64 = 7200;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
