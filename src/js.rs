@@ -17,7 +17,7 @@ use crate::client::{
     PROVIDER_TOKEN_LIFETIME_SECS,
 };
 use crate::protocol::{
-    AccessToken, Error, Limits, MediaType, TokenGrant, ValidationCode, ValidationError,
+    AccessToken, AppSecret, Error, Limits, MediaType, TokenGrant, ValidationCode, ValidationError,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -356,7 +356,7 @@ fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
         match (appid, secret) {
             (Some(appid), Some(secret)) => Credentials::AppSecret {
                 appid,
-                secret,
+                secret: AppSecret::new(secret),
                 mode,
             },
             _ => {
@@ -556,7 +556,9 @@ pub async fn validate_media(
     let media_type = parse_media_type(&media_type).map_err(to_js_error)?;
     let blob = to_blob(&media)?;
     let limits = parse_limits(&options)?;
-    let head = crate::client::read_head(&blob).await.map_err(to_js_error)?;
+    let head = crate::transport::read_head(&blob)
+        .await
+        .map_err(to_js_error)?;
     let filename = opt_string(&options, "filename")?;
     let size = blob.size();
     let checked =
@@ -584,7 +586,9 @@ pub async fn infer_media_type(
 ) -> Result<JsValue, JsValue> {
     use crate::protocol::Format;
     let blob = to_blob(&media)?;
-    let head = crate::client::read_head(&blob).await.map_err(to_js_error)?;
+    let head = crate::transport::read_head(&blob)
+        .await
+        .map_err(to_js_error)?;
     Ok(match crate::protocol::sniff(&head) {
         Some(Format::Jpeg | Format::Png | Format::Gif) => "image".into(),
         Some(Format::Amr | Format::Mp3) => "voice".into(),

@@ -1,15 +1,22 @@
-//! The Fetch API edge: the global `fetch`, timers, the clock and stream helpers.
+//! The Fetch API edge: the global `fetch`, timers, the clock, stream helpers, and every
+//! conversion between the protocol core's values (`http::Request`, `http::HeaderMap`, bytes) and
+//! the web platform's (`Request`, `Headers`, `Blob`, `FormData`, `ReadableStream`).
 //!
-//! Only this module (and `js.rs`) touches JavaScript values. It binds the *global* `fetch` and
-//! `setTimeout`, never `window`, so the same code runs in Node, browsers and Cloudflare Workers.
+//! It binds the *global* `fetch` and `setTimeout`, never `window`, so the same code runs in
+//! Node, browsers and Cloudflare Workers.
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, ReadableStream, ReadableStreamDefaultReader, Request};
+use web_sys::{
+    AbortController, AbortSignal, Blob, BlobPropertyBag, FormData, ReadableStream,
+    ReadableStreamDefaultReader, Request, RequestInit,
+};
 
-use crate::protocol::Error;
+use crate::protocol::request::UPLOAD_FIELD;
+use crate::protocol::response::MAX_JSON_LEN;
+use crate::protocol::{Error, SNIFF_LEN};
 
 #[wasm_bindgen]
 extern "C" {
@@ -215,8 +222,8 @@ impl ChunkReader {
         }
     }
 
-    /// The next chunk, or `None` at the end of the stream.
-    pub async fn next(&self) -> Result<Option<Vec<u8>>, JsValue> {
+    /// The next chunk, still in JS memory, or `None` at the end of the stream.
+    pub async fn next_js(&self) -> Result<Option<Uint8Array>, JsValue> {
         let result = JsFuture::from(self.reader.read()).await?;
         let done = Reflect::get(&result, &JsValue::from_str("done"))?
             .as_bool()
@@ -225,7 +232,7 @@ impl ChunkReader {
             return Ok(None);
         }
         let value = Reflect::get(&result, &JsValue::from_str("value"))?;
-        Ok(Some(Uint8Array::new(&value).to_vec()))
+        Ok(Some(Uint8Array::new(&value)))
     }
 
     /// Cancels the stream: the rest of its bytes are not wanted.
@@ -237,4 +244,134 @@ impl ChunkReader {
 /// Cancels a stream nobody will read, so its source can stop.
 pub fn discard(stream: &ReadableStream) {
     let _ = stream.cancel();
+}
+
+/// At most `max` bytes of a chunk, copied into wasm memory (the rest stays in JS memory).
+pub fn prefix(chunk: &Uint8Array, max: usize) -> Vec<u8> {
+    let len = chunk.length().min(u32::try_from(max).unwrap_or(u32::MAX));
+    chunk.subarray(0, len).to_vec()
+}
+
+/// An unexpected exception from a web API, as a network error (redacted).
+pub fn js_error(err: &JsValue) -> Error {
+    network_error(err)
+}
+
+/// A `fetch` Request for a request built by the protocol core, aborted by `guard`.
+pub fn to_web_request(
+    request: &http::Request<Vec<u8>>,
+    guard: &AbortGuard,
+) -> Result<Request, Error> {
+    let init = RequestInit::new();
+    init.set_method(request.method().as_str());
+    init.set_signal(Some(&guard.signal()));
+    let headers = web_sys::Headers::new().map_err(|e| js_error(&e))?;
+    for (name, value) in request.headers() {
+        if let Ok(value) = value.to_str() {
+            headers
+                .append(name.as_str(), value)
+                .map_err(|e| js_error(&e))?;
+        }
+    }
+    init.set_headers(&headers);
+    if !request.body().is_empty() {
+        init.set_body(&Uint8Array::from(request.body().as_slice()));
+    }
+    Request::new_with_str_and_init(&request.uri().to_string(), &init).map_err(|e| js_error(&e))
+}
+
+/// An upload request: `POST url` with a fresh `FormData` whose `media` part is `blob` named
+/// `filename`. Built anew for every attempt (a spent body is never re-sent); the blob's bytes are
+/// not copied.
+pub fn upload_request(
+    url: &str,
+    blob: &Blob,
+    filename: &str,
+    guard: &AbortGuard,
+) -> Result<Request, Error> {
+    let form = FormData::new().map_err(|e| js_error(&e))?;
+    form.append_with_blob_and_filename(UPLOAD_FIELD, blob, filename)
+        .map_err(|e| js_error(&e))?;
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&form);
+    init.set_signal(Some(&guard.signal()));
+    Request::new_with_str_and_init(url, &init).map_err(|e| js_error(&e))
+}
+
+/// The headers the classifier reads, as an `http::HeaderMap`. Fetch exposes header values as
+/// byte strings (one char per byte): they are turned back into the bytes that were sent, so a raw
+/// UTF-8 filename survives.
+pub fn header_map(response: &web_sys::Response) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    let headers = response.headers();
+    for name in [
+        http::header::CONTENT_TYPE,
+        http::header::CONTENT_DISPOSITION,
+        http::header::CONTENT_LENGTH,
+    ] {
+        let Ok(Some(value)) = headers.get(name.as_str()) else {
+            continue;
+        };
+        let bytes: Vec<u8> = if value.chars().all(|c| (c as u32) < 256) {
+            value.chars().map(|c| c as u8).collect()
+        } else {
+            value.into_bytes()
+        };
+        if let Ok(value) = http::HeaderValue::from_bytes(&bytes) {
+            map.insert(name, value);
+        }
+    }
+    map
+}
+
+/// Reads a small answer (token or upload JSON) whole, refusing one that says it is larger than
+/// [`MAX_JSON_LEN`].
+pub async fn read_small_body(
+    response: &web_sys::Response,
+    guard: &AbortGuard,
+    what: &'static str,
+) -> Result<Vec<u8>, Error> {
+    let declared = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if let Some(declared) = declared.filter(|&n| n > MAX_JSON_LEN) {
+        if let Some(body) = response.body() {
+            discard(&body);
+        }
+        return Err(Error::Parse {
+            message: format!("answer of {declared} bytes where JSON was expected"),
+            raw: Vec::new(),
+        });
+    }
+    let promise = response.array_buffer().map_err(|e| js_error(&e))?;
+    let buffer = JsFuture::from(promise)
+        .await
+        .map_err(|e| guard.failure(what, &e))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// The first [`SNIFF_LEN`] bytes of a blob, for format detection.
+pub async fn read_head(blob: &Blob) -> Result<Vec<u8>, Error> {
+    let head = blob
+        .slice_with_f64_and_f64(0.0, SNIFF_LEN as f64)
+        .map_err(|e| js_error(&e))?;
+    let buffer = JsFuture::from(head.array_buffer())
+        .await
+        .map_err(|e| js_error(&e))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// A blob with the same bytes as `blob` and the given type (the bytes are not copied).
+pub fn typed_blob(blob: &Blob, content_type: &str) -> Result<Blob, Error> {
+    if blob.type_() == content_type {
+        return Ok(blob.clone());
+    }
+    let parts = Array::of1(blob);
+    let options = BlobPropertyBag::new();
+    options.set_type(content_type);
+    Blob::new_with_blob_sequence_and_options(&parts, &options).map_err(|e| js_error(&e))
 }

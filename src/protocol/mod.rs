@@ -23,8 +23,11 @@
 //! - [`response`] — the download classifier and upload/token parsers.
 //! - [`token`] — [`TokenCache`].
 //! - [`retry`] — [`RetryPolicy::decide`].
+//! - [`call`] — [`Call`]: the call loop (tokens, attempts, refreshes, waits, deadline) as a state
+//!   machine that a transport drives.
 //! - [`sign`] — signed download URLs (HMAC-SHA256).
 
+pub mod call;
 pub mod disposition;
 pub mod error;
 pub mod media_type;
@@ -36,6 +39,7 @@ pub mod sign;
 pub mod token;
 pub mod validate;
 
+pub use call::{Call, Step, TokenUse};
 pub use error::{
     action_for, describe, Error, ErrorAction, ValidationCode, ValidationError, WeChatError,
 };
@@ -49,6 +53,6 @@ pub use response::{
     MediaMeta, Outcome, TokenGrant, Uploaded,
 };
 pub use retry::{Decision, RetryPolicy};
-pub use secret::AccessToken;
+pub use secret::{AccessToken, ApiKey, AppSecret, SigningKey};
 pub use token::{is_token_error, TokenCache};
 pub use validate::{check_size_hint, sniff, validate, Format, Limits, Validated, SNIFF_LEN};

@@ -63,8 +63,9 @@ impl RetryPolicy {
     /// - `-1`, [`Error::Network`] and HTTP 408/429/5xx: [`Decision::RetryAfter`] the backoff,
     ///   while `attempt < max_attempts` and `now_ms + delay < deadline_ms`.
     /// - Token errors (40001, 40014, 42001): [`Decision::RefreshTokenAndRetry`] once — if
-    ///   `token_refreshed_already`, give up. This does not count against `max_attempts` (a stale
-    ///   token is not a transient failure), but does respect the deadline.
+    ///   `token_refreshed_already`, give up. The decision itself does not depend on `attempt`
+    ///   (a stale token is not a transient failure), but the retried attempt is counted like any
+    ///   other (see [`super::call::Call`]), and the deadline applies.
     /// - 45011: wait until the next whole minute of `now_ms` (plus [`NEXT_MINUTE_SLACK_MS`]),
     ///   within `max_attempts` and only if that is before the deadline.
     /// - Everything else — configuration, caller, not-found, quota and unknown errcodes,

@@ -39,6 +39,52 @@ impl fmt::Display for AccessToken {
     }
 }
 
+/// Defines a secret string type that prints as `Name([redacted])` under `{}` and `{:?}`.
+macro_rules! secret_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a raw value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The raw value, for the one place that must use it. Never log or format it.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+    };
+}
+
+secret_type!(
+    /// An app secret (`WECHAT_SECRET`, `appSecret`): only the token request builders expose it.
+    AppSecret
+);
+secret_type!(
+    /// An API key that callers of the Worker present: compared, never printed.
+    ApiKey
+);
+secret_type!(
+    /// The HMAC key of signed download URLs: used to sign and verify, never printed.
+    SigningKey
+);
+
 /// Query parameter names whose values are secrets.
 const SECRET_PARAMS: &[&str] = &["access_token", "secret"];
 
@@ -103,6 +149,25 @@ pub fn redact_url(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_print_redacted() {
+        let shown = format!(
+            "{:?} {} {:?} {} {:?} {}",
+            AppSecret::new("S1"),
+            AppSecret::new("S1"),
+            ApiKey::new("K1"),
+            ApiKey::new("K1"),
+            SigningKey::new("G1"),
+            SigningKey::new("G1")
+        );
+        assert_eq!(
+            shown,
+            "AppSecret([redacted]) AppSecret([redacted]) ApiKey([redacted]) ApiKey([redacted]) \
+             SigningKey([redacted]) SigningKey([redacted])"
+        );
+        assert_eq!(ApiKey::new("K1").expose(), "K1");
+    }
 
     #[test]
     fn token_never_formats() {

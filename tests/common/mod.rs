@@ -17,7 +17,7 @@ use web_sys::{Blob, ReadableStream, RequestInit};
 use wxmedia::client::{
     Client, ClientConfig, Credentials, Download, TokenMode, TokenWait, UploadOptions,
 };
-use wxmedia::protocol::{AccessToken, Error, Limits, MediaType, RetryPolicy, TokenGrant};
+use wxmedia::protocol::{AccessToken, AppSecret, Error, Limits, MediaType, RetryPolicy, TokenGrant};
 
 #[wasm_bindgen]
 extern "C" {
@@ -96,7 +96,7 @@ async fn token_calls() -> usize {
 fn config() -> ClientConfig {
     let mut config = ClientConfig::new(Credentials::AppSecret {
         appid: APPID.to_string(),
-        secret: SECRET.to_string(),
+        secret: AppSecret::new(SECRET),
         mode: TokenMode::Stable,
     });
     config.base_url = emulator().to_string();
@@ -499,7 +499,7 @@ async fn polling_waiters_share_one_token_fetch_too() {
     let mut config = self::config();
     config.credentials = Credentials::AppSecret {
         appid: APPID.to_string(),
-        secret: "wrong".to_string(),
+        secret: AppSecret::new("wrong"),
         mode: TokenMode::Stable,
     };
     config.token_wait = TokenWait::Poll { interval_ms: 5 };
@@ -519,7 +519,7 @@ async fn classic_tokens_work_too() {
     let mut config = config();
     config.credentials = Credentials::AppSecret {
         appid: APPID.to_string(),
-        secret: SECRET.to_string(),
+        secret: AppSecret::new(SECRET),
         mode: TokenMode::Classic,
     };
     let client = Client::new(config);
@@ -534,7 +534,7 @@ async fn bad_credentials_are_reported_and_not_retried() {
     let mut config = config();
     config.credentials = Credentials::AppSecret {
         appid: APPID.to_string(),
-        secret: "wrong".to_string(),
+        secret: AppSecret::new("wrong"),
         mode: TokenMode::Stable,
     };
     let client = Client::new(config);

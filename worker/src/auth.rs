@@ -19,7 +19,7 @@ pub fn is_api_key(config: &Config, key: &str) -> Result<bool, ApiError> {
     let keys = config.require_api_keys()?;
     // Check every key, so timing does not tell which one matched.
     Ok(keys.iter().fold(false, |found, k| {
-        constant_time_eq(k.as_bytes(), key.as_bytes()) | found
+        constant_time_eq(k.expose().as_bytes(), key.as_bytes()) | found
     }))
 }
 

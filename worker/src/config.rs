@@ -1,16 +1,14 @@
-//! The Worker's configuration, read from `env` once per request. Names are the contract (see the
+//! The Worker's configuration, read from `env` once per isolate ([`Config::cached`]). Names are the contract (see the
 //! README): vars `UPSTREAM_BASE`, `WECHAT_APPID`, `DOWNLOAD_AUTH`, `CACHE_TTL_SECS`,
 //! `CORS_ORIGINS`, `UPSTREAM_TIMEOUT_MS`; secrets `WECHAT_SECRET`, `API_KEYS`, `SIGNING_KEY`,
 //! `WECHAT_ACCESS_TOKEN`; bindings `MEDIA_BUCKET` (R2) and `TOKENS` (Durable Object).
 
 use worker::Env;
-use wxmedia::protocol::request::check_base_url;
-use wxmedia::protocol::Limits;
+use wxmedia::protocol::request::{check_base_url, DEFAULT_BASE};
+use wxmedia::protocol::{AccessToken, ApiKey, AppSecret, Limits, SigningKey};
 
 use crate::error::ApiError;
 
-/// WeChat's API origin.
-pub const DEFAULT_UPSTREAM: &str = "https://api.weixin.qq.com";
 /// Three days: as long as WeChat keeps temporary media.
 pub const DEFAULT_CACHE_TTL_SECS: u64 = 259_200;
 /// Bound on one upstream call, retries included.
@@ -42,20 +40,20 @@ impl DownloadAuth {
     }
 }
 
-/// Where upstream tokens come from. No `Debug`: it holds secrets.
-#[derive(Clone, PartialEq, Eq)]
+/// Where upstream tokens come from. Its secrets print as `[redacted]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenSource {
     /// `WECHAT_ACCESS_TOKEN`: a fixed token from a central token service.
-    Fixed(String),
+    Fixed(AccessToken),
     /// The `TOKENS` Durable Object, one holder per app id.
     DurableObject,
     /// A holder in this isolate, fetching through `stable_token` with `WECHAT_SECRET`.
-    Isolate(String),
+    Isolate(AppSecret),
 }
 
-/// Everything the handlers need to know, validated. No `Debug`: it holds secrets (the app
-/// secret, a fixed token, the API keys, the signing key), so no `{:?}` can print them.
-#[derive(Clone)]
+/// Everything the handlers need to know, validated. Its secrets (the app secret, a fixed token,
+/// the API keys, the signing key) are types that print as `[redacted]`, so `{:?}` is safe.
+#[derive(Clone, Debug)]
 pub struct Config {
     /// `UPSTREAM_BASE`.
     pub upstream: String,
@@ -70,9 +68,9 @@ pub struct Config {
     /// `UPSTREAM_TIMEOUT_MS`.
     pub upstream_timeout_ms: u64,
     /// `API_KEYS`; empty if unset (then routes that need a key answer 500).
-    pub api_keys: Vec<String>,
+    pub api_keys: Vec<ApiKey>,
     /// `SIGNING_KEY`, if set.
-    pub signing_key: Option<String>,
+    pub signing_key: Option<SigningKey>,
     /// Where tokens come from; `None` when neither a secret nor a fixed token is set.
     pub tokens: Option<TokenSource>,
     /// Whether `MEDIA_BUCKET` is bound.
@@ -136,7 +134,7 @@ impl Config {
     /// Reads and checks the configuration. Settings that only some routes need are checked by
     /// those routes ([`Config::require_api_keys`] and friends), so `/healthz` always answers.
     pub fn from_env(env: &Env) -> Result<Config, ApiError> {
-        let upstream = var(env, "UPSTREAM_BASE").unwrap_or_else(|| DEFAULT_UPSTREAM.to_string());
+        let upstream = var(env, "UPSTREAM_BASE").unwrap_or_else(|| DEFAULT_BASE.to_string());
         check_base_url(&upstream)
             .map_err(|e| ApiError::config(&format!("UPSTREAM_BASE: {}", e.message)))?;
         let appid = var(env, "WECHAT_APPID").ok_or_else(|| {
@@ -153,12 +151,12 @@ impl Config {
             }
         };
         let tokens = if let Some(token) = secret(env, "WECHAT_ACCESS_TOKEN") {
-            Some(TokenSource::Fixed(token))
+            Some(TokenSource::Fixed(AccessToken::new(token)))
         } else if let Some(secret) = secret(env, "WECHAT_SECRET") {
             if env.durable_object(TOKENS_BINDING).is_ok() {
                 Some(TokenSource::DurableObject)
             } else {
-                Some(TokenSource::Isolate(secret))
+                Some(TokenSource::Isolate(AppSecret::new(secret)))
             }
         } else {
             None
@@ -170,8 +168,11 @@ impl Config {
             cache_ttl_secs: number(env, "CACHE_TTL_SECS", DEFAULT_CACHE_TTL_SECS)?,
             cors_origins: list(var(env, "CORS_ORIGINS")),
             upstream_timeout_ms: number(env, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS)?,
-            api_keys: list(secret(env, "API_KEYS")),
-            signing_key: secret(env, "SIGNING_KEY"),
+            api_keys: list(secret(env, "API_KEYS"))
+                .into_iter()
+                .map(ApiKey::new)
+                .collect(),
+            signing_key: secret(env, "SIGNING_KEY").map(SigningKey::new),
             tokens,
             has_bucket: env.bucket(BUCKET_BINDING).is_ok(),
             limits: Limits::default(),
@@ -179,7 +180,7 @@ impl Config {
     }
 
     /// The API keys, or a 500 naming `API_KEYS`.
-    pub fn require_api_keys(&self) -> Result<&[String], ApiError> {
+    pub fn require_api_keys(&self) -> Result<&[ApiKey], ApiError> {
         if self.api_keys.is_empty() {
             Err(ApiError::config(
                 "API_KEYS is not set (a comma-separated list of keys)",
@@ -192,8 +193,8 @@ impl Config {
     /// The signing key, or a 500 naming `SIGNING_KEY`.
     pub fn require_signing_key(&self) -> Result<&[u8], ApiError> {
         self.signing_key
-            .as_deref()
-            .map(str::as_bytes)
+            .as_ref()
+            .map(|k| k.expose().as_bytes())
             .ok_or_else(|| ApiError::config("SIGNING_KEY is not set (needed for signed URLs)"))
     }
 

@@ -3,7 +3,7 @@
 //! It holds the access token (never shown to anyone), answers downloads from the edge cache
 //! (then R2, then WeChat), and speaks both a REST shape (`/media…`) and WeChat's own
 //! (`/cgi-bin/media/…`, with an API key as `access_token`). Each route is a small function in
-//! [`routes`] or [`compat`]; configuration is read from `env` once per request ([`config`]).
+//! [`routes`] or [`compat`]; configuration is read from `env` once per isolate ([`config`]).
 
 //!
 //! The pure parts ([`auth`], [`config`], [`error`], [`keys`]) compile natively and are unit-tested

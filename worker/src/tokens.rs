@@ -12,6 +12,7 @@ use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
 use wxmedia::client::{Client, ClientConfig, Credentials, TokenMode, TokenWait};
+use wxmedia::protocol::AppSecret;
 use wxmedia::protocol::{AccessToken, Error, TokenGrant, WeChatError};
 
 use crate::config::{Config, TokenSource, TOKENS_BINDING};
@@ -54,7 +55,7 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
         config.appid,
         config.upstream_timeout_ms,
         match &source {
-            TokenSource::Fixed(t) => format!("fixed:{}", t.len()),
+            TokenSource::Fixed(t) => format!("fixed:{}", t.expose().len()),
             TokenSource::DurableObject => "do".to_string(),
             TokenSource::Isolate(_) => "isolate".to_string(),
         }
@@ -68,7 +69,7 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
         return Ok(client);
     }
     let credentials = match source {
-        TokenSource::Fixed(token) => Credentials::AccessToken(AccessToken::new(token)),
+        TokenSource::Fixed(token) => Credentials::AccessToken(token),
         TokenSource::Isolate(secret) => Credentials::AppSecret {
             appid: config.appid.clone(),
             secret,
@@ -221,8 +222,12 @@ mod holder {
                 Some(TokenSource::DurableObject | TokenSource::Isolate(_)) => self
                     .env
                     .secret("WECHAT_SECRET")
-                    .map(|s| s.to_string())
-                    .or_else(|_| self.env.var("WECHAT_SECRET").map(|s| s.to_string()))
+                    .map(|s| AppSecret::new(s.to_string()))
+                    .or_else(|_| {
+                        self.env
+                            .var("WECHAT_SECRET")
+                            .map(|s| AppSecret::new(s.to_string()))
+                    })
                     .map_err(|_| "WECHAT_SECRET is not set".to_string())?,
                 _ => return Err("WECHAT_SECRET is not set".to_string()),
             };

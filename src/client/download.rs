@@ -1,0 +1,141 @@
+//! What a download answered: media as an unread stream, a video's URL, or an error. The headers
+//! decide when they can; otherwise at most [`PEEK_LEN`] bytes are copied into wasm to look, and
+//! only an answer that looks like JSON is read (up to [`MAX_JSON_LEN`]).
+
+use web_sys::ReadableStream;
+
+use crate::protocol::response::{MAX_JSON_LEN, PEEK_LEN};
+use crate::protocol::{
+    classify_head, classify_json, looks_like_json, Error, Head, MediaMeta, Outcome,
+};
+use crate::transport::{self, AbortGuard, ChunkReader};
+
+/// What a download answered.
+pub enum Download {
+    /// Media bytes, as a stream that has not been read.
+    Media(MediaBody),
+    /// A video, which WeChat answers with a URL to fetch it from.
+    Video {
+        /// Where the video is (no token in it).
+        video_url: String,
+    },
+}
+
+/// Media bytes and what the headers said about them.
+pub struct MediaBody {
+    /// Content type, filename and length as announced.
+    pub meta: MediaMeta,
+    /// The bytes. Reading may still fail (a connection cut short of its Content-Length).
+    pub body: ReadableStream,
+    /// The answer as fetched, when `body` is its own unread body (not a tee'd copy): reading
+    /// through it (`arrayBuffer()`, `blob()`) keeps the runtime's native path.
+    pub fetched: Option<web_sys::Response>,
+}
+
+impl MediaBody {
+    fn streamed(meta: MediaMeta, body: ReadableStream) -> Self {
+        MediaBody {
+            meta,
+            body,
+            fetched: None,
+        }
+    }
+}
+
+/// Sorts a download's answer into media, video URL or error, reading the body only when the
+/// headers leave it open, and then only as much as it takes.
+pub(crate) async fn classify(
+    response: web_sys::Response,
+    guard: &AbortGuard,
+) -> Result<Download, Error> {
+    let headers = transport::header_map(&response);
+    let body = response.body();
+    match classify_head(response.status(), &headers) {
+        Head::HttpError(status) => {
+            if let Some(body) = &body {
+                transport::discard(body);
+            }
+            Err(Error::Http { status })
+        }
+        Head::Media(meta) => Ok(Download::Media(match body {
+            Some(body) => MediaBody {
+                meta,
+                body,
+                fetched: Some(response),
+            },
+            None => MediaBody::streamed(meta, transport::empty_stream()?),
+        })),
+        Head::Inspect => {
+            let meta = crate::protocol::media_meta(&headers);
+            let Some(body) = body else {
+                return Ok(Download::Media(MediaBody::streamed(
+                    meta,
+                    transport::empty_stream()?,
+                )));
+            };
+            inspect(meta, &body, guard).await
+        }
+    }
+}
+
+/// Looks at the start of an unlabelled body: at most [`PEEK_LEN`] bytes of its first chunk come
+/// into wasm. JSON (error, video URL) is read whole, up to [`MAX_JSON_LEN`]; anything else is
+/// handed back as an untouched stream.
+async fn inspect(
+    meta: MediaMeta,
+    body: &ReadableStream,
+    guard: &AbortGuard,
+) -> Result<Download, Error> {
+    let (peek, keep) = transport::tee(body);
+    let reader = ChunkReader::new(&peek);
+    let read_failed = |e: wasm_bindgen::JsValue| guard.failure("media", &e);
+    // The first non-empty chunk decides; it stays in JS memory but for its first bytes.
+    let mut first = None;
+    while first.is_none() {
+        match reader.next_js().await.map_err(read_failed)? {
+            Some(chunk) if chunk.length() > 0 => first = Some(chunk),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let media = |reader: &ChunkReader| {
+        reader.cancel();
+        Ok(Download::Media(MediaBody::streamed(
+            meta.clone(),
+            keep.clone(),
+        )))
+    };
+    let Some(first) = first else {
+        return media(&reader);
+    };
+    if !looks_like_json(
+        meta.content_type.as_deref(),
+        &transport::prefix(&first, PEEK_LEN),
+    ) {
+        return media(&reader);
+    }
+    if first.length() as usize > MAX_JSON_LEN {
+        return media(&reader);
+    }
+    let mut bytes = first.to_vec();
+    while let Some(chunk) = reader.next_js().await.map_err(read_failed)? {
+        if bytes.len() + chunk.length() as usize > MAX_JSON_LEN {
+            return media(&reader);
+        }
+        bytes.extend_from_slice(&chunk.to_vec());
+    }
+    match classify_json(&bytes) {
+        Outcome::NotJson => Ok(Download::Media(MediaBody::streamed(meta, keep))),
+        outcome => {
+            transport::discard(&keep);
+            match outcome {
+                Outcome::Video { video_url } => Ok(Download::Video { video_url }),
+                Outcome::Error(e) => Err(Error::WeChat(e)),
+                _ => Err(Error::Parse {
+                    message: "unexpected JSON in place of media".to_string(),
+                    raw: bytes,
+                }),
+            }
+        }
+    }
+}

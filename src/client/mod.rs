@@ -1,0 +1,241 @@
+//! The client: the protocol core driven over the Fetch API.
+//!
+//! This is the Rust API that the Worker uses and that `js.rs` wraps for JavaScript. Every call is
+//! a [`Call`] state machine from the protocol core, driven here: [`Client::drive`] does what each
+//! [`Step`] says (get a token, send an attempt, sleep) and feeds the result back.
+//!
+//! - [`config`]: the settings.
+//! - `tokens`: the token cache and the one fetch in flight that concurrent callers share.
+//! - `download`: sorting a download's answer into media, video URL or error.
+
+mod config;
+mod download;
+mod tokens;
+
+use std::future::Future;
+use std::rc::Rc;
+
+use web_sys::{AbortSignal, Blob};
+
+pub use config::{
+    ClientConfig, Credentials, TokenMode, TokenProvider, TokenWait, UploadOptions,
+    DEFAULT_MEDIA_TIMEOUT_MS, DEFAULT_TOKEN_TIMEOUT_MS, PROVIDER_TOKEN_LIFETIME_SECS,
+};
+pub use download::{Download, MediaBody};
+
+use crate::protocol::{
+    get_request, hd_voice_request, parse_upload, upload_url, validate, validate_media_id,
+    AccessToken, Call, Error, MediaType, Step, TokenGrant, Uploaded, Validated,
+};
+use crate::transport::{self, AbortGuard};
+use tokens::Tokens;
+
+/// A client of WeChat's temporary-media API. Cheap to clone; clones share the token cache.
+#[derive(Clone)]
+pub struct Client {
+    config: Rc<ClientConfig>,
+    tokens: Rc<Tokens>,
+}
+
+impl Client {
+    /// A client with these settings.
+    pub fn new(config: ClientConfig) -> Self {
+        let config = Rc::new(config);
+        Self {
+            tokens: Rc::new(Tokens::new(config.clone())),
+            config,
+        }
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// A valid access token: the cached one, or a fresh one. Concurrent callers share one fetch.
+    /// Bounded by the token timeout.
+    pub async fn access_token(&self) -> Result<AccessToken, Error> {
+        let guard = AbortGuard::new(self.config.token_timeout_ms, None)?;
+        self.tokens.get(&guard, "token").await
+    }
+
+    /// A valid access token with its remaining lifetime in seconds (for a token holder that
+    /// serves other clients).
+    pub async fn token_grant(&self) -> Result<TokenGrant, Error> {
+        let token = self.access_token().await?;
+        let remaining_ms = self
+            .tokens
+            .expires_at_ms()
+            .map_or(0, |at| at.saturating_sub(transport::now_ms()));
+        Ok(TokenGrant {
+            token,
+            expires_in: remaining_ms / 1000,
+        })
+    }
+
+    /// Drops the cached token if it is `failed` (a newer one is kept). Returns whether it dropped.
+    pub fn invalidate_token(&self, failed: &AccessToken) -> bool {
+        self.tokens.invalidate(failed)
+    }
+
+    /// Uploads `media` as temporary media of type `media_type`.
+    ///
+    /// The size and format are checked first (only the first bytes of the blob are read); the
+    /// blob itself goes to `FormData` untouched, and every attempt sends it whole.
+    pub async fn upload(
+        &self,
+        media_type: MediaType,
+        media: &Blob,
+        options: &UploadOptions,
+    ) -> Result<Uploaded, Error> {
+        Ok(self.upload_checked(media_type, media, options).await?.0)
+    }
+
+    /// [`upload`](Self::upload), also returning what validation found (format, the filename and
+    /// content type sent), for callers that store the media themselves (the Worker's cache).
+    pub async fn upload_checked(
+        &self,
+        media_type: MediaType,
+        media: &Blob,
+        options: &UploadOptions,
+    ) -> Result<(Uploaded, Validated), Error> {
+        let config = &self.config;
+        let head = transport::read_head(media).await?;
+        let checked = validate(
+            media_type,
+            media.size() as u64,
+            &head,
+            options.filename.as_deref(),
+            &config.limits,
+        )
+        .map_err(Error::Validation)?;
+        let content_type = options
+            .content_type
+            .as_deref()
+            .unwrap_or(checked.content_type);
+        // A new Blob over the caller's: no bytes are copied, and it can be sent again and again.
+        let typed = transport::typed_blob(media, content_type)?;
+        let filename = checked.filename.clone();
+        let uploaded = self
+            .drive(options.signal.as_ref(), |token, guard| {
+                let url = upload_url(&config.base_url, &token, media_type);
+                let typed = typed.clone();
+                let filename = filename.clone();
+                async move {
+                    let request = transport::upload_request(&url, &typed, &filename, &guard)?;
+                    let response = transport::fetch(&request, &guard, "media").await?;
+                    if !(200..300).contains(&response.status()) {
+                        return Err(Error::Http {
+                            status: response.status(),
+                        });
+                    }
+                    let body = transport::read_small_body(&response, &guard, "media").await?;
+                    parse_upload(&body, media_type)
+                }
+            })
+            .await?;
+        Ok((uploaded, checked))
+    }
+
+    /// Downloads media (`/cgi-bin/media/get`): bytes as a stream, or a video's URL.
+    pub async fn get(
+        &self,
+        media_id: &str,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Download, Error> {
+        validate_media_id(media_id).map_err(Error::Validation)?;
+        let base = &self.config.base_url;
+        self.download(signal, |token| get_request(base, token, media_id))
+            .await
+    }
+
+    /// Downloads a JSSDK voice recording as 16 kHz speex (`/cgi-bin/media/get/jssdk`).
+    pub async fn hd_voice(
+        &self,
+        media_id: &str,
+        signal: Option<&AbortSignal>,
+    ) -> Result<MediaBody, Error> {
+        validate_media_id(media_id).map_err(Error::Validation)?;
+        let base = &self.config.base_url;
+        match self
+            .download(signal, |token| hd_voice_request(base, token, media_id))
+            .await?
+        {
+            Download::Media(body) => Ok(body),
+            Download::Video { .. } => Err(Error::Parse {
+                message: "HD voice answered with a video URL".to_string(),
+                raw: Vec::new(),
+            }),
+        }
+    }
+
+    async fn download(
+        &self,
+        signal: Option<&AbortSignal>,
+        build: impl Fn(&AccessToken) -> http::Request<Vec<u8>>,
+    ) -> Result<Download, Error> {
+        self.drive(signal, |token, guard| {
+            let request = build(&token);
+            async move {
+                let request = transport::to_web_request(&request, &guard)?;
+                let response = transport::fetch(&request, &guard, "media").await?;
+                download::classify(response, &guard).await
+            }
+        })
+        .await
+    }
+
+    /// Drives one media call's [`Call`]: tokens from the shared cache, `attempt` for each send,
+    /// timers for the waits. The whole call, waits included, is bounded by the media timeout and
+    /// the caller's `signal`.
+    async fn drive<T, F, Fut>(
+        &self,
+        signal: Option<&AbortSignal>,
+        mut attempt: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut(AccessToken, AbortGuard) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let timeout_ms = self.config.media_timeout_ms;
+        let guard = AbortGuard::new(timeout_ms, signal)?;
+        let mut call = Call::new(
+            self.config.retry,
+            self.tokens.token_use(),
+            "media",
+            transport::now_ms(),
+            timeout_ms,
+        );
+        let mut step = call.start(transport::now_ms());
+        loop {
+            step = match step {
+                Step::GetToken => {
+                    let token = self.tokens.get(&guard, "media").await;
+                    call.token(token, transport::now_ms())
+                }
+                Step::RefreshToken(failed) => {
+                    self.tokens.invalidate(&failed);
+                    let token = self.tokens.get(&guard, "media").await;
+                    call.token(token, transport::now_ms())
+                }
+                Step::Send(token) => {
+                    let result = match token {
+                        Some(token) => attempt(token, guard.clone()).await,
+                        None => Err(Error::network("a media call needs a token")),
+                    };
+                    call.answered(result, transport::now_ms())
+                }
+                Step::SleepUntil(at) => {
+                    let wait = at.saturating_sub(transport::now_ms());
+                    transport::sleep_unless_aborted(wait, &guard.signal()).await;
+                    if let Some(err) = guard.error("media") {
+                        return Err(err);
+                    }
+                    call.woke(transport::now_ms())
+                }
+                Step::Done(value) => return Ok(value),
+                Step::Fail(err) => return Err(err),
+            }
+        }
+    }
+}
