@@ -116,6 +116,18 @@ export interface WeChatError extends Error {
   rid: string | null;
   /** What the errcode means and what to do about it, when known. */
   description: string | null;
+  /** What to do about it (the core's table): retry, refresh the token, fix the configuration… */
+  action:
+    | 'RETRY_WITH_BACKOFF'
+    | 'REFRESH_TOKEN_AND_RETRY'
+    | 'WAIT_NEXT_MINUTE'
+    | 'CONFIGURATION'
+    | 'CALLER_ERROR'
+    | 'NOT_FOUND'
+    | 'DAILY_QUOTA'
+    | 'NOT_AUTHORIZED'
+    | 'FATAL'
+    | 'UNKNOWN';
 }
 
 /** The input was refused before anything was sent. */
@@ -529,6 +541,7 @@ pub fn to_js_error(err: Error) -> JsValue {
                 "description",
                 e.description().map_or(JsValue::NULL, JsValue::from),
             );
+            put("action", e.action().as_str().into());
         }
         Error::Validation(_) => js.set_name("MediaValidationError"),
         Error::Timeout { .. } => js.set_name("TimeoutError"),

@@ -3,40 +3,25 @@
 
 /** An error answer of the Worker (`{"error":{"code","message","errcode"?}}`), or a network failure. */
 export class ApiError extends Error {
-  constructor({ status = 0, code = 'NETWORK', message, errcode = null, retryAfter = null }) {
+  constructor({ status = 0, code = 'NETWORK', title = null, message, errcode = null, retryAfter = null }) {
     super(message);
     this.name = 'ApiError';
-    Object.assign(this, { status, code, errcode, retryAfter });
+    Object.assign(this, { status, code, title, errcode, retryAfter });
   }
 }
 
-/** What each error code means, for people. */
-const TITLES = {
-  UNAUTHORIZED: 'The API key was not accepted',
-  NOT_FOUND: 'WeChat has no such media',
-  TOO_LARGE: 'The file is too large',
-  BAD_FORMAT: 'This kind of file is not accepted',
-  EMPTY: 'The file is empty',
-  BAD_TYPE: 'The media type was refused',
-  BAD_MEDIA_ID: 'That is not a valid media id',
-  BAD_REQUEST: 'The proxy could not read the request',
-  QUOTA_EXCEEDED: "WeChat's daily quota is used up",
-  RATE_LIMITED: "WeChat's per-minute quota is used up",
-  NOT_AUTHORIZED: 'This WeChat account may not use this API',
-  UPSTREAM_AUTH: "WeChat refused the proxy's own credentials",
-  UPSTREAM_ERROR: 'WeChat failed',
-  UPSTREAM_TIMEOUT: 'WeChat did not answer in time',
-  SIGNATURE_REQUIRED: 'This download needs a signed URL or an API key',
-  SIGNATURE_EXPIRED: 'The signed URL has expired',
-  SIGNATURE_INVALID: 'The signed URL is not valid',
-  CONFIG: 'The proxy is not fully configured',
+/** Titles of the errors that happen before the Worker answers; the Worker's own errors carry a
+ * `title` (from its one table of error codes, worker/src/error.rs). */
+const LOCAL_TITLES = {
   NETWORK: 'The proxy could not be reached',
+  PARSE: 'The proxy answered something unreadable',
+  ABORTED: 'The upload was cancelled',
 };
 
 /** { title, detail, meta } for an ApiError (or any Error). */
 export function explain(err) {
   if (!(err instanceof ApiError)) return { title: 'Something went wrong', detail: String(err?.message ?? err), meta: '' };
-  const title = TITLES[err.code] ?? (err.status ? `The proxy answered HTTP ${err.status}` : 'The request failed');
+  const title = err.title ?? LOCAL_TITLES[err.code] ?? (err.status ? `The proxy answered HTTP ${err.status}` : 'The request failed');
   const meta = [];
   if (err.status) meta.push(`HTTP ${err.status} ${err.code}`);
   if (err.errcode !== null && err.errcode !== undefined) meta.push(`WeChat errcode ${err.errcode}`);
@@ -68,6 +53,7 @@ function toError(status, text, retryAfter) {
   return new ApiError({
     status,
     code: e?.code ?? `HTTP_${status}`,
+    title: e?.title ?? null,
     message: e?.message ?? (text.trim().slice(0, 200) || `HTTP ${status}`),
     errcode: e?.errcode ?? null,
     retryAfter: retryAfter ? Number(retryAfter) || retryAfter : null,

@@ -19,8 +19,9 @@ const EXIT = {
   INTERRUPTED: 130,
 };
 
-// WeChat errcodes that mean "these credentials do not work": exit 4.
-const CREDENTIAL_ERRCODES = new Set([40001, 40002, 40013, 40014, 40125, 40164, 41001, 41002, 41004, 42001]);
+// What the core's errcode table says about an error (WeChatError.action) that means "these
+// credentials do not work": exit 4.
+const CREDENTIAL_ACTIONS = new Set(['REFRESH_TOKEN_AND_RETRY', 'CONFIGURATION']);
 
 const HELP = `wxmedia ${VERSION} — WeChat temporary media (临时素材) from the command line
 
@@ -83,8 +84,9 @@ Exit codes:
   3    refused before anything was sent: the file is missing, unreadable or not a file,
        WeChat would refuse it (MediaValidationError: BAD_FORMAT, TOO_LARGE, EMPTY,
        BAD_TYPE), the media id is malformed (BAD_MEDIA_ID), or -o cannot be written
-  4    the credentials were refused: errcode 40001, 40002, 40013, 40014, 40125, 40164,
-       41001, 41002, 41004 or 42001, or HTTP 401/403 (e.g. from the Worker)
+  4    the credentials were refused (a WeChatError whose action is REFRESH_TOKEN_AND_RETRY
+       or CONFIGURATION: errcode 40001, 40002, 40013, 40014, 40125, 40164, 41001, 41002,
+       41004 or 42001), or HTTP 401/403 (e.g. from the Worker)
   130  interrupted (Ctrl-C); a partial download is removed
 
 Examples:
@@ -245,7 +247,7 @@ function exitCodeFor(err, ctx) {
   if (err instanceof UsageError) return EXIT.USAGE;
   if (ctx.interrupted) return EXIT.INTERRUPTED;
   if (wx.MediaValidationError.is(err)) return EXIT.REFUSED;
-  if (wx.WeChatError.is(err)) return CREDENTIAL_ERRCODES.has(err.errcode) ? EXIT.CREDENTIALS : EXIT.FAILED;
+  if (wx.WeChatError.is(err)) return CREDENTIAL_ACTIONS.has(err.action) ? EXIT.CREDENTIALS : EXIT.FAILED;
   if (wx.NetworkError.is(err) && (err.status === 401 || err.status === 403)) return EXIT.CREDENTIALS;
   if (node.isFsError(err) && !ctx.requested) return EXIT.REFUSED;
   return EXIT.FAILED;
@@ -257,7 +259,7 @@ function errorJson(err) {
     code: err && err.code != null ? String(err.code) : null,
     message: scrub(err && err.message ? err.message : String(err)),
   };
-  for (const key of ['errcode', 'errmsg', 'hint', 'rid', 'description', 'status', 'path']) {
+  for (const key of ['errcode', 'errmsg', 'hint', 'rid', 'description', 'action', 'status', 'path']) {
     if (err && err[key] != null) out[key] = typeof err[key] === 'string' ? scrub(err[key]) : err[key];
   }
   return out;

@@ -13,9 +13,9 @@
 //! use wxmedia::protocol::{AccessToken, Error, RetryPolicy, WeChatError};
 //!
 //! let mut call = Call::new(RetryPolicy::default(), TokenUse::Refreshable, "media", 0, 60_000);
-//! assert_eq!(call.start(0), Step::GetToken);
+//! assert_eq!(call.start::<()>(0), Step::GetToken);
 //! let token = AccessToken::new("T1");
-//! assert_eq!(call.token(Ok(token.clone()), 1), Step::Send(Some(token.clone())));
+//! assert_eq!(call.token::<()>(Ok(token.clone()), 1), Step::Send(Some(token.clone())));
 //! // The token had expired: drop it (only if it is still the cached one) and get another.
 //! let expired = Error::WeChat(WeChatError::parse_errmsg(42001, "access_token expired"));
 //! assert_eq!(call.answered::<()>(Err(expired), 2), Step::RefreshToken(token));
@@ -329,7 +329,10 @@ mod tests {
                             .sent
                             .push(token.map_or("-".into(), |t| t.expose().to_string()));
                         self.now += latency;
-                        let answer = self.answers.pop_front().expect("more attempts than answers");
+                        let answer = self
+                            .answers
+                            .pop_front()
+                            .expect("more attempts than answers");
                         let result = answer.result(&call);
                         call.answered(result, self.now)
                     }
@@ -354,10 +357,7 @@ mod tests {
                 };
             }
             assert!(!trace.outcome.is_empty(), "the call never ended");
-            assert!(
-                self.answers.is_empty(),
-                "fewer attempts than scripted"
-            );
+            assert!(self.answers.is_empty(), "fewer attempts than scripted");
             trace
         }
     }

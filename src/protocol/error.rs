@@ -133,7 +133,11 @@ pub enum ErrorAction {
     CallerError,
     /// The media_id does not exist or has expired (3 days): never retry.
     NotFound,
-    /// Cannot succeed by retrying (a client bug, the daily quota): never retry.
+    /// The daily quota is used up (45009): never retry before it resets.
+    DailyQuota,
+    /// The account may not use this API (48001, e.g. HD voice on an unverified account).
+    NotAuthorized,
+    /// Cannot succeed by retrying (a client bug): never retry.
     Fatal,
     /// A code this client does not know: do not retry.
     Unknown,
@@ -149,6 +153,8 @@ impl ErrorAction {
             ErrorAction::Configuration => "CONFIGURATION",
             ErrorAction::CallerError => "CALLER_ERROR",
             ErrorAction::NotFound => "NOT_FOUND",
+            ErrorAction::DailyQuota => "DAILY_QUOTA",
+            ErrorAction::NotAuthorized => "NOT_AUTHORIZED",
             ErrorAction::Fatal => "FATAL",
             ErrorAction::Unknown => "UNKNOWN",
         }
@@ -161,7 +167,7 @@ const TABLE: &[(i64, ErrorAction, &str)] = &[
     (40001, ErrorAction::RefreshTokenAndRetry, "The access_token is invalid or no longer the latest (another process may have refreshed it); fetch a new token and retry once."),
     (40014, ErrorAction::RefreshTokenAndRetry, "The access_token is invalid; fetch a new token and retry once."),
     (42001, ErrorAction::RefreshTokenAndRetry, "The access_token has expired; fetch a new token and retry once."),
-    (41001, ErrorAction::Fatal, "The request carried no access_token; this is a client bug."),
+    (41001, ErrorAction::Configuration, "The request carried no access_token; configure credentials."),
     (40002, ErrorAction::Configuration, "The grant_type is invalid; check the token request configuration."),
     (40013, ErrorAction::Configuration, "The appid is invalid; check the configured appid (do not retry)."),
     (40125, ErrorAction::Configuration, "The appsecret is invalid; check the configured secret (do not retry)."),
@@ -176,9 +182,9 @@ const TABLE: &[(i64, ErrorAction, &str)] = &[
     (40007, ErrorAction::NotFound, "The media_id is invalid or has expired (temporary media lasts 3 days); do not retry."),
     (46001, ErrorAction::NotFound, "The media does not exist; do not retry."),
     (41006, ErrorAction::CallerError, "The media_id is missing; pass one."),
-    (45009, ErrorAction::Fatal, "The account's daily API quota is used up; do not retry until tomorrow."),
+    (45009, ErrorAction::DailyQuota, "The account's daily API quota is used up; do not retry until tomorrow."),
     (45011, ErrorAction::WaitNextMinute, "The per-minute API quota is reached; retry after the next minute starts."),
-    (48001, ErrorAction::Configuration, "The account is not authorised for this API (HD voice needs a verified account); do not retry."),
+    (48001, ErrorAction::NotAuthorized, "The account is not authorised for this API (HD voice needs a verified account); do not retry."),
 ];
 
 /// What a client should do about `errcode`, from the table in upstream-api.md §5. Codes not in
@@ -198,6 +204,26 @@ pub fn describe(errcode: i64) -> Option<&'static str> {
         .find(|(code, _, _)| *code == errcode)
         .map(|(_, _, text)| *text)
 }
+
+/// The validation failure a caller-error errcode amounts to: WeChat refused what a local check
+/// ([`super::validate`]) would have refused (40004 type, 40005 format, 40006 size, 41005 no
+/// data). The one map between WeChat's refusals and the client's own codes; the Worker answers
+/// both alike, and its WeChat-shaped routes map back with [`ValidationCode::wechat_errcode`].
+pub fn validation_code_for(errcode: i64) -> Option<ValidationCode> {
+    VALIDATION_ERRCODES
+        .iter()
+        .find(|(_, code, _)| *code == errcode)
+        .map(|(v, _, _)| *v)
+}
+
+/// Validation codes and the errcode (with WeChat's own errmsg) that WeChat answers for the same
+/// refusal.
+const VALIDATION_ERRCODES: &[(ValidationCode, i64, &str)] = &[
+    (ValidationCode::BadType, 40004, "invalid media type"),
+    (ValidationCode::BadFormat, 40005, "invalid file type"),
+    (ValidationCode::TooLarge, 40006, "invalid meida size"),
+    (ValidationCode::Empty, 41005, "media data missing"),
+];
 
 /// Every errcode in the table, in table order.
 pub fn known_errcodes() -> impl Iterator<Item = i64> {
@@ -234,6 +260,15 @@ impl ValidationCode {
             ValidationCode::BadMediaId => "BAD_MEDIA_ID",
             ValidationCode::BadConfig => "BAD_CONFIG",
         }
+    }
+
+    /// The errcode and errmsg WeChat answers for the same refusal, if it has one (see
+    /// [`validation_code_for`]).
+    pub fn wechat_errcode(self) -> Option<(i64, &'static str)> {
+        VALIDATION_ERRCODES
+            .iter()
+            .find(|(v, _, _)| *v == self)
+            .map(|(_, code, msg)| (*code, *msg))
     }
 }
 
@@ -487,7 +522,7 @@ mod tests {
             (40001, RefreshTokenAndRetry),
             (40014, RefreshTokenAndRetry),
             (42001, RefreshTokenAndRetry),
-            (41001, Fatal),
+            (41001, Configuration),
             (40002, Configuration),
             (40013, Configuration),
             (40125, Configuration),
@@ -502,9 +537,9 @@ mod tests {
             (40007, NotFound),
             (46001, NotFound),
             (41006, CallerError),
-            (45009, Fatal),
+            (45009, DailyQuota),
             (45011, WaitNextMinute),
-            (48001, Configuration),
+            (48001, NotAuthorized),
         ];
         for (code, action) in expected {
             assert_eq!(action_for(code), action, "errcode {code}");
@@ -520,6 +555,21 @@ mod tests {
         assert_eq!(e.action(), WaitNextMinute);
         assert!(e.description().unwrap().contains("next minute"));
         assert_eq!(RefreshTokenAndRetry.as_str(), "REFRESH_TOKEN_AND_RETRY");
+    }
+
+    #[test]
+    fn caller_errcodes_map_both_ways() {
+        for code in [40004, 40005, 40006, 41005] {
+            let v = validation_code_for(code).unwrap();
+            assert_eq!(v.wechat_errcode().map(|(c, _)| c), Some(code));
+        }
+        assert_eq!(validation_code_for(40007), None);
+        assert_eq!(validation_code_for(-1), None);
+        assert_eq!(ValidationCode::BadConfig.wechat_errcode(), None);
+        assert_eq!(
+            ValidationCode::TooLarge.wechat_errcode(),
+            Some((40006, "invalid meida size"))
+        );
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub mod validate;
 
 pub use call::{Call, Step, TokenUse};
 pub use error::{
-    action_for, describe, Error, ErrorAction, ValidationCode, ValidationError, WeChatError,
+    action_for, describe, validation_code_for, Error, ErrorAction, ValidationCode, ValidationError,
+    WeChatError,
 };
 pub use media_type::{MediaType, UnknownMediaType};
 pub use request::{

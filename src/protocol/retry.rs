@@ -103,6 +103,8 @@ impl RetryPolicy {
                 ErrorAction::Configuration
                 | ErrorAction::CallerError
                 | ErrorAction::NotFound
+                | ErrorAction::DailyQuota
+                | ErrorAction::NotAuthorized
                 | ErrorAction::Fatal
                 | ErrorAction::Unknown => Decision::GiveUp,
             },

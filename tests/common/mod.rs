@@ -17,7 +17,9 @@ use web_sys::{Blob, ReadableStream, RequestInit};
 use wxmedia::client::{
     Client, ClientConfig, Credentials, Download, TokenMode, TokenWait, UploadOptions,
 };
-use wxmedia::protocol::{AccessToken, AppSecret, Error, Limits, MediaType, RetryPolicy, TokenGrant};
+use wxmedia::protocol::{
+    AccessToken, AppSecret, Error, Limits, MediaType, RetryPolicy, TokenGrant,
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -693,6 +695,7 @@ mod js_api {
         assert_eq!(prop(&err, "name"), "WeChatError");
         assert_eq!(prop(&err, "errcode"), 40007);
         assert_eq!(prop(&err, "errmsg"), "invalid media_id");
+        assert_eq!(prop(&err, "action"), "NOT_FOUND");
         assert!(prop(&err, "rid").is_string() || prop(&err, "hint").is_string());
 
         let bytes = Uint8Array::from(&png()[..]);

@@ -4,7 +4,7 @@
 use wxmedia::protocol::sign::{verify, SignatureError, SignedKind};
 
 use crate::config::{Config, DownloadAuth};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Compares in time that depends only on the lengths, so a key cannot be guessed byte by byte.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -75,12 +75,15 @@ pub fn check_download(
             let key = config.require_signing_key()?;
             verify(key, kind, media_id, creds.exp, creds.sig, now_secs).map_err(|e| match e {
                 SignatureError::Missing => ApiError::new(
-                    403,
-                    "SIGNATURE_REQUIRED",
+                    ErrorCode::SignatureRequired,
                     "downloads need a signed URL (exp and sig) or an API key",
                 ),
-                SignatureError::Expired => ApiError::new(403, "SIGNATURE_EXPIRED", e.to_string()),
-                SignatureError::Invalid => ApiError::new(403, "SIGNATURE_INVALID", e.to_string()),
+                SignatureError::Expired => {
+                    ApiError::new(ErrorCode::SignatureExpired, e.to_string())
+                }
+                SignatureError::Invalid => {
+                    ApiError::new(ErrorCode::SignatureInvalid, e.to_string())
+                }
             })
         }
     }

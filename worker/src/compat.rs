@@ -11,7 +11,7 @@ use wxmedia::protocol::MediaType;
 
 use crate::auth;
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::keys;
 use crate::media::{self, Fetched};
 use crate::routes::{accept_upload, client_response, fill_context, query};
@@ -46,7 +46,7 @@ async fn upload_inner(
     let media_type: MediaType = query(req, "type")
         .unwrap_or_default()
         .parse()
-        .map_err(|_| ApiError::new(400, "BAD_TYPE", "invalid media type"))?;
+        .map_err(|_| ApiError::new(ErrorCode::BadType, "invalid media type"))?;
     let uploaded = accept_upload(req, env, ctx, config, media_type, None, wechat_error).await?;
     let id_key = if media_type == MediaType::Thumb {
         "thumb_media_id"
@@ -58,7 +58,7 @@ async fn upload_inner(
         id_key: uploaded.media_id,
         "created_at": uploaded.created_at,
     });
-    Response::from_json(&body).map_err(|e| ApiError::new(500, "INTERNAL", e.to_string()))
+    Response::from_json(&body).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
 }
 
 /// WeChat's own errors pass through with their errcode and message; others are mapped.
@@ -92,7 +92,7 @@ async fn download_inner(
     check_key(req, config)?;
     let media_id = query(req, "media_id")
         .filter(|id| !id.is_empty())
-        .ok_or_else(|| ApiError::new(400, "MISSING_MEDIA_ID", "media_id missing"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::MissingMediaId, "media_id missing"))?;
     keys::check_media_id(&media_id)?;
     let headers = req.inner().headers();
     match media::fetch(
@@ -106,7 +106,7 @@ async fn download_inner(
     {
         Ok(Fetched::Video(video_url)) => Response::from_json(&json!({ "video_url": video_url }))
             .map(Into::into)
-            .map_err(|e| ApiError::new(500, "INTERNAL", e.to_string())),
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string())),
         Ok(Fetched::Media(cached, source)) => client_response(
             cached,
             source,

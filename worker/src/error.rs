@@ -5,15 +5,211 @@
 //! here; none carries a URL with a query.
 
 use serde_json::json;
-use wxmedia::protocol::{Error, ValidationCode};
+use wxmedia::protocol::{validation_code_for, Error, ErrorAction, ValidationCode, ValidationError};
+
+/// Every error the Worker answers: its stable code, HTTP status, the errcode its WeChat-shaped
+/// routes answer, and what it means in plain words (which the console shows). The one home of
+/// these facts: the REST answer, the compatible answer and the console all read them from here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// 400: a request the Worker cannot read.
+    BadRequest,
+    /// 400: not a media id.
+    BadMediaId,
+    /// 400: no media id given (WeChat-shaped routes).
+    MissingMediaId,
+    /// 400: not a media type.
+    BadType,
+    /// 415: a format the media type does not accept.
+    BadFormat,
+    /// 413: over the media type's size limit.
+    TooLarge,
+    /// 400: no bytes.
+    Empty,
+    /// 401: no or wrong API key.
+    Unauthorized,
+    /// 403: a download without a signed URL or a key.
+    SignatureRequired,
+    /// 403: a signed URL past its expiry.
+    SignatureExpired,
+    /// 403: a signed URL whose signature does not match.
+    SignatureInvalid,
+    /// 403: the WeChat account may not use this API.
+    NotAuthorized,
+    /// 404: no such media (or route).
+    NotFound,
+    /// 405: a method the route does not take.
+    MethodNotAllowed,
+    /// 429: WeChat's daily quota is used up.
+    QuotaExceeded,
+    /// 429: WeChat's per-minute quota is used up.
+    RateLimited,
+    /// 500: a setting is missing or malformed.
+    Config,
+    /// 500: the Worker itself failed.
+    Internal,
+    /// 502: WeChat refused the Worker's own credentials.
+    UpstreamAuth,
+    /// 502: WeChat failed, or answered something unusable.
+    UpstreamError,
+    /// 502: WeChat's answer was cut short.
+    UpstreamTruncated,
+    /// 504: WeChat did not answer in time.
+    UpstreamTimeout,
+}
+
+impl ErrorCode {
+    /// Every code, for tests and documentation.
+    pub const ALL: [ErrorCode; 22] = [
+        ErrorCode::BadRequest,
+        ErrorCode::BadMediaId,
+        ErrorCode::MissingMediaId,
+        ErrorCode::BadType,
+        ErrorCode::BadFormat,
+        ErrorCode::TooLarge,
+        ErrorCode::Empty,
+        ErrorCode::Unauthorized,
+        ErrorCode::SignatureRequired,
+        ErrorCode::SignatureExpired,
+        ErrorCode::SignatureInvalid,
+        ErrorCode::NotAuthorized,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::QuotaExceeded,
+        ErrorCode::RateLimited,
+        ErrorCode::Config,
+        ErrorCode::Internal,
+        ErrorCode::UpstreamAuth,
+        ErrorCode::UpstreamError,
+        ErrorCode::UpstreamTruncated,
+        ErrorCode::UpstreamTimeout,
+    ];
+
+    /// The stable string clients branch on.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::BadMediaId => "BAD_MEDIA_ID",
+            ErrorCode::MissingMediaId => "MISSING_MEDIA_ID",
+            ErrorCode::BadType => "BAD_TYPE",
+            ErrorCode::BadFormat => "BAD_FORMAT",
+            ErrorCode::TooLarge => "TOO_LARGE",
+            ErrorCode::Empty => "EMPTY",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::SignatureRequired => "SIGNATURE_REQUIRED",
+            ErrorCode::SignatureExpired => "SIGNATURE_EXPIRED",
+            ErrorCode::SignatureInvalid => "SIGNATURE_INVALID",
+            ErrorCode::NotAuthorized => "NOT_AUTHORIZED",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorCode::QuotaExceeded => "QUOTA_EXCEEDED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Config => "CONFIG",
+            ErrorCode::Internal => "INTERNAL",
+            ErrorCode::UpstreamAuth => "UPSTREAM_AUTH",
+            ErrorCode::UpstreamError => "UPSTREAM_ERROR",
+            ErrorCode::UpstreamTruncated => "UPSTREAM_TRUNCATED",
+            ErrorCode::UpstreamTimeout => "UPSTREAM_TIMEOUT",
+        }
+    }
+
+    /// The HTTP status of the REST answer.
+    pub const fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest
+            | ErrorCode::BadMediaId
+            | ErrorCode::MissingMediaId
+            | ErrorCode::BadType
+            | ErrorCode::Empty => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::SignatureRequired
+            | ErrorCode::SignatureExpired
+            | ErrorCode::SignatureInvalid
+            | ErrorCode::NotAuthorized => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::BadFormat => 415,
+            ErrorCode::QuotaExceeded | ErrorCode::RateLimited => 429,
+            ErrorCode::Config | ErrorCode::Internal => 500,
+            ErrorCode::UpstreamAuth | ErrorCode::UpstreamError | ErrorCode::UpstreamTruncated => {
+                502
+            }
+            ErrorCode::UpstreamTimeout => 504,
+        }
+    }
+
+    /// The errcode and errmsg of a WeChat-shaped answer for this error, when WeChat has one of its
+    /// own for it (else the answer is `-1 system error`).
+    pub fn wechat_errcode(self) -> Option<(i64, &'static str)> {
+        match self {
+            ErrorCode::Unauthorized => Some((
+                40001,
+                "invalid credential, access_token is invalid or not latest",
+            )),
+            ErrorCode::BadMediaId => Some((40007, "invalid media_id")),
+            ErrorCode::MissingMediaId => Some((41006, "media_id missing")),
+            other => other.validation().and_then(ValidationCode::wechat_errcode),
+        }
+    }
+
+    /// The core's validation code this error is, if it is one.
+    const fn validation(self) -> Option<ValidationCode> {
+        match self {
+            ErrorCode::TooLarge => Some(ValidationCode::TooLarge),
+            ErrorCode::BadFormat => Some(ValidationCode::BadFormat),
+            ErrorCode::Empty => Some(ValidationCode::Empty),
+            ErrorCode::BadType => Some(ValidationCode::BadType),
+            ErrorCode::BadMediaId => Some(ValidationCode::BadMediaId),
+            _ => None,
+        }
+    }
+
+    /// The error a failed local check is.
+    pub const fn from_validation(code: ValidationCode) -> ErrorCode {
+        match code {
+            ValidationCode::TooLarge => ErrorCode::TooLarge,
+            ValidationCode::BadFormat => ErrorCode::BadFormat,
+            ValidationCode::Empty => ErrorCode::Empty,
+            ValidationCode::BadType => ErrorCode::BadType,
+            ValidationCode::BadMediaId => ErrorCode::BadMediaId,
+            _ => ErrorCode::Config,
+        }
+    }
+
+    /// What it means, in plain words (the console's title for it).
+    pub const fn title(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "The proxy could not read the request",
+            ErrorCode::BadMediaId | ErrorCode::MissingMediaId => "That is not a valid media id",
+            ErrorCode::BadType => "The media type was refused",
+            ErrorCode::BadFormat => "This kind of file is not accepted",
+            ErrorCode::TooLarge => "The file is too large",
+            ErrorCode::Empty => "The file is empty",
+            ErrorCode::Unauthorized => "The API key was not accepted",
+            ErrorCode::SignatureRequired => "This download needs a signed URL or an API key",
+            ErrorCode::SignatureExpired => "The signed URL has expired",
+            ErrorCode::SignatureInvalid => "The signed URL is not valid",
+            ErrorCode::NotAuthorized => "This WeChat account may not use this API",
+            ErrorCode::NotFound => "WeChat has no such media",
+            ErrorCode::MethodNotAllowed => "The route does not take this method",
+            ErrorCode::QuotaExceeded => "WeChat's daily quota is used up",
+            ErrorCode::RateLimited => "WeChat's per-minute quota is used up",
+            ErrorCode::Config => "The proxy is not fully configured",
+            ErrorCode::Internal => "The proxy failed",
+            ErrorCode::UpstreamAuth => "WeChat refused the proxy's own credentials",
+            ErrorCode::UpstreamError => "WeChat failed",
+            ErrorCode::UpstreamTruncated => "WeChat's answer was cut short",
+            ErrorCode::UpstreamTimeout => "WeChat did not answer in time",
+        }
+    }
+}
 
 /// An error answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
-    /// HTTP status of the REST answer.
-    pub status: u16,
-    /// A stable code to branch on.
-    pub code: &'static str,
+    /// What went wrong, which fixes the HTTP status.
+    pub code: ErrorCode,
     /// What happened, for people.
     pub message: String,
     /// WeChat's errcode, when WeChat said it.
@@ -24,9 +220,8 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with no errcode.
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
             errcode: None,
@@ -34,33 +229,52 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status of the REST answer.
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
     /// A missing or malformed setting: a 500 whose message names it.
     pub fn config(message: &str) -> Self {
-        Self::new(500, "CONFIG", message)
+        Self::new(ErrorCode::Config, message)
     }
 
     /// 401: no or wrong API key.
     pub fn unauthorized(message: &str) -> Self {
-        Self::new(401, "UNAUTHORIZED", message)
+        Self::new(ErrorCode::Unauthorized, message)
     }
 
     /// 400: a request the Worker cannot read.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(400, "BAD_REQUEST", message)
+        Self::new(ErrorCode::BadRequest, message)
+    }
+
+    /// 500: the Worker itself failed.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Internal, message)
+    }
+
+    /// A failed local check.
+    pub fn from_validation(err: &ValidationError) -> Self {
+        Self::new(ErrorCode::from_validation(err.code), err.message.clone())
     }
 
     /// Whether this is a "no such media" answer (negative-cached briefly).
     pub fn is_not_found(&self) -> bool {
-        self.status == 404 && self.code == "NOT_FOUND"
+        self.code == ErrorCode::NotFound
     }
 
     /// The REST answer.
     pub fn to_response(&self) -> worker::Result<worker::Response> {
-        let mut body = json!({ "error": { "code": self.code, "message": self.message } });
+        let mut body = json!({ "error": {
+            "code": self.code.as_str(),
+            "title": self.code.title(),
+            "message": self.message,
+        } });
         if let Some(errcode) = self.errcode {
             body["error"]["errcode"] = json!(errcode);
         }
-        let mut response = worker::Response::from_json(&body)?.with_status(self.status);
+        let mut response = worker::Response::from_json(&body)?.with_status(self.status());
         response.headers_mut().set("Cache-Control", "no-store")?;
         if let Some(secs) = self.retry_after {
             response
@@ -70,22 +284,18 @@ impl ApiError {
         Ok(response)
     }
 
+    /// The errcode and errmsg of the WeChat-shaped answer.
+    pub fn wechat_errcode(&self) -> (i64, String) {
+        match (self.errcode, self.code.wechat_errcode()) {
+            (Some(code), _) => (code, self.message.clone()),
+            (None, Some((code, msg))) => (code, msg.to_string()),
+            (None, None) => (-1, format!("system error: {}", self.message)),
+        }
+    }
+
     /// The answer of a WeChat-compatible route: WeChat's errcode JSON, HTTP 200.
     pub fn to_wechat_response(&self) -> worker::Result<worker::Response> {
-        let (errcode, errmsg) = match (self.errcode, self.code) {
-            (Some(code), _) => (code, self.message.clone()),
-            (None, "UNAUTHORIZED") => (
-                40001,
-                "invalid credential, access_token is invalid or not latest".into(),
-            ),
-            (None, "TOO_LARGE") => (40006, "invalid meida size".into()),
-            (None, "BAD_FORMAT") => (40005, "invalid file type".into()),
-            (None, "EMPTY") => (41005, "media data missing".into()),
-            (None, "BAD_TYPE") => (40004, "invalid media type".into()),
-            (None, "BAD_MEDIA_ID") => (40007, "invalid media_id".into()),
-            (None, "MISSING_MEDIA_ID") => (41006, "media_id missing".into()),
-            (None, _) => (-1, format!("system error: {}", self.message)),
-        };
+        let (errcode, errmsg) = self.wechat_errcode();
         let mut response =
             worker::Response::from_json(&json!({ "errcode": errcode, "errmsg": errmsg }))?;
         response
@@ -107,94 +317,73 @@ impl ApiError {
         day - local % day
     }
 
-    /// Maps a core error to an answer, at `now_secs` (for `Retry-After`).
+    /// Maps a core error to an answer, at `now_secs` (for `Retry-After`). WeChat's errcodes go by
+    /// the core's [`ErrorAction`] for them; refusals that a local check would also have made
+    /// answer like that check.
     pub fn from_core(err: &Error, now_secs: u64) -> ApiError {
         match err {
-            Error::Validation(v) => {
-                let (status, code) = match v.code {
-                    ValidationCode::TooLarge => (413, "TOO_LARGE"),
-                    ValidationCode::BadFormat => (415, "BAD_FORMAT"),
-                    ValidationCode::Empty => (400, "EMPTY"),
-                    ValidationCode::BadType => (400, "BAD_TYPE"),
-                    ValidationCode::BadMediaId => (400, "BAD_MEDIA_ID"),
-                    _ => (500, "CONFIG"),
-                };
-                ApiError::new(status, code, v.message.clone())
-            }
+            Error::Validation(v) => ApiError::from_validation(v),
             Error::WeChat(e) => {
                 let described = |what: &str| match e.description() {
                     Some(d) => format!("{what} (WeChat errcode {}: {}; {d})", e.errcode, e.errmsg),
                     None => format!("{what} (WeChat errcode {}: {})", e.errcode, e.errmsg),
                 };
-                let (status, code, message, retry_after) = match e.errcode {
-                    40007 | 46001 => (
-                        404,
-                        "NOT_FOUND",
-                        described("no such media, or it has expired"),
+                let (code, what, retry_after) = match (e.action(), validation_code_for(e.errcode)) {
+                    (ErrorAction::NotFound, _) => (
+                        ErrorCode::NotFound,
+                        "no such media, or it has expired",
                         None,
                     ),
-                    45009 => (
-                        429,
-                        "QUOTA_EXCEEDED",
-                        described("WeChat's daily quota is used up"),
+                    (ErrorAction::DailyQuota, _) => (
+                        ErrorCode::QuotaExceeded,
+                        "WeChat's daily quota is used up",
                         Some(Self::until_quota_reset(now_secs)),
                     ),
-                    45011 => (
-                        429,
-                        "RATE_LIMITED",
-                        described("WeChat's per-minute quota is used up"),
+                    (ErrorAction::WaitNextMinute, _) => (
+                        ErrorCode::RateLimited,
+                        "WeChat's per-minute quota is used up",
                         Some(Self::until_next_minute(now_secs)),
                     ),
-                    40004 => (
-                        400,
-                        "BAD_TYPE",
-                        described("WeChat refused the media type"),
+                    (ErrorAction::NotAuthorized, _) => (
+                        ErrorCode::NotAuthorized,
+                        "this account may not use this API",
                         None,
                     ),
-                    40005 => (
-                        415,
-                        "BAD_FORMAT",
-                        described("WeChat refused the file type"),
+                    (ErrorAction::RefreshTokenAndRetry | ErrorAction::Configuration, _) => (
+                        ErrorCode::UpstreamAuth,
+                        "WeChat refused the Worker's credentials",
                         None,
                     ),
-                    40006 => (413, "TOO_LARGE", described("WeChat refused the size"), None),
-                    41005 => (400, "EMPTY", described("WeChat found no media data"), None),
-                    48001 => (
-                        403,
-                        "NOT_AUTHORIZED",
-                        described("this account may not use this API"),
+                    (_, Some(v)) => (
+                        ErrorCode::from_validation(v),
+                        "WeChat refused the media",
                         None,
                     ),
-                    40001 | 40014 | 42001 | 40013 | 40125 | 40164 | 40002 | 41001 | 41002
-                    | 41004 => (
-                        502,
-                        "UPSTREAM_AUTH",
-                        described("WeChat refused the Worker's credentials"),
+                    (
+                        ErrorAction::RetryWithBackoff
+                        | ErrorAction::CallerError
+                        | ErrorAction::Fatal
+                        | ErrorAction::Unknown,
                         None,
-                    ),
-                    _ => (502, "UPSTREAM_ERROR", described("WeChat failed"), None),
+                    ) => (ErrorCode::UpstreamError, "WeChat failed", None),
                 };
                 ApiError {
-                    status,
                     code,
-                    message,
+                    message: described(what),
                     errcode: Some(e.errcode),
                     retry_after,
                 }
             }
             Error::Timeout { after_ms, .. } => ApiError::new(
-                504,
-                "UPSTREAM_TIMEOUT",
+                ErrorCode::UpstreamTimeout,
                 format!("WeChat did not answer within {after_ms} ms"),
             ),
             Error::Http { status } => ApiError::new(
-                502,
-                "UPSTREAM_ERROR",
+                ErrorCode::UpstreamError,
                 format!("WeChat answered HTTP {status}"),
             ),
             Error::Network(_) | Error::Parse { .. } | Error::Cancelled => ApiError::new(
-                502,
-                "UPSTREAM_ERROR",
+                ErrorCode::UpstreamError,
                 format!("talking to WeChat failed: {err}"),
             ),
         }
@@ -215,7 +404,7 @@ mod tests {
 
     #[test]
     fn statuses_follow_the_contract() {
-        let status = |e: Error| ApiError::from_core(&e, 0).status;
+        let status = |e: Error| ApiError::from_core(&e, 0).status();
         assert_eq!(status(wechat(40007)), 404);
         assert_eq!(status(wechat(46001)), 404);
         assert_eq!(status(wechat(45009)), 429);
@@ -233,6 +422,46 @@ mod tests {
         assert_eq!(status(v(ValidationCode::TooLarge)), 413);
         assert_eq!(status(v(ValidationCode::BadFormat)), 415);
         assert_eq!(status(v(ValidationCode::Empty)), 400);
+        // WeChat's own refusals answer like the local checks.
+        assert_eq!(status(wechat(40006)), 413);
+        assert_eq!(status(wechat(40005)), 415);
+        assert_eq!(status(wechat(40004)), 400);
+        assert_eq!(status(wechat(41005)), 400);
+        assert_eq!(status(wechat(48001)), 403);
+        for code in [
+            40001, 40014, 42001, 40013, 40125, 40164, 40002, 41001, 41002, 41004,
+        ] {
+            assert_eq!(
+                ApiError::from_core(&wechat(code), 0).code,
+                ErrorCode::UpstreamAuth
+            );
+        }
+        for code in [-1, 43002, 41006, 99999] {
+            assert_eq!(
+                ApiError::from_core(&wechat(code), 0).code,
+                ErrorCode::UpstreamError
+            );
+        }
+    }
+
+    #[test]
+    fn every_code_has_a_status_a_title_and_a_unique_name() {
+        let mut names = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(names.insert(code.as_str()), "{code:?}");
+            assert!((400..600).contains(&code.status()), "{code:?}");
+            assert!(!code.title().is_empty());
+        }
+        // The WeChat-shaped routes answer WeChat's own errcode where it has one.
+        let wx = |code: ErrorCode| ApiError::new(code, "m").wechat_errcode().0;
+        assert_eq!(wx(ErrorCode::TooLarge), 40006);
+        assert_eq!(wx(ErrorCode::BadFormat), 40005);
+        assert_eq!(wx(ErrorCode::Empty), 41005);
+        assert_eq!(wx(ErrorCode::BadType), 40004);
+        assert_eq!(wx(ErrorCode::BadMediaId), 40007);
+        assert_eq!(wx(ErrorCode::MissingMediaId), 41006);
+        assert_eq!(wx(ErrorCode::Unauthorized), 40001);
+        assert_eq!(wx(ErrorCode::UpstreamError), -1);
     }
 
     #[test]

@@ -6,30 +6,10 @@ use wxmedia::protocol::sign::SignedKind;
 
 use crate::error::ApiError;
 
-/// Longest media id accepted (WeChat's are 64 characters).
-pub const MAX_MEDIA_ID_LEN: usize = 256;
-
-/// Checks a media id from a URL: 1 to 256 characters of `A-Z a-z 0-9 _ -`, the alphabet of
-/// WeChat's ids. Anything else (`&`, `/`, `.`, `%`, controls…) is refused before any lookup.
+/// Checks a media id from a URL with the core's rule
+/// ([`wxmedia::protocol::validate_media_id`]), before any lookup: a 400 `BAD_MEDIA_ID`.
 pub fn check_media_id(id: &str) -> Result<(), ApiError> {
-    let ok = !id.is_empty()
-        && id.len() <= MAX_MEDIA_ID_LEN
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        let shown: String = id.chars().take(40).collect();
-        let more = if id.chars().count() > 40 { "…" } else { "" };
-        Err(ApiError::new(
-            400,
-            "BAD_MEDIA_ID",
-            format!(
-                "{shown:?}{more} is not a media id: ids are 1 to {MAX_MEDIA_ID_LEN} characters of A-Z, a-z, 0-9, _ and -"
-            ),
-        ))
-    }
+    wxmedia::protocol::validate_media_id(id).map_err(|e| ApiError::from_validation(&e))
 }
 
 /// The cache (and R2) key: the app id and media id, never the token.
@@ -91,7 +71,11 @@ mod tests {
             &"x".repeat(10_000),
         ] {
             let err = check_media_id(bad).unwrap_err();
-            assert_eq!((err.status, err.code), (400, "BAD_MEDIA_ID"), "{bad:?}");
+            assert_eq!(
+                (err.status(), err.code.as_str()),
+                (400, "BAD_MEDIA_ID"),
+                "{bad:?}"
+            );
             assert!(err.message.len() < 200);
         }
     }

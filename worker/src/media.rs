@@ -21,7 +21,7 @@ use wxmedia::protocol::sign::SignedKind;
 
 use crate::bindings::{self, R2Bucket};
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::keys::{cache_key, content_disposition, etag, not_found_key};
 
 /// How long a "no such media" answer is remembered.
@@ -99,7 +99,7 @@ fn js_err(context: &str, e: &JsValue) -> ApiError {
         .ok()
         .and_then(|m| m.as_string())
         .unwrap_or_else(|| format!("{e:?}"));
-    ApiError::new(502, "UPSTREAM_ERROR", format!("{context}: {message}"))
+    ApiError::new(ErrorCode::UpstreamError, format!("{context}: {message}"))
 }
 
 /// Looks `key` up in the cache. With the caller's `Range` or `If-None-Match`, the lookup
@@ -184,8 +184,7 @@ use wasm_bindgen::JsCast;
 
 fn truncated(e: &JsValue) -> ApiError {
     ApiError::new(
-        502,
-        "UPSTREAM_TRUNCATED",
+        ErrorCode::UpstreamTruncated,
         format!(
             "WeChat's answer could not be read whole ({}): nothing was cached",
             js_err("body", e).message
@@ -309,7 +308,7 @@ async fn direct(
 }
 
 async fn not_found_from(response: Response) -> ApiError {
-    let mut err = ApiError::new(404, "NOT_FOUND", "no such media, or it has expired");
+    let mut err = ApiError::new(ErrorCode::NotFound, "no such media, or it has expired");
     if let Ok(promise) = response.text() {
         if let Ok(text) = JsFuture::from(promise).await {
             if let Some(body) = text
@@ -473,8 +472,7 @@ async fn shared_fill(
 
 fn fill_timeout(timeout_ms: u64) -> ApiError {
     ApiError::new(
-        504,
-        "UPSTREAM_TIMEOUT",
+        ErrorCode::UpstreamTimeout,
         format!("WeChat did not deliver the media within {timeout_ms} ms"),
     )
 }
@@ -520,8 +518,7 @@ async fn fill_from_tiers(
         .is_some_and(|declared| declared != size)
     {
         return Err(ApiError::new(
-            502,
-            "UPSTREAM_TRUNCATED",
+            ErrorCode::UpstreamTruncated,
             format!(
                 "WeChat announced {} bytes and sent {size}: nothing was cached",
                 media.meta.content_length.unwrap_or_default()

@@ -12,7 +12,7 @@ use wxmedia::protocol::MediaType;
 use crate::auth::{self, DownloadCredentials};
 use crate::bindings;
 use crate::config::{Config, DownloadAuth, TokenSource, BUCKET_BINDING};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::media::{self, Fetched, FillContext};
 use crate::{compat, keys, tokens};
 
@@ -65,14 +65,12 @@ pub async fn route(
             {
                 // `/media/a/b`: a media id with a slash in it.
                 Err(ApiError::new(
-                    400,
-                    "BAD_MEDIA_ID",
+                    ErrorCode::BadMediaId,
                     "media ids contain no '/'",
                 ))
             }
             (_, ["media", ..] | ["healthz"] | ["cgi-bin", ..]) => Err(ApiError::new(
-                405,
-                "METHOD_NOT_ALLOWED",
+                ErrorCode::MethodNotAllowed,
                 format!("{} is not allowed on {path}", method.as_ref()),
             )),
             _ => return assets(req, env).await.map(Into::into),
@@ -84,7 +82,7 @@ pub async fn route(
 async fn assets(req: Request, env: &Env) -> Result<Response> {
     match env.assets("ASSETS") {
         Ok(assets) => assets.fetch_request(req).await,
-        Err(_) => ApiError::new(404, "NOT_FOUND", "no such route").to_response(),
+        Err(_) => ApiError::new(ErrorCode::NotFound, "no such route").to_response(),
     }
 }
 
@@ -113,7 +111,7 @@ fn healthz(config: &Config) -> std::result::Result<Response, ApiError> {
 }
 
 fn internal(e: worker::Error) -> ApiError {
-    ApiError::new(500, "INTERNAL", e.to_string())
+    ApiError::new(ErrorCode::Internal, e.to_string())
 }
 
 fn js_internal(e: wasm_bindgen::JsValue) -> ApiError {
@@ -121,7 +119,7 @@ fn js_internal(e: wasm_bindgen::JsValue) -> ApiError {
         .ok()
         .and_then(|m| m.as_string())
         .unwrap_or_else(|| "unknown".into());
-    ApiError::new(500, "INTERNAL", message)
+    ApiError::new(ErrorCode::Internal, message)
 }
 
 /// The fill context for this request.
@@ -169,8 +167,7 @@ pub async fn read_upload(
         let limit = config.limits.for_type(media_type);
         if declared > limit + slack {
             return Err(ApiError::new(
-                413,
-                "TOO_LARGE",
+                ErrorCode::TooLarge,
                 format!(
                     "the body is {declared} bytes; the {} limit is {limit} bytes",
                     media_type.as_str()
@@ -229,8 +226,7 @@ async fn upload(
     let type_param = query(&req, "type").unwrap_or_default();
     let media_type: MediaType = type_param.parse().map_err(|_| {
         ApiError::new(
-            400,
-            "BAD_TYPE",
+            ErrorCode::BadType,
             format!("type must be image, voice, video or thumb, not {type_param:?}"),
         )
     })?;
