@@ -37,3 +37,10 @@ stop_emulator() {
     EMULATOR_PID=""
   fi
 }
+
+# make_quietly LOG TARGET...: runs `make TARGET...` with its output in LOG, shown only if it fails.
+make_quietly() {
+  local log=$1; shift
+  mkdir -p "$(dirname "$log")"
+  make --no-print-directory -s "$@" >"$log" 2>&1 || { cat "$log"; return 1; }
+}

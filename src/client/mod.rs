@@ -17,6 +17,9 @@ use std::rc::Rc;
 
 use web_sys::{AbortSignal, Blob};
 
+/// The message of a thrown JS value (with its `cause`'s): the one reader of JS errors, for the
+/// Worker too.
+pub use crate::transport::js_message;
 pub use config::{
     ClientConfig, Credentials, TokenMode, TokenProvider, TokenWait, UploadOptions,
     DEFAULT_MEDIA_TIMEOUT_MS, DEFAULT_TOKEN_TIMEOUT_MS, PROVIDER_TOKEN_LIFETIME_SECS,

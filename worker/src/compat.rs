@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
 use crate::keys;
 use crate::media::{self, Fetched};
-use crate::routes::{accept_upload, client_response, fill_context, query};
+use crate::pipeline::{accept_upload, client_response, fill_context, query};
 
 /// The `access_token` parameter must be one of `API_KEYS`.
 fn check_key(req: &Request, config: &Config) -> std::result::Result<(), ApiError> {

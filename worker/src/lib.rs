@@ -3,8 +3,7 @@
 //! It holds the access token (never shown to anyone), answers downloads from the edge cache
 //! (then R2, then WeChat), and speaks both a REST shape (`/media…`) and WeChat's own
 //! (`/cgi-bin/media/…`, with an API key as `access_token`). Each route is a small function in
-//! [`routes`] or [`compat`]; configuration is read from `env` once per isolate ([`config`]).
-
+//! [`routes`] or [`compat`], over the steps they share in [`pipeline`]; configuration is read from `env` once per isolate ([`config`]).
 //!
 //! The pure parts ([`auth`], [`config`], [`error`], [`keys`]) compile natively and are unit-tested
 //! with `cargo test`; the rest runs only in workerd and is tested there (`tests/worker/`).
@@ -20,6 +19,8 @@ pub mod bindings;
 pub mod compat;
 #[cfg(target_arch = "wasm32")]
 pub mod media;
+#[cfg(target_arch = "wasm32")]
+pub mod pipeline;
 #[cfg(target_arch = "wasm32")]
 pub mod routes;
 #[cfg(target_arch = "wasm32")]

@@ -58,8 +58,34 @@ pub enum Fetched {
 
 #[derive(Clone)]
 enum Filled {
-    Stored(Source),
+    /// Stored in the cache (if the zone has one); the bytes themselves are kept by the request
+    /// that filled, for a zone whose cache stores nothing.
+    Stored(Source, Option<Kept>),
     Video(String),
+}
+
+/// Bytes a fill read (into runtime memory, length-checked) and how they are described.
+#[derive(Clone)]
+struct Kept {
+    blob: web_sys::Blob,
+    content_type: String,
+    disposition: String,
+    etag: String,
+}
+
+impl Kept {
+    /// The 200 answer with these bytes.
+    fn response(&self, key: &str, ttl_secs: u64) -> Result<Response, ApiError> {
+        let stored = Stored {
+            key,
+            content_type: &self.content_type,
+            content_disposition: &self.disposition,
+            content_length: Some(self.blob.size() as u64),
+            etag: &self.etag,
+            ttl_secs,
+        };
+        stored_response(&self.blob, &stored)
+    }
 }
 
 /// A fill, as the requests that wait for it see it.
@@ -95,10 +121,7 @@ thread_local! {
 }
 
 fn js_err(context: &str, e: &JsValue) -> ApiError {
-    let message = js_sys::Reflect::get(e, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .unwrap_or_else(|| format!("{e:?}"));
+    let message = wxmedia::client::js_message(e, "unknown error");
     ApiError::new(ErrorCode::UpstreamError, format!("{context}: {message}"))
 }
 
@@ -263,46 +286,28 @@ pub async fn fetch(
     }
     // Only a miss needs the client and the bucket.
     let ctx = &make_ctx()?;
-    match shared_fill(ctx, &key, media_id, kind).await? {
-        Filled::Video(url) => Ok(Fetched::Video(url)),
-        Filled::Stored(source) => {
-            if let Some(found) = cache_match(&key, Some(client_headers)).await? {
-                return Ok(Fetched::Media(found, source));
+    let mut filled = shared_fill(ctx, &key, media_id, kind).await?;
+    loop {
+        match filled {
+            Filled::Video(url) => return Ok(Fetched::Video(url)),
+            Filled::Stored(source, kept) => {
+                if !CACHE_IS_NOOP.with(Cell::get) {
+                    if let Some(found) = cache_match(&key, Some(client_headers)).await? {
+                        return Ok(Fetched::Media(found, source));
+                    }
+                    // The put succeeded but stored nothing: a zone without a cache. Serve what
+                    // the fill read from now on.
+                    CACHE_IS_NOOP.with(|c| c.set(true));
+                }
+                match kept {
+                    Some(kept) => {
+                        return Ok(Fetched::Media(kept.response(&key, ctx.ttl_secs)?, source))
+                    }
+                    // Another request filled, and only the cache could share its bytes: fill
+                    // again for this request (one fetch, checked like any fill).
+                    None => filled = fill_one(ctx, &key, media_id, kind).await?,
+                }
             }
-            // The put succeeded but stored nothing: a zone without a cache. Serve from R2 or
-            // straight from WeChat from now on.
-            CACHE_IS_NOOP.with(|c| c.set(true));
-            direct(ctx, &key, media_id, kind).await
-        }
-    }
-}
-
-/// Without a working cache: R2 if it has the media, else WeChat's stream as it comes.
-async fn direct(
-    ctx: &FillContext,
-    key: &str,
-    media_id: &str,
-    kind: SignedKind,
-) -> Result<Fetched, ApiError> {
-    if let Some(bucket) = &ctx.bucket {
-        if let Ok(Some(object)) = bucket.get_body(key).await {
-            let tag = etag(media_id, kind);
-            let stored = object.stored(key, &tag, ctx.ttl_secs);
-            return Ok(Fetched::Media(
-                stored_response(&object.body, &stored)?,
-                Source::R2,
-            ));
-        }
-    }
-    match upstream(ctx, media_id, kind).await? {
-        Download::Video { video_url } => Ok(Fetched::Video(video_url)),
-        Download::Media(media) => {
-            let described = describe(&media, media_id, kind);
-            let stored = described.stored(key, media.meta.content_length, ctx.ttl_secs);
-            Ok(Fetched::Media(
-                stored_response(&media.body, &stored)?,
-                Source::Upstream,
-            ))
         }
     }
 }
@@ -462,7 +467,13 @@ async fn shared_fill(
                         FillState::Done(_, at) => now - *at < 60_000.0,
                         FillState::Pending => true,
                     });
-                    fills.insert(key.to_string(), FillState::Done(outcome.clone(), now));
+                    // Waiters get the outcome without the bytes (they read them from the cache):
+                    // no media is held here for the minute an outcome is remembered.
+                    let shared = match &outcome {
+                        Ok(Filled::Stored(source, _)) => Ok(Filled::Stored(*source, None)),
+                        other => other.clone(),
+                    };
+                    fills.insert(key.to_string(), FillState::Done(shared, now));
                 });
                 return outcome;
             }
@@ -487,8 +498,19 @@ async fn fill_from_tiers(
     if let Some(bucket) = &ctx.bucket {
         if let Ok(Some(object)) = bucket.get_body(key).await {
             let stored = object.stored(key, &tag, ctx.ttl_secs);
-            cache_put(&object.body, &stored).await?;
-            return Ok(Filled::Stored(Source::R2));
+            let blob = read_whole(&object.body).map_err(|e| js_err("reading from R2", &e));
+            let blob = JsFuture::from(blob?)
+                .await
+                .map_err(|e| js_err("reading from R2", &e))?
+                .unchecked_into::<web_sys::Blob>();
+            cache_put(&blob, &stored).await?;
+            let kept = Kept {
+                content_type: stored.content_type.to_string(),
+                disposition: stored.content_disposition.to_string(),
+                etag: tag.clone(),
+                blob,
+            };
+            return Ok(Filled::Stored(Source::R2, Some(kept)));
         }
     }
     let media = match upstream(ctx, media_id, kind).await {
@@ -504,9 +526,7 @@ async fn fill_from_tiers(
     // The body is read whole into a Blob (runtime memory, never wasm memory) and its length
     // checked before anything is stored: a body cut short fails here and is never cached. The
     // Cache API cannot be trusted to refuse a body that errors midway.
-    let whole = web_sys::Response::new_with_opt_readable_stream(Some(&media.body))
-        .and_then(|r| r.blob())
-        .map_err(|e| truncated(&e))?;
+    let whole = read_whole(&media.body).map_err(|e| truncated(&e))?;
     let blob: web_sys::Blob = JsFuture::from(whole)
         .await
         .map_err(|e| truncated(&e))?
@@ -533,7 +553,19 @@ async fn fill_from_tiers(
             .put_value(key, &blob, &described.content_type, &described.disposition)
             .await;
     }
-    Ok(Filled::Stored(Source::Upstream))
+    let kept = Kept {
+        blob,
+        content_type: described.content_type,
+        disposition: described.disposition,
+        etag: described.etag,
+    };
+    Ok(Filled::Stored(Source::Upstream, Some(kept)))
+}
+
+/// A promise of a stream's bytes as one Blob (runtime memory, never wasm memory).
+fn read_whole(stream: &JsValue) -> Result<js_sys::Promise, JsValue> {
+    web_sys::Response::new_with_opt_readable_stream(Some(stream.unchecked_ref()))
+        .and_then(|r| r.blob())
 }
 
 async fn remember_not_found(key: &str, err: &ApiError) {
