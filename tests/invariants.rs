@@ -1,0 +1,200 @@
+//! ARCHITECTURE.md's invariants, checked: each test fails when the code drifts from what the
+//! document says, or the document from the code.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn architecture() -> String {
+    fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md")
+}
+
+/// Every file under `dir` (relative to the root) whose name ends with one of `exts`, as
+/// root-relative paths with `/`.
+fn files(dir: &str, exts: &[&str]) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, exts: &[&str], out: &mut Vec<String>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !matches!(name.as_str(), "node_modules" | "build" | "pkg" | "target") {
+                    walk(root, &path, exts, out);
+                }
+            } else if exts.iter().any(|e| name.ends_with(e)) {
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy();
+                out.push(rel.replace('\\', "/"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&root(), &root().join(dir), exts, &mut out);
+    out.sort();
+    out
+}
+
+/// The source text without its comments' lines (`//`, `//!`, `///`), so a doc that names a
+/// forbidden thing does not count as using it.
+fn code_of(path: &str) -> String {
+    fs::read_to_string(root().join(path))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The backticked paths of the invariant whose bullet starts with `lead`.
+fn listed_paths(doc: &str, lead: &str) -> Vec<String> {
+    let start = doc
+        .find(lead)
+        .unwrap_or_else(|| panic!("ARCHITECTURE.md has no invariant starting {lead:?}"));
+    let rest = &doc[start..];
+    let end = rest[2..].find("\n- ").map_or(rest.len(), |i| i + 2);
+    rest[..end]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| s.starts_with("src/") || s.starts_with("worker/"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn web_types_stay_at_the_platform_edge() {
+    let allowed = listed_paths(
+        &architecture(),
+        "- **Only the platform edge knows `JsValue`, `js_sys` and `web_sys`**",
+    );
+    assert!(allowed.len() >= 4, "the list was not found: {allowed:?}");
+    let is_allowed = |path: &str| {
+        allowed
+            .iter()
+            .any(|a| path == a || (a.ends_with('/') && path.starts_with(a.as_str())))
+    };
+    let mut offenders = Vec::new();
+    for path in files("src", &[".rs"])
+        .into_iter()
+        .chain(files("worker/src", &[".rs"]))
+    {
+        let code = code_of(&path);
+        let uses = ["JsValue", "js_sys", "web_sys", "wasm_bindgen"]
+            .iter()
+            .any(|word| code.contains(word));
+        if uses && !is_allowed(&path) {
+            offenders.push(path);
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "web types outside the files ARCHITECTURE.md allows: {offenders:?}"
+    );
+    // Every file on the list exists (a renamed file must be renamed there too).
+    for path in &allowed {
+        assert!(
+            root().join(path).exists(),
+            "ARCHITECTURE.md lists {path}, which is gone"
+        );
+    }
+}
+
+#[test]
+fn the_protocol_core_does_no_io_and_reads_no_clock() {
+    let forbidden = [
+        "std::time",
+        "SystemTime",
+        "Instant::",
+        "std::fs",
+        "std::net",
+        "std::env",
+        "std::process",
+        "std::thread",
+        "File::",
+        "TcpStream",
+        "Date::now",
+        "js_sys",
+        "web_sys",
+        "wasm_bindgen",
+        "tokio",
+        "println!",
+        "eprintln!",
+    ];
+    let sources = files("src/protocol", &[".rs"]);
+    assert!(sources.len() >= 10, "{sources:?}");
+    let mut offenders = Vec::new();
+    for path in &sources {
+        let code = code_of(path);
+        for word in forbidden {
+            if code.contains(word) {
+                offenders.push(format!("{path}: {word}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "IO or a clock in the protocol core: {offenders:?}"
+    );
+}
+
+#[test]
+fn the_code_map_names_every_source_file() {
+    let doc = architecture();
+    let start = doc.find("## Code map").expect("a code map");
+    let end = doc[start..].find("\n## ").map_or(doc.len(), |i| start + i);
+    let map = &doc[start..end];
+    let covered = |path: &str| {
+        if map.contains(&format!("`{path}`")) {
+            return true;
+        }
+        let (dir, name) = path.rsplit_once('/').unwrap();
+        // `dir/a.rs`, `b.rs` on one line: the bare name next to its directory.
+        if map
+            .lines()
+            .any(|l| l.contains(&format!("`{dir}/")) && l.contains(&format!("`{name}`")))
+        {
+            return true;
+        }
+        // Outside the two crates' sources, a line for a directory covers what is in it.
+        if path.starts_with("src/") || path.starts_with("worker/src/") {
+            return false;
+        }
+        let mut ancestor = dir;
+        loop {
+            if map.contains(&format!("`{ancestor}/`")) {
+                return true;
+            }
+            match ancestor.rsplit_once('/') {
+                Some((up, _)) => ancestor = up,
+                None => return false,
+            }
+        }
+    };
+    let mut sources = Vec::new();
+    for dir in [
+        "src",
+        "worker/src",
+        "emulator/src",
+        "tests",
+        "npm",
+        "www",
+        "bench",
+        "scripts",
+    ] {
+        sources.extend(files(
+            dir,
+            &[".rs", ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".sh"],
+        ));
+    }
+    assert!(sources.len() > 30, "{sources:?}");
+    let missing: Vec<_> = sources.iter().filter(|p| !covered(p)).collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md's code map misses {missing:?}"
+    );
+}
