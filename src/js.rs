@@ -17,7 +17,7 @@ use crate::client::{
     PROVIDER_TOKEN_LIFETIME_SECS,
 };
 use crate::protocol::{
-    AccessToken, AppSecret, Error, Limits, MediaType, TokenGrant, ValidationCode, ValidationError,
+    AccessToken, AppSecret, Error, Limits, MediaType, TokenGrant, ValidationError,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -428,12 +428,8 @@ fn js_provider(provider: Function) -> crate::client::TokenProvider {
 
 fn parse_media_type(value: &JsValue) -> Result<MediaType, Error> {
     let text = value.as_string().unwrap_or_default();
-    text.parse::<MediaType>().map_err(|_| {
-        Error::Validation(ValidationError::new(
-            ValidationCode::BadType,
-            format!("media type must be image, voice, video or thumb, not {text:?}"),
-        ))
-    })
+    text.parse::<MediaType>()
+        .map_err(|e| Error::Validation(ValidationError::from(e)))
 }
 
 /// A Blob for a Blob, Uint8Array or ArrayBuffer (typed arrays are copied once, in JS).

@@ -147,6 +147,17 @@ impl AbortGuard {
         }
     }
 
+    /// Waits until `at_ms` (the platform clock), unless this guard aborts first: then its error
+    /// for `what`.
+    pub async fn sleep_until(&self, at_ms: u64, what: &'static str) -> Result<(), Error> {
+        let wait = at_ms.saturating_sub(now_ms());
+        sleep_unless_aborted(wait, &self.signal()).await;
+        match self.error(what) {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
     /// The error for a rejected web API call: the abort's, or a network error.
     pub fn failure(&self, what: &'static str, err: &JsValue) -> Error {
         self.error(what).unwrap_or_else(|| network_error(err))

@@ -229,11 +229,7 @@ impl Client {
                     call.answered(result, transport::now_ms())
                 }
                 Step::SleepUntil(at) => {
-                    let wait = at.saturating_sub(transport::now_ms());
-                    transport::sleep_unless_aborted(wait, &guard.signal()).await;
-                    if let Some(err) = guard.error("media") {
-                        return Err(err);
-                    }
+                    guard.sleep_until(at, "media").await?;
                     call.woke(transport::now_ms())
                 }
                 Step::Done(value) => return Ok(value),

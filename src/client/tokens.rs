@@ -260,11 +260,7 @@ async fn fetch_from_wechat(
                 call.answered(result, transport::now_ms())
             }
             Step::SleepUntil(at) => {
-                let wait = at.saturating_sub(transport::now_ms());
-                transport::sleep_unless_aborted(wait, &guard.signal()).await;
-                if let Some(err) = guard.error("token") {
-                    return Err(err);
-                }
+                guard.sleep_until(at, "token").await?;
                 call.woke(transport::now_ms())
             }
             Step::Done(grant) => return Ok(grant),

@@ -55,7 +55,7 @@ impl fmt::Display for UnknownMediaType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown media type {:?}; expected image, voice, video or thumb",
+            "media type must be image, voice, video or thumb, not {:?}",
             self.0
         )
     }

@@ -56,6 +56,26 @@ impl Format {
         }
     }
 
+    /// The format a `Content-Type` names (its essence, case-insensitively; the aliases WeChat and
+    /// browsers use included: `image/jpg`, `voice/amr`, `audio/mp3`), or `None`.
+    pub fn from_content_type(content_type: &str) -> Option<Format> {
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "image/jpeg" | "image/jpg" => Some(Format::Jpeg),
+            "image/png" => Some(Format::Png),
+            "image/gif" => Some(Format::Gif),
+            "audio/amr" | "voice/amr" => Some(Format::Amr),
+            "audio/mpeg" | "audio/mp3" => Some(Format::Mp3),
+            "video/mp4" => Some(Format::Mp4),
+            _ => None,
+        }
+    }
+
     /// A display name for messages: `JPEG`, `PNG`, `GIF`, `AMR`, `MP3`, `MP4`.
     pub const fn name(self) -> &'static str {
         match self {
@@ -298,6 +318,30 @@ fn looks_like_extension(ext: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_from_content_types() {
+        for format in [
+            Format::Jpeg,
+            Format::Png,
+            Format::Gif,
+            Format::Amr,
+            Format::Mp3,
+            Format::Mp4,
+        ] {
+            assert_eq!(
+                Format::from_content_type(format.content_type()),
+                Some(format)
+            );
+        }
+        assert_eq!(
+            Format::from_content_type("IMAGE/JPG; q=1"),
+            Some(Format::Jpeg)
+        );
+        assert_eq!(Format::from_content_type("voice/amr"), Some(Format::Amr));
+        assert_eq!(Format::from_content_type("voice/speex"), None);
+        assert_eq!(Format::from_content_type(""), None);
+    }
 
     const JPEG: &[u8] = &[
         0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00,

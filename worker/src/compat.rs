@@ -7,7 +7,7 @@
 use serde_json::json;
 use worker::{Context, Env, Method, Request, Response, Result};
 use wxmedia::protocol::sign::SignedKind;
-use wxmedia::protocol::MediaType;
+use wxmedia::protocol::{MediaType, UnknownMediaType};
 
 use crate::auth;
 use crate::config::Config;
@@ -46,7 +46,7 @@ async fn upload_inner(
     let media_type: MediaType = query(req, "type")
         .unwrap_or_default()
         .parse()
-        .map_err(|_| ApiError::new(ErrorCode::BadType, "invalid media type"))?;
+        .map_err(|e: UnknownMediaType| ApiError::from_validation(&e.into()))?;
     let uploaded = accept_upload(req, env, ctx, config, media_type, None, wechat_error).await?;
     let id_key = if media_type == MediaType::Thumb {
         "thumb_media_id"

@@ -18,6 +18,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Response, ResponseInit};
 use wxmedia::client::{Client, Download, MediaBody};
 use wxmedia::protocol::sign::SignedKind;
+use wxmedia::protocol::Format;
 
 use crate::bindings::{self, R2Bucket};
 use crate::config::Config;
@@ -393,21 +394,10 @@ fn describe(media: &MediaBody, media_id: &str, kind: SignedKind) -> Described {
 }
 
 fn extension_for(content_type: &str) -> &'static str {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
-        "image/jpeg" | "image/jpg" => "jpg",
-        "image/png" => "png",
-        "image/gif" => "gif",
-        "audio/amr" | "voice/amr" => "amr",
-        "audio/mpeg" | "audio/mp3" => "mp3",
-        "video/mp4" => "mp4",
-        "voice/speex" | "audio/speex" => "speex",
-        _ => "bin",
+    match Format::from_content_type(content_type) {
+        Some(format) => format.ext(),
+        None if content_type.to_ascii_lowercase().contains("speex") => "speex",
+        None => "bin",
     }
 }
 

@@ -9,7 +9,7 @@ use web_sys::{Blob, Headers};
 use worker::{Context, Env, Request};
 use wxmedia::client::UploadOptions;
 use wxmedia::protocol::sign::SignedKind;
-use wxmedia::protocol::MediaType;
+use wxmedia::protocol::{check_size_hint, MediaType};
 
 use crate::bindings;
 use crate::config::{Config, BUCKET_BINDING};
@@ -71,16 +71,11 @@ pub async fn read_upload(
         .flatten()
         .and_then(|v| v.trim().parse::<u64>().ok())
     {
+        // The core's size rule, on the most the media can be: the body less its framing.
         let slack = if multipart { MULTIPART_SLACK } else { 0 };
-        let limit = config.limits.for_type(media_type);
-        if declared > limit + slack {
-            return Err(ApiError::new(
-                ErrorCode::TooLarge,
-                format!(
-                    "the body is {declared} bytes; the {} limit is {limit} bytes",
-                    media_type.as_str()
-                ),
-            ));
+        if declared > slack {
+            check_size_hint(media_type, declared - slack, &config.limits)
+                .map_err(|e| ApiError::from_validation(&e))?;
         }
     }
     let inner = req.inner();

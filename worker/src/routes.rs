@@ -4,7 +4,7 @@ use serde_json::json;
 use web_sys::Headers;
 use worker::{Context, Env, Method, Request, Response, Result};
 use wxmedia::protocol::sign::{signed_query, SignedKind};
-use wxmedia::protocol::MediaType;
+use wxmedia::protocol::{MediaType, UnknownMediaType};
 
 use crate::auth::{self, DownloadCredentials};
 use crate::config::{Config, DownloadAuth, TokenSource};
@@ -117,12 +117,9 @@ async fn upload(
         req.headers().get("Authorization").ok().flatten().as_deref(),
     )?;
     let type_param = query(&req, "type").unwrap_or_default();
-    let media_type: MediaType = type_param.parse().map_err(|_| {
-        ApiError::new(
-            ErrorCode::BadType,
-            format!("type must be image, voice, video or thumb, not {type_param:?}"),
-        )
-    })?;
+    let media_type: MediaType = type_param
+        .parse()
+        .map_err(|e: UnknownMediaType| ApiError::from_validation(&e.into()))?;
     let filename = query(&req, "filename");
     let uploaded = accept_upload(&req, env, ctx, config, media_type, filename, |e| {
         ApiError::from_core(e, media::now_secs())
