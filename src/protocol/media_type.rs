@@ -108,7 +108,7 @@ mod tests {
             assert_eq!(err, UnknownMediaType(bad.to_owned()));
             assert!(err
                 .to_string()
-                .contains("expected image, voice, video or thumb"));
+                .contains("must be image, voice, video or thumb"));
         }
         assert!(serde_json::from_str::<MediaType>("\"Image\"").is_err());
     }
