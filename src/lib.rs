@@ -9,6 +9,8 @@
 //! See `ARCHITECTURE.md` for the shape of the crate and its invariants.
 
 pub mod protocol;
+#[cfg(feature = "voice")]
+pub mod voice;
 
 #[cfg(target_arch = "wasm32")]
 pub mod client;
