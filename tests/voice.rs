@@ -162,3 +162,16 @@ fn live_amr_matches_sox() {
     }
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+#[test]
+fn speex_matches_libspeex() {
+    let reference = s16(&fixture("hd.speex.s16"));
+    for name in SPEEX_FIXTURES {
+        let input = fixture(name);
+        assert_eq!(voice::detect_format(&input), Some(VoiceFormat::SpeexHd));
+        let (rate, ours) = parse_wav(&voice::decode_voice(&input, None).unwrap());
+        assert_eq!(rate, 16000);
+        let snr = report(name, &ours, &reference);
+        assert!(snr >= 40.0, "{name}: SNR {snr:.1} dB < 40 dB");
+    }
+}
