@@ -58,19 +58,20 @@ pub(super) fn compute_rms16(x: &[f32]) -> f32 {
     (0.1 + f64::from(sum / x.len() as f32)).sqrt() as f32
 }
 
-/// `inner_prod`: sums of four products at a time.
+/// `inner_prod` as libspeex's SSE build computes it (`ltp_sse.h`, which Debian's amd64
+/// libspeex uses): four lane sums over every fourth product, then `(l0 + l2) + (l1 + l3)`.
+/// The portable C (four-product partial sums) differs from it by rounding only.
 fn inner_prod(buf: &[f32], x: isize, y: isize, len: usize) -> f32 {
-    let mut sum = 0f32;
+    let mut lanes = [0f32; 4];
     let mut i = 0isize;
     while i + 4 <= len as isize {
-        let mut part = 0f32;
-        for k in 0..4 {
-            part += at(buf, x + i + k) * at(buf, y + i + k);
+        for (k, lane) in lanes.iter_mut().enumerate() {
+            let k = k as isize;
+            *lane += at(buf, x + i + k) * at(buf, y + i + k);
         }
-        sum += part;
         i += 4;
     }
-    sum
+    (lanes[0] + lanes[2]) + (lanes[1] + lanes[3])
 }
 
 /// `iir_mem16` (float): all-pole filter `1/A(z)` with memory; `x` and `y` may be the same.
@@ -428,17 +429,15 @@ pub(super) fn multicomb(
         f64::from(1000.0 + inner_prod(&iexc, nsf as isize, nsf as isize, nsf)).sqrt() as f32;
     let exc_mag = f64::from(1.0 + inner_prod(buf, exc, exc, nsf)).sqrt() as f32;
     let dot = |off: usize| {
-        let mut sum = 0f32;
+        let mut lanes = [0f32; 4];
         let mut i = 0;
         while i + 4 <= nsf {
-            let mut part = 0f32;
-            for k in 0..4 {
-                part += iexc[off + i + k] * at(buf, exc + (i + k) as isize);
+            for (k, lane) in lanes.iter_mut().enumerate() {
+                *lane += iexc[off + i + k] * at(buf, exc + (i + k) as isize);
             }
-            sum += part;
             i += 4;
         }
-        sum
+        (lanes[0] + lanes[2]) + (lanes[1] + lanes[3])
     };
     let corr0 = dot(0).max(0.0);
     let corr1 = dot(nsf).max(0.0);
