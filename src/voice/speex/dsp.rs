@@ -6,6 +6,10 @@
     clippy::excessive_precision,
     reason = "constants are spelled as in libspeex so they round identically"
 )]
+#![allow(
+    clippy::needless_range_loop,
+    reason = "index loops mirror the C they port, so the two can be read side by side"
+)]
 
 use super::tables::{
     CDBK_NB, CDBK_NB_HIGH1, CDBK_NB_HIGH2, CDBK_NB_LOW1, CDBK_NB_LOW2, HIGH_LSP_CDBK,
@@ -39,7 +43,10 @@ fn spx_cos(x: f32) -> f32 {
     const C2: f32 = -0.4999124376;
     const C3: f32 = 0.0414877472;
     const C4: f32 = -0.0012712095;
-    if f64::from(x) < 1.570_796_326_8 {
+    // `SPX_PI_2`, a `double` literal a hair above π/2.
+    #[allow(clippy::approx_constant, reason = "libspeex's own literal, not π/2")]
+    const SPX_PI_2: f64 = 1.5707963268;
+    if f64::from(x) < SPX_PI_2 {
         let x = x * x;
         C1 + x * (C2 + x * (C3 + C4 * x))
     } else {

@@ -5,6 +5,10 @@
     clippy::excessive_precision,
     reason = "constants are spelled as in libspeex so they round identically"
 )]
+#![allow(
+    clippy::needless_range_loop,
+    reason = "index loops mirror the C they port, so the two can be read side by side"
+)]
 
 use super::dsp::{
     at, bw_lpc, compute_rms16, gain_3tap_to_1tap, highpass, iir_mem16, iir_mem16_inplace,

@@ -4,6 +4,10 @@
     clippy::excessive_precision,
     reason = "constants are spelled as in libspeex so they round identically"
 )]
+#![allow(
+    clippy::needless_range_loop,
+    reason = "index loops mirror the C they port, so the two can be read side by side"
+)]
 
 use super::dsp::{
     compute_rms16, iir_mem16, iir_mem16_inplace, lsp_interpolate, lsp_to_lpc, lsp_unquant_high,
