@@ -3,6 +3,7 @@
 //!
 //! - [`protocol`]: the sans-IO core (request builders, response classifier, validation, token
 //!   and retry state machines). Pure Rust; compiles and tests natively.
+//! - `voice` (feature `voice`): WeChat voice (AMR-NB, HD Speex) decoded to WAV; pure Rust.
 //! - `client` (wasm32): the Rust API used by the Worker — the core driven over the global `fetch`.
 //! - `js` (wasm32, feature `js`): the JavaScript API (`MediaClient`) published to npm.
 //!
