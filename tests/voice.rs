@@ -321,9 +321,20 @@ fn survives(input: &[u8]) -> usize {
 #[test]
 fn corrupt_input_is_an_error_or_a_wav_never_a_panic() {
     assert_eq!(voice::decode_voice(&[], None), Err(VoiceError::Empty));
+    for other in [
+        &b"RIFF....WAVE"[..],
+        b"#!SILK_V3\x0c\x00",
+        b"ID3\x04\x00",
+        b"OggS\x00\x02",
+    ] {
+        assert_eq!(
+            voice::decode_voice(other, None),
+            Err(VoiceError::UnknownFormat)
+        );
+    }
     assert_eq!(
-        voice::decode_voice(b"RIFF....WAVE", None),
-        Err(VoiceError::UnknownFormat)
+        voice::decode_voice(b"#!AMR-WB\n\x04", None),
+        Err(VoiceError::BadHeader)
     );
     assert_eq!(
         voice::decode_voice(&vec![0u8; voice::MAX_INPUT_BYTES + 1], None),

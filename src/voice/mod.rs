@@ -110,11 +110,15 @@ fn check_input(bytes: &[u8]) -> Result<(), VoiceError> {
     Ok(())
 }
 
-/// Tells the format from the bytes: `#!AMR\n` is AMR; otherwise input that frames as WeChat
-/// HD Speex (see [`speex::detect_framing`]) is Speex. `None` for anything else.
+/// Tells the format from the bytes: `#!AMR` is AMR (AMR-WB and multi-channel files are then
+/// refused by the decoder with [`VoiceError::BadHeader`]); any other `#!` magic (`#!SILK_V3`)
+/// is unknown; otherwise input that frames as WeChat HD Speex (see
+/// [`speex::detect_framing`]) is Speex. `None` for anything else.
 pub fn detect_format(bytes: &[u8]) -> Option<VoiceFormat> {
-    if bytes.starts_with(amr::AMR_MAGIC) {
+    if bytes.starts_with(b"#!AMR") {
         Some(VoiceFormat::Amr)
+    } else if bytes.starts_with(b"#!") {
+        None
     } else if speex::detect_framing(bytes).is_some() {
         Some(VoiceFormat::SpeexHd)
     } else {
