@@ -60,7 +60,8 @@ pub fn decode_amr_pcm(bytes: &[u8]) -> Result<Vec<i16>, VoiceError> {
     // The mode a NO_DATA frame conceals with: the last speech mode seen (opencore's
     // `prev_mode`, which starts at 0).
     let mut last_mode = 0u8;
-    let mut out = Vec::with_capacity((rest.len() / 14 + 1) * AMR_FRAME_SAMPLES);
+    // Room for the frames if they are all 12.2 kbit/s (the usual), never past the cap.
+    let mut out = Vec::with_capacity((rest.len() / 32 + 1).min(MAX_FRAMES) * AMR_FRAME_SAMPLES);
     let mut frames = 0usize;
     while let Some((&header, tail)) = rest.split_first() {
         let offset = bytes.len() - rest.len();

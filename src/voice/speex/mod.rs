@@ -113,12 +113,15 @@ pub fn decode_speex_pcm_framed(
     match framing {
         SpeexFraming::Fixed60 => {
             for (n, frame) in bytes.chunks_exact(SPEEX_FRAME_BYTES).enumerate() {
+                if frames.len() > MAX_FRAMES {
+                    break;
+                }
                 frames.push((n * SPEEX_FRAME_BYTES, frame));
             }
         }
         SpeexFraming::LengthPrefixed => {
             let mut i = 0;
-            while i < bytes.len() {
+            while i < bytes.len() && frames.len() <= MAX_FRAMES {
                 let len = usize::from(bytes[i]);
                 let Some(frame) = bytes.get(i + 1..i + 1 + len) else {
                     break; // truncated final record
