@@ -1,9 +1,12 @@
 //! WeChat HD voice (`media/get/jssdk`, `Content-Type: audio/x-speex-with-header-byte`):
 //! Speex wideband, 16 kHz, 20 ms (320-sample) frames, each coded at quality 7 to 476 bits and
 //! stored as exactly 60 bytes (the last 4 bits are the Speex terminator padding), one after
-//! another with no file header. Tencent's sample decoder reads 60 bytes, decodes one frame,
-//! repeats. Some files instead carry a length byte before each frame; [`detect_framing`]
-//! tells the two apart.
+//! another with no file header. Tencent's sample decoder (`TRSpeexDecode` in the "speex 解码库"
+//! WeChat hands developers) initialises the wideband decoder with enhancement on, then takes
+//! 60 bytes at a time from its input, `speex_bits_read_from` them, decodes one frame with
+//! `speex_decode_int`, and fails on -1/-2; this module does the same. The "header byte" of the
+//! Content-Type is not a per-frame length in those files, but some files do carry a length byte
+//! before each frame; [`detect_framing`] tells the two apart.
 //!
 //! The decoder is a port of libspeex 1.2.1's float decoder (narrowband CELP + sub-band
 //! wideband layer, with `speex_decoder_init`'s defaults: perceptual enhancement on), safe Rust
