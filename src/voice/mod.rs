@@ -1,0 +1,150 @@
+//! WeChat voice decoded to WAV (feature `voice`): pure functions from the bytes WeChat hands
+//! over to a RIFF WAVE file of 16-bit little-endian mono PCM at the source rate.
+//!
+//! - AMR-NB, `#!AMR\n` storage format (ordinary voice, `media/get`): 8 kHz. See [`amr`].
+//! - WeChat HD voice (`media/get/jssdk`, `audio/x-speex-with-header-byte`): Speex wideband,
+//!   16 kHz, 60-byte frames one after another, or each after a length byte. See [`speex`].
+//!
+//! Nothing here does IO or keeps state between calls, so the decoders can move to a wasm
+//! module of their own. Input is capped at [`MAX_INPUT_BYTES`] and output at [`MAX_FRAMES`]
+//! frames, so junk costs bounded time and memory; corrupt input is an [`VoiceError`], never a
+//! panic.
+
+pub mod amr;
+pub mod speex;
+pub mod wav;
+
+use std::fmt;
+
+pub use amr::decode_amr_pcm;
+pub use speex::decode_speex_pcm;
+pub use wav::pcm_to_wav;
+
+/// The largest input accepted: WeChat voice is at most 60 s, a few hundred KB in either format.
+pub const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024;
+
+/// The most 20 ms frames decoded: 5 minutes, five times WeChat's 60 s limit. Bounds the output
+/// (at most 9.6 MB of WAV) even for input made of the smallest frames.
+pub const MAX_FRAMES: usize = 5 * 60 * 50;
+
+/// The voice formats WeChat serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VoiceFormat {
+    /// AMR-NB in the RFC 4867 storage format (`#!AMR\n`), 8 kHz.
+    Amr,
+    /// WeChat HD voice: Speex wideband, 16 kHz, 60-byte frames with or without a length byte
+    /// before each (detected).
+    SpeexHd,
+}
+
+impl VoiceFormat {
+    /// The sample rate of the decoded audio.
+    pub fn sample_rate(self) -> u32 {
+        match self {
+            VoiceFormat::Amr => amr::AMR_SAMPLE_RATE,
+            VoiceFormat::SpeexHd => speex::SPEEX_SAMPLE_RATE,
+        }
+    }
+}
+
+/// Why voice could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VoiceError {
+    /// No bytes.
+    Empty,
+    /// More than [`MAX_INPUT_BYTES`].
+    TooLarge {
+        /// The input's length.
+        len: usize,
+    },
+    /// More than [`MAX_FRAMES`] frames.
+    TooLong,
+    /// Neither AMR nor WeChat HD Speex.
+    UnknownFormat,
+    /// The AMR magic number `#!AMR\n` is missing (or the file is AMR-WB / multi-channel).
+    BadHeader,
+    /// A frame that cannot be decoded.
+    BadFrame {
+        /// Byte offset of the frame in the input.
+        offset: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+impl fmt::Display for VoiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VoiceError::Empty => f.write_str("voice: empty input"),
+            VoiceError::TooLarge { len } => {
+                write!(
+                    f,
+                    "voice: {len} bytes is more than the {MAX_INPUT_BYTES} accepted"
+                )
+            }
+            VoiceError::TooLong => {
+                write!(f, "voice: more than {} seconds of audio", MAX_FRAMES / 50)
+            }
+            VoiceError::UnknownFormat => {
+                f.write_str("voice: neither AMR (#!AMR) nor WeChat HD Speex")
+            }
+            VoiceError::BadHeader => f.write_str("voice: not an AMR-NB file (no #!AMR header)"),
+            VoiceError::BadFrame { offset, reason } => {
+                write!(f, "voice: {reason} at byte {offset}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for VoiceError {}
+
+/// The input checks every decoder starts with.
+fn check_input(bytes: &[u8]) -> Result<(), VoiceError> {
+    if bytes.is_empty() {
+        return Err(VoiceError::Empty);
+    }
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(VoiceError::TooLarge { len: bytes.len() });
+    }
+    Ok(())
+}
+
+/// Tells the format from the bytes: `#!AMR` is AMR (AMR-WB and multi-channel files are then
+/// refused by the decoder with [`VoiceError::BadHeader`]); any other `#!` magic (`#!SILK_V3`)
+/// is unknown; otherwise input that frames as WeChat HD Speex (see
+/// [`speex::detect_framing`]) is Speex. `None` for anything else.
+pub fn detect_format(bytes: &[u8]) -> Option<VoiceFormat> {
+    if bytes.starts_with(b"#!AMR") {
+        Some(VoiceFormat::Amr)
+    } else if bytes.starts_with(b"#!") {
+        None
+    } else if speex::detect_framing(bytes).is_some() {
+        Some(VoiceFormat::SpeexHd)
+    } else {
+        None
+    }
+}
+
+/// Decodes WeChat voice to a WAV file; `format` `None` detects it with [`detect_format`].
+pub fn decode_voice(bytes: &[u8], format: Option<VoiceFormat>) -> Result<Vec<u8>, VoiceError> {
+    check_input(bytes)?;
+    match format.or_else(|| detect_format(bytes)) {
+        Some(VoiceFormat::Amr) => decode_amr(bytes),
+        Some(VoiceFormat::SpeexHd) => decode_speex_hd(bytes),
+        None => Err(VoiceError::UnknownFormat),
+    }
+}
+
+/// Decodes an AMR-NB storage file (`#!AMR\n`) to an 8 kHz WAV file.
+pub fn decode_amr(bytes: &[u8]) -> Result<Vec<u8>, VoiceError> {
+    Ok(pcm_to_wav(&decode_amr_pcm(bytes)?, amr::AMR_SAMPLE_RATE))
+}
+
+/// Decodes WeChat HD voice (Speex wideband) to a 16 kHz WAV file.
+pub fn decode_speex_hd(bytes: &[u8]) -> Result<Vec<u8>, VoiceError> {
+    Ok(pcm_to_wav(
+        &decode_speex_pcm(bytes)?,
+        speex::SPEEX_SAMPLE_RATE,
+    ))
+}
