@@ -159,6 +159,8 @@ pub struct MediaFile {
     filename: Option<String>,
     content_length: Option<f64>,
     response: web_sys::Response,
+    /// The call's deadline and signal, which bound reading the body too; dropped once it is read.
+    deadline: std::cell::RefCell<Option<crate::transport::AbortGuard>>,
 }
 
 #[wasm_bindgen]
@@ -199,18 +201,32 @@ impl MediaFile {
         self.response.body_used()
     }
 
-    /// Reads the whole body.
+    /// Reads the whole body, within the call's timeout and signal.
     #[wasm_bindgen(js_name = arrayBuffer, unchecked_return_type = "ArrayBuffer")]
     pub async fn array_buffer(&self) -> Result<JsValue, JsValue> {
         let promise = self.response.array_buffer()?;
-        JsFuture::from(promise).await.map_err(body_error)
+        self.read(promise).await
     }
 
-    /// Reads the whole body as a Blob of the media's type.
+    /// Reads the whole body as a Blob of the media's type, within the call's timeout and signal.
     #[wasm_bindgen(unchecked_return_type = "Blob")]
     pub async fn blob(&self) -> Result<JsValue, JsValue> {
         let promise = self.response.blob()?;
-        JsFuture::from(promise).await.map_err(body_error)
+        self.read(promise).await
+    }
+}
+
+impl MediaFile {
+    /// Awaits a read of the body; a read cut off by the call's deadline or signal rejects with
+    /// the client's `TimeoutError` or `AbortError`. The deadline stops applying afterwards.
+    async fn read(&self, promise: Promise) -> Result<JsValue, JsValue> {
+        let deadline = self.deadline.borrow().clone();
+        let result = JsFuture::from(promise).await;
+        self.deadline.borrow_mut().take();
+        result.map_err(|err| match deadline.and_then(|d| d.error("media")) {
+            Some(cut) => to_js_error(cut),
+            None => body_error(err),
+        })
     }
 }
 
@@ -246,6 +262,7 @@ impl MediaFile {
             filename: media.meta.filename,
             content_length: media.meta.content_length.map(|n| n as f64),
             response,
+            deadline: std::cell::RefCell::new(media.deadline),
         })
     }
 }
@@ -299,10 +316,11 @@ impl MediaClient {
     #[wasm_bindgen(unchecked_return_type = "MediaFile | VideoLink")]
     pub async fn get(
         &self,
-        #[wasm_bindgen(js_name = mediaId)] media_id: String,
+        #[wasm_bindgen(js_name = mediaId, unchecked_param_type = "string")] media_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "GetOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         let client = self.client.clone();
+        let media_id = string_arg(&media_id, "mediaId")?;
         let signal = opt_signal(&options)?;
         match client
             .get(&media_id, signal.as_ref())
@@ -323,10 +341,11 @@ impl MediaClient {
     #[wasm_bindgen(js_name = getHdVoice)]
     pub async fn get_hd_voice(
         &self,
-        #[wasm_bindgen(js_name = mediaId)] media_id: String,
+        #[wasm_bindgen(js_name = mediaId, unchecked_param_type = "string")] media_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "GetOptions")] options: JsValue,
     ) -> Result<MediaFile, JsValue> {
         let client = self.client.clone();
+        let media_id = string_arg(&media_id, "mediaId")?;
         let signal = opt_signal(&options)?;
         let media = client
             .hd_voice(&media_id, signal.as_ref())
@@ -350,6 +369,9 @@ fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
         return Err(type_error("MediaClient options must be an object"));
     }
     let credentials = if let Some(token) = opt_string(options, "accessToken")? {
+        if token.trim().is_empty() {
+            return Err(type_error("option accessToken must not be empty"));
+        }
         Credentials::AccessToken(AccessToken::new(token))
     } else if let Some(provider) = opt_function(options, "getAccessToken")? {
         Credentials::Provider(js_provider(provider))
@@ -384,10 +406,10 @@ fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
             .map_err(|e| type_error(&format!("option baseUrl: {}", e.message)))?;
         config.base_url = base;
     }
-    if let Some(ms) = opt_number(options, "timeoutMs")? {
+    if let Some(ms) = opt_timeout(options, "timeoutMs")? {
         config.media_timeout_ms = ms;
     }
-    if let Some(ms) = opt_number(options, "tokenTimeoutMs")? {
+    if let Some(ms) = opt_timeout(options, "tokenTimeoutMs")? {
         config.token_timeout_ms = ms;
     }
     if let Some(n) = opt_number(options, "maxRetries")? {
@@ -463,6 +485,30 @@ fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
             .as_string()
             .map(Some)
             .ok_or_else(|| type_error(&format!("option {key} must be a string"))),
+    }
+}
+
+/// A required string argument, checked at the boundary: anything else is a `TypeError` (never
+/// handed to wasm as a string it is not).
+fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value
+        .as_string()
+        .ok_or_else(|| type_error(&format!("{name} must be a string")))
+}
+
+/// The longest timer the platform keeps (2^31 − 1 ms): a longer one fires at once.
+const MAX_TIMER_MS: u64 = (1 << 31) - 1;
+
+/// A timeout option: a whole number of milliseconds from 1 to 2^31 − 1.
+fn opt_timeout(obj: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
+    match opt_value(obj, key)? {
+        None => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(n) if n.is_finite() && n >= 1.0 && n <= MAX_TIMER_MS as f64 => Ok(Some(n as u64)),
+            _ => Err(type_error(&format!(
+                "option {key} must be a number of milliseconds from 1 to {MAX_TIMER_MS}"
+            ))),
+        },
     }
 }
 
@@ -616,12 +662,23 @@ pub fn sign_media_url(
     let required = |key: &str| {
         opt_string(&options, key)?.ok_or_else(|| type_error(&format!("option {key} is required")))
     };
+    if !options.is_object() {
+        return Err(type_error("signMediaUrl options must be an object"));
+    }
     let base = required("baseUrl")?;
     let media_id = required("mediaId")?;
     let key = required("signingKey")?;
+    crate::protocol::request::check_base_url(&base)
+        .map_err(|e| type_error(&format!("option baseUrl: {}", e.message)))?;
     crate::protocol::request::validate_media_id(&media_id)
         .map_err(|e| to_js_error(Error::Validation(e)))?;
+    let max = crate::protocol::sign::MAX_LIFETIME_SECS;
     let expires_in = opt_number(&options, "expiresIn")?.unwrap_or(3600);
+    if !(1..=max).contains(&expires_in) {
+        return Err(type_error(&format!(
+            "option expiresIn must be 1 to {max} seconds (the Worker refuses longer-lived URLs)"
+        )));
+    }
     let now = opt_number(&options, "now")?.unwrap_or_else(|| (js_sys::Date::now() / 1000.0) as u64);
     let hd_voice = opt_value(&options, "hdVoice")?.is_some_and(|v| v.is_truthy());
     let kind = if hd_voice {
@@ -644,6 +701,11 @@ fn parse_limits(options: &JsValue) -> Result<Limits, JsValue> {
     let Some(limits) = opt_value(options, "limits")? else {
         return Ok(defaults);
     };
+    if !limits.is_object() {
+        return Err(type_error(
+            "option limits must be an object: { image?, voice?, video?, thumb? } in bytes",
+        ));
+    }
     Ok(Limits {
         image: opt_number(&limits, "image")?.unwrap_or(defaults.image),
         voice: opt_number(&limits, "voice")?.unwrap_or(defaults.voice),

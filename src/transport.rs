@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     AbortController, AbortSignal, Blob, BlobPropertyBag, FormData, ReadableStream,
-    ReadableStreamDefaultReader, Request, RequestInit,
+    ReadableStreamDefaultReader, Request, RequestInit, RequestRedirect,
 };
 
 use crate::protocol::request::UPLOAD_FIELD;
@@ -98,6 +98,13 @@ impl AbortGuard {
             })
         };
         let timer = set_timeout(on_timeout.as_ref().unchecked_ref(), timeout_ms as f64);
+        // In Node the timer must not keep the process alive by itself (a guard may outlive its
+        // call while a body is read): `unref` it where timers have that method.
+        if let Ok(unref) = Reflect::get(&timer, &JsValue::from_str("unref")) {
+            if let Some(unref) = unref.dyn_ref::<js_sys::Function>() {
+                let _ = unref.call0(&timer);
+            }
+        }
         let parent = match parent {
             Some(signal) if signal.aborted() => {
                 controller.abort();
@@ -276,6 +283,8 @@ pub fn to_web_request(
     let init = RequestInit::new();
     init.set_method(request.method().as_str());
     init.set_signal(Some(&guard.signal()));
+    // An upstream redirect is an upstream error (3xx), never followed to another host.
+    init.set_redirect(RequestRedirect::Manual);
     let headers = web_sys::Headers::new().map_err(|e| js_error(&e))?;
     for (name, value) in request.headers() {
         if let Ok(value) = value.to_str() {
@@ -307,6 +316,7 @@ pub fn upload_request(
     init.set_method("POST");
     init.set_body(&form);
     init.set_signal(Some(&guard.signal()));
+    init.set_redirect(RequestRedirect::Manual);
     Request::new_with_str_and_init(url, &init).map_err(|e| js_error(&e))
 }
 

@@ -68,6 +68,17 @@ pub enum Credentials {
     Provider(TokenProvider),
 }
 
+impl Credentials {
+    /// The app secret, if these credentials hold one ("" otherwise), for redacting it from
+    /// upstream text.
+    pub(crate) fn secret(&self) -> &str {
+        match self {
+            Credentials::AppSecret { secret, .. } => secret.expose(),
+            Credentials::AccessToken(_) | Credentials::Provider(_) => "",
+        }
+    }
+}
+
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -6,7 +6,7 @@ use web_sys::ReadableStream;
 
 use crate::protocol::response::{MAX_JSON_LEN, PEEK_LEN};
 use crate::protocol::{
-    classify_head, classify_json, looks_like_json, Error, Head, MediaMeta, Outcome,
+    check_video_url, classify_head, classify_json, looks_like_json, Error, Head, MediaMeta, Outcome,
 };
 use crate::transport::{self, AbortGuard, ChunkReader};
 
@@ -30,23 +30,52 @@ pub struct MediaBody {
     /// The answer as fetched, when `body` is its own unread body (not a tee'd copy): reading
     /// through it (`arrayBuffer()`, `blob()`) keeps the runtime's native path.
     pub fetched: Option<web_sys::Response>,
+    /// The call's deadline and the caller's signal, which keep applying while the body is read:
+    /// a body that stalls is aborted when the call's time is up. Drop it once the body is read.
+    pub(crate) deadline: Option<AbortGuard>,
 }
 
 impl MediaBody {
+    /// Stops the call's deadline and signal from applying to the body (once it has been read).
+    pub fn body_read(&mut self) {
+        self.deadline = None;
+    }
+
     fn streamed(meta: MediaMeta, body: ReadableStream) -> Self {
         MediaBody {
             meta,
             body,
             fetched: None,
+            deadline: None,
         }
     }
 }
 
 /// Sorts a download's answer into media, video URL or error, reading the body only when the
 /// headers leave it open, and then only as much as it takes.
+///
+/// A video's URL must pass [`check_video_url`] against `base` (the upstream's own host is
+/// trusted for its video URLs).
 pub(crate) async fn classify(
     response: web_sys::Response,
     guard: &AbortGuard,
+    base: &str,
+) -> Result<Download, Error> {
+    Ok(match classify_answer(response, guard, base).await? {
+        // The body is read after the call returns: its deadline and signal go with it.
+        Download::Media(media) => Download::Media(MediaBody {
+            deadline: Some(guard.clone()),
+            ..media
+        }),
+        video => video,
+    })
+}
+
+/// The classification itself (see [`classify`]).
+async fn classify_answer(
+    response: web_sys::Response,
+    guard: &AbortGuard,
+    base: &str,
 ) -> Result<Download, Error> {
     let headers = transport::header_map(&response);
     let body = response.body();
@@ -62,6 +91,7 @@ pub(crate) async fn classify(
                 meta,
                 body,
                 fetched: Some(response),
+                deadline: None,
             },
             None => MediaBody::streamed(meta, transport::empty_stream()?),
         })),
@@ -73,7 +103,13 @@ pub(crate) async fn classify(
                     transport::empty_stream()?,
                 )));
             };
-            inspect(meta, &body, guard).await
+            match inspect(meta, &body, guard).await? {
+                Download::Video { video_url } => {
+                    check_video_url(&video_url, base)?;
+                    Ok(Download::Video { video_url })
+                }
+                media => Ok(media),
+            }
         }
     }
 }
@@ -131,6 +167,10 @@ async fn inspect(
             match outcome {
                 Outcome::Video { video_url } => Ok(Download::Video { video_url }),
                 Outcome::Error(e) => Err(Error::WeChat(e)),
+                Outcome::Malformed => Err(Error::Parse {
+                    message: "WeChat's JSON answer was cut short or malformed".to_string(),
+                    raw: bytes,
+                }),
                 _ => Err(Error::Parse {
                     message: "unexpected JSON in place of media".to_string(),
                     raw: bytes,

@@ -20,6 +20,8 @@ use web_sys::{AbortSignal, Blob};
 /// The message of a thrown JS value (with its `cause`'s): the one reader of JS errors, for the
 /// Worker too.
 pub use crate::transport::js_message;
+/// The first bytes of a blob, for format sniffing (the Worker checks what it is about to store).
+pub use crate::transport::read_head;
 pub use config::{
     ClientConfig, Credentials, TokenMode, TokenProvider, TokenWait, UploadOptions,
     DEFAULT_MEDIA_TIMEOUT_MS, DEFAULT_TOKEN_TIMEOUT_MS, PROVIDER_TOKEN_LIFETIME_SECS,
@@ -177,12 +179,13 @@ impl Client {
         signal: Option<&AbortSignal>,
         build: impl Fn(&AccessToken) -> http::Request<Vec<u8>>,
     ) -> Result<Download, Error> {
+        let base = self.config.base_url.as_str();
         self.drive(signal, |token, guard| {
             let request = build(&token);
             async move {
                 let request = transport::to_web_request(&request, &guard)?;
                 let response = transport::fetch(&request, &guard, "media").await?;
-                download::classify(response, &guard).await
+                download::classify(response, &guard, base).await
             }
         })
         .await
@@ -223,7 +226,14 @@ impl Client {
                 }
                 Step::Send(token) => {
                     let result = match token {
-                        Some(token) => attempt(token, guard.clone()).await,
+                        Some(token) => {
+                            let result = attempt(token.clone(), guard.clone()).await;
+                            result.map_err(|mut err| {
+                                // Upstream text may echo what it was sent: never pass it on.
+                                err.redact(&[token.expose(), self.config.credentials.secret()]);
+                                err
+                            })
+                        }
                         None => Err(Error::network("a media call needs a token")),
                     };
                     call.answered(result, transport::now_ms())

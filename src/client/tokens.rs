@@ -214,7 +214,12 @@ impl Tokens {
                 appid,
                 secret,
                 mode,
-            } => fetch_from_wechat(&self.config, appid, secret.expose(), *mode).await,
+            } => fetch_from_wechat(&self.config, appid, secret.expose(), *mode)
+                .await
+                .map_err(|mut err| {
+                    err.redact(&[secret.expose()]);
+                    err
+                }),
         }
     }
 }

@@ -344,7 +344,44 @@ pub enum Error {
     Cancelled,
 }
 
+/// Replaces every occurrence of each secret (at least 4 characters long) in `text` with
+/// `[redacted]`.
+pub fn redact_secrets(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if out.contains(secret) {
+            out = out.replace(secret, "[redacted]");
+        }
+    }
+    out
+}
+
 impl Error {
+    /// Removes every secret in `secrets` from text that came from upstream (an `errmsg` that
+    /// echoes the token, a raw body), so it can reach a caller.
+    pub fn redact(&mut self, secrets: &[&str]) {
+        match self {
+            Error::WeChat(e) => {
+                e.errmsg = redact_secrets(&e.errmsg, secrets);
+                e.raw_errmsg = redact_secrets(&e.raw_errmsg, secrets);
+                e.hint = e.hint.as_deref().map(|h| redact_secrets(h, secrets));
+                e.rid = e.rid.as_deref().map(|r| redact_secrets(r, secrets));
+            }
+            Error::Parse { message, raw } => {
+                *message = redact_secrets(message, secrets);
+                let text = String::from_utf8_lossy(raw);
+                if secrets.iter().any(|s| s.len() >= 4 && text.contains(s)) {
+                    *raw = redact_secrets(&text, secrets).into_bytes();
+                }
+            }
+            Error::Network(message) => *message = redact_secrets(message, secrets),
+            Error::Validation(_)
+            | Error::Timeout { .. }
+            | Error::Http { .. }
+            | Error::Cancelled => {}
+        }
+    }
+
     /// A network error whose message has any `access_token=`/`secret=` values redacted.
     pub fn network(message: impl AsRef<str>) -> Self {
         Error::Network(redact_url(message.as_ref()))
@@ -555,6 +592,30 @@ mod tests {
         assert_eq!(e.action(), WaitNextMinute);
         assert!(e.description().unwrap().contains("next minute"));
         assert_eq!(RefreshTokenAndRetry.as_str(), "REFRESH_TOKEN_AND_RETRY");
+    }
+
+    #[test]
+    fn echoed_secrets_are_redacted() {
+        let mut e = Error::WeChat(WeChatError::parse_errmsg(
+            40001,
+            "invalid credential, access_token is TOKEN-123 secret s3cret hint: [TOKEN-123]",
+        ));
+        e.redact(&["TOKEN-123", "s3cret", ""]);
+        let shown = format!("{e} {e:?}");
+        assert!(
+            !shown.contains("TOKEN-123") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        let mut p = Error::Parse {
+            message: "bad TOKEN-123".into(),
+            raw: b"{\"x\":\"TOKEN-123\"}".to_vec(),
+        };
+        p.redact(&["TOKEN-123"]);
+        let Error::Parse { message, raw } = p else {
+            unreachable!()
+        };
+        assert_eq!(message, "bad [redacted]");
+        assert_eq!(raw, b"{\"x\":\"[redacted]\"}");
     }
 
     #[test]

@@ -41,8 +41,8 @@ pub mod validate;
 
 pub use call::{Call, Step, TokenUse};
 pub use error::{
-    action_for, describe, validation_code_for, Error, ErrorAction, ValidationCode, ValidationError,
-    WeChatError,
+    action_for, describe, redact_secrets, validation_code_for, Error, ErrorAction, ValidationCode,
+    ValidationError, WeChatError,
 };
 pub use media_type::{MediaType, UnknownMediaType};
 pub use request::{
@@ -50,8 +50,8 @@ pub use request::{
     validate_media_id, DEFAULT_BASE,
 };
 pub use response::{
-    classify_head, classify_json, looks_like_json, media_meta, parse_token, parse_upload, Head,
-    MediaMeta, Outcome, TokenGrant, Uploaded,
+    check_media, check_video_url, classify_head, classify_json, looks_like_json, media_meta,
+    parse_token, parse_upload, Head, MediaMeta, Outcome, TokenGrant, Uploaded,
 };
 pub use retry::{Decision, RetryPolicy};
 pub use secret::{AccessToken, ApiKey, AppSecret, SigningKey};

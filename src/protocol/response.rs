@@ -142,6 +142,9 @@ pub enum Outcome {
     Error(WeChatError),
     /// Valid JSON of no known shape.
     UnknownJson(Value),
+    /// It starts like a JSON object but does not parse: JSON cut short or mangled on the way. Never
+    /// media (no media format WeChat serves starts with `{`), so it is an error, never cached.
+    Malformed,
     /// Not JSON after all: treat the body as media bytes.
     NotJson,
 }
@@ -182,10 +185,12 @@ fn parse_object(body: &[u8]) -> Result<Value, serde_json::Error> {
 
 /// Classifies a JSON download answer: `errcode` ≠ 0 is an error (checked first, so an error with
 /// a `video_url` is still an error); a non-empty string `video_url` is a video; other valid JSON
-/// is [`Outcome::UnknownJson`]; anything unparseable is [`Outcome::NotJson`].
+/// is [`Outcome::UnknownJson`]; an unparseable body that starts with `{` is
+/// [`Outcome::Malformed`]; anything else unparseable is [`Outcome::NotJson`].
 pub fn classify_json(body: &[u8]) -> Outcome {
     let value = match parse_object(body) {
         Ok(value) => value,
+        Err(_) if skip_blank(body).first() == Some(&b'{') => return Outcome::Malformed,
         Err(_) => return Outcome::NotJson,
     };
     let Value::Object(obj) = &value else {
@@ -203,6 +208,113 @@ pub fn classify_json(body: &[u8]) -> Outcome {
         },
         _ => Outcome::UnknownJson(value),
     }
+}
+
+/// Whether bytes a download answered are a positive media answer, fit to store and serve: the
+/// last check before anything is cached. `meta` is what the headers said (a filename means an
+/// attachment), `size` the bytes received, `head` their first [`super::validate::SNIFF_LEN`] or
+/// more bytes, `headerless` whether the media has no magic bytes to sniff (HD voice: raw Speex).
+///
+/// Refused: no bytes; a text or markup type other than `text/plain` (an HTML error page from a
+/// proxy); a media type whose bytes are not of any known format; an answer that names no media
+/// type and carries no attachment, unless its bytes sniff as a known format.
+pub fn check_media(
+    meta: &MediaMeta,
+    size: u64,
+    head: &[u8],
+    headerless: bool,
+) -> Result<(), Error> {
+    let refuse = |why: String| {
+        Err(Error::Parse {
+            message: format!("WeChat's answer is not media: {why}"),
+            raw: Vec::new(),
+        })
+    };
+    if size == 0 {
+        return refuse("it has no bytes".to_string());
+    }
+    let essence = meta
+        .content_type
+        .as_deref()
+        .map(essence)
+        .unwrap_or_default();
+    let sniffed = super::validate::sniff(head);
+    let markup = essence.starts_with("text/") && essence != "text/plain"
+        || essence.contains("html")
+        || essence.contains("xml")
+        || is_json_type(&essence);
+    if markup {
+        return refuse(format!("it is labelled {essence}"));
+    }
+    if headerless {
+        return Ok(());
+    }
+    let media_type = ["image/", "audio/", "voice/", "video/"]
+        .iter()
+        .any(|p| essence.starts_with(p));
+    match (sniffed, media_type, meta.filename.is_some()) {
+        (Some(_), _, _) => Ok(()),
+        (None, true, _) => refuse(format!(
+            "it is labelled {essence}, but its bytes are of no known format"
+        )),
+        (None, false, true) => Ok(()),
+        (None, false, false) => refuse(
+            "it names no media type, carries no attachment and its bytes are of no known format"
+                .to_string(),
+        ),
+    }
+}
+
+/// Hosts whose video URLs are followed or shown: WeChat's own domains (and their subdomains).
+pub const VIDEO_HOSTS: &[&str] = &["qq.com", "qpic.cn", "weixin.qq.com", "wechat.com"];
+
+/// Checks a `video_url` from an answer before anyone follows or shows it: an absolute `http(s)`
+/// URL with no whitespace or control characters (a CRLF cannot reach a header), whose host is one
+/// of [`VIDEO_HOSTS`] or a subdomain of one, or the host of `base` (the upstream the client talks
+/// to: a proxy or the emulator serves its own video URLs). `javascript:`, `data:` and any other
+/// host are refused.
+pub fn check_video_url(url: &str, base: &str) -> Result<(), Error> {
+    let refuse = |why: &str| {
+        Err(Error::Parse {
+            message: format!("refused the video URL WeChat answered: {why}"),
+            raw: Vec::new(),
+        })
+    };
+    if url.len() > 4096 {
+        return refuse("it is too long");
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return refuse("it contains whitespace or control characters");
+    }
+    let Some(host) = url_host(url) else {
+        return refuse("it is not an absolute http(s) URL");
+    };
+    let allowed = VIDEO_HOSTS
+        .iter()
+        .any(|h| host == *h || host.ends_with(&format!(".{h}")))
+        || url_host(base).is_some_and(|b| b == host);
+    if allowed {
+        Ok(())
+    } else {
+        refuse("its host is not one of WeChat's")
+    }
+}
+
+/// The lowercased host (without port or credentials) of an absolute `http(s)` URL.
+fn url_host(url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') || authority.contains('\\') {
+        return None;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or("").to_string(),
+        None => authority.split(':').next().unwrap_or("").to_string(),
+    };
+    (!host.is_empty()).then_some(host)
 }
 
 /// A successful upload.
@@ -360,6 +472,81 @@ pub fn parse_token(body: &[u8]) -> Result<TokenGrant, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_positive_media_answers_pass() {
+        let meta = |ct: Option<&str>, name: Option<&str>| MediaMeta {
+            content_type: ct.map(str::to_string),
+            filename: name.map(str::to_string),
+            content_length: None,
+        };
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let junk = b"<html><body>502";
+        let ok = |m: MediaMeta, head: &[u8], size: u64, hd: bool| {
+            check_media(&m, size, head, hd).is_ok()
+        };
+        assert!(ok(
+            meta(Some("image/jpeg"), Some("a.jpg")),
+            &jpeg,
+            100,
+            false
+        ));
+        assert!(ok(meta(Some("text/plain"), None), &jpeg, 100, false));
+        assert!(ok(meta(None, Some("a.bin")), b"\x01\x02", 2, false));
+        assert!(ok(
+            meta(Some("voice/speex"), Some("a.speex")),
+            b"\x01\x02",
+            2,
+            true
+        ));
+        // Zero bytes, an HTML page, JSON, an image type over junk, unlabelled junk.
+        assert!(!ok(meta(Some("image/jpeg"), Some("a.jpg")), &[], 0, false));
+        assert!(!ok(
+            meta(Some("text/html; charset=utf-8"), None),
+            junk,
+            15,
+            false
+        ));
+        assert!(!ok(meta(Some("text/html"), Some("a.html")), junk, 15, true));
+        assert!(!ok(meta(Some("application/json"), None), b"{", 1, false));
+        assert!(!ok(meta(Some("image/jpeg"), None), junk, 15, false));
+        assert!(!ok(meta(Some("text/plain"), None), junk, 15, false));
+        assert!(!ok(meta(None, None), junk, 15, false));
+    }
+
+    #[test]
+    fn malformed_json_is_never_media() {
+        assert_eq!(classify_json(br#"{"errcode": 4000"#), Outcome::Malformed);
+        assert_eq!(classify_json(b"  {not json"), Outcome::Malformed);
+        assert_eq!(classify_json(b"\xff\xd8\xff"), Outcome::NotJson);
+    }
+
+    #[test]
+    fn video_urls_are_checked() {
+        let base = "http://127.0.0.1:9000";
+        for ok in [
+            "http://vweixinp.tc.qq.com/1007_abc.f10.mp4?vkey=x",
+            "https://mp.weixin.qq.com/v",
+            "http://127.0.0.1:9000/_emulator/video/ID",
+            "http://QQ.COM/x",
+        ] {
+            assert!(check_video_url(ok, base).is_ok(), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,<script>",
+            "http://evil.example/x.mp4",
+            "http://qq.com.evil.example/",
+            "http://evilqq.com/",
+            "http://qq.com@evil.example/",
+            "http://vweixinp.tc.qq.com/a\r\nSet-Cookie: x=1",
+            "ftp://qq.com/x",
+            "//qq.com/x",
+            "http://127.0.0.2:9000/x",
+        ] {
+            assert!(check_video_url(bad, base).is_err(), "{bad}");
+        }
+    }
     use http::HeaderValue;
 
     /// Runs a download answer through the whole two-step classifier, as a transport would, and
@@ -392,6 +579,7 @@ mod tests {
                         e.errcode, e.errmsg, e.hint, e.rid
                     ),
                     Outcome::UnknownJson(v) => format!("unknown json {v}"),
+                    Outcome::Malformed => "malformed json".to_string(),
                     Outcome::NotJson => format!("not json, {}", bytes()),
                 }
             }
@@ -649,7 +837,8 @@ mod tests {
             200,
             &[("Content-Type", b"text/plain")],
             b"{ this is not json",
-            "not json, bytes type=Some(\"text/plain\") len=18",
+            // No media format starts with `{`: JSON cut short or mangled, never media.
+            "malformed json",
         );
         check(
             200,

@@ -68,7 +68,12 @@ pub fn signed_query(key: &[u8], kind: SignedKind, media_id: &str, exp: u64) -> S
     format!("exp={exp}&sig={}", signature(key, kind, media_id, exp))
 }
 
+/// The longest a signed URL may live, in seconds (7 days): no URL is signed for longer, and a
+/// URL whose expiry lies further ahead than this is refused as invalid (it was not signed here).
+pub const MAX_LIFETIME_SECS: u64 = 7 * 86_400;
+
 /// Checks a signed URL's `exp` and `sig` (as found in the query) at `now_secs`, in constant time.
+/// A URL that expires more than [`MAX_LIFETIME_SECS`] from now is [`SignatureError::Invalid`].
 pub fn verify(
     key: &[u8],
     kind: SignedKind,
@@ -93,12 +98,35 @@ pub fn verify(
     if exp <= now_secs {
         return Err(SignatureError::Expired);
     }
+    if exp - now_secs > MAX_LIFETIME_SECS {
+        return Err(SignatureError::Invalid);
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lifetimes_beyond_the_cap_are_refused() {
+        let now = 1_700_000_000;
+        let ok = now + MAX_LIFETIME_SECS;
+        let sig = |exp: u64| signature(b"k", SignedKind::Media, "m", exp);
+        let check = |exp: u64| {
+            verify(
+                b"k",
+                SignedKind::Media,
+                "m",
+                Some(&exp.to_string()),
+                Some(&sig(exp)),
+                now,
+            )
+        };
+        assert_eq!(check(ok), Ok(()));
+        assert_eq!(check(ok + 1), Err(SignatureError::Invalid));
+        assert_eq!(check(999_999_999_999), Err(SignatureError::Invalid));
+    }
 
     const KEY: &[u8] = b"test-signing-key";
 

@@ -688,7 +688,7 @@ mod js_api {
         reset().await;
         let client = MediaClient::new(options(&[])).unwrap();
         let err = client
-            .get("missing-media".to_string(), JsValue::UNDEFINED)
+            .get("missing-media".into(), JsValue::UNDEFINED)
             .await
             .unwrap_err();
         assert!(err.is_instance_of::<js_sys::Error>());
@@ -720,6 +720,27 @@ mod js_api {
             .err()
             .unwrap();
         assert!(err.is_instance_of::<js_sys::TypeError>());
+
+        // Arguments of the wrong type are refused at the boundary, not inside wasm.
+        let err = client
+            .get(JsValue::from(123), JsValue::UNDEFINED)
+            .await
+            .unwrap_err();
+        assert!(err.is_instance_of::<js_sys::TypeError>());
+        assert_eq!(prop(&err, "message"), "mediaId must be a string");
+        let opts = |json: &str| js_sys::JSON::parse(json).unwrap();
+        for bad in [
+            r#"{"accessToken":"t","timeoutMs":0}"#,
+            r#"{"accessToken":"t","timeoutMs":-5}"#,
+            r#"{"accessToken":"t","timeoutMs":2147483648}"#,
+            r#"{"accessToken":"t","tokenTimeoutMs":0.5}"#,
+            r#"{"accessToken":""}"#,
+            r#"{"accessToken":"t","limits":"big"}"#,
+        ] {
+            let err = MediaClient::new(opts(bad)).err().unwrap();
+            assert!(err.is_instance_of::<js_sys::TypeError>(), "{bad}");
+        }
+        assert!(MediaClient::new(opts(r#"{"accessToken":"t","timeoutMs":2147483647}"#)).is_ok());
     }
 
     #[wasm_bindgen_test]
@@ -737,7 +758,7 @@ mod js_api {
             .unwrap();
         assert_eq!(prop(&up, "type"), "image");
         let id = prop(&up, "mediaId").as_string().unwrap();
-        let file = client.get(id.clone(), JsValue::UNDEFINED).await.unwrap();
+        let file = client.get(id.clone().into(), JsValue::UNDEFINED).await.unwrap();
         assert_eq!(prop(&file, "kind"), "media");
         assert_eq!(prop(&file, "contentType"), "image/jpeg");
         assert_eq!(prop(&file, "contentLength"), bytes.len() as f64);
@@ -824,5 +845,30 @@ mod js_helpers {
             url,
             "https://media.example.com/media/abc?exp=1000&sig=5eK_XYOJuZ0ywcCfPhkzkvdzqQFuKKzAiWvuM7RMHqQ"
         );
+    }
+
+    #[wasm_bindgen_test]
+    fn sign_media_url_refuses_what_the_worker_would_refuse() {
+        let sign = |base: &str, id: &str, expires_in: f64| {
+            let opts = js_sys::Object::new();
+            for (k, v) in [
+                ("baseUrl", JsValue::from(base)),
+                ("mediaId", id.into()),
+                ("signingKey", "k".into()),
+                ("expiresIn", expires_in.into()),
+            ] {
+                Reflect::set(&opts, &k.into(), &v).unwrap();
+            }
+            sign_media_url(opts.into())
+        };
+        assert!(sign("https://m.example.com", "abc", 604_800.0).is_ok());
+        // Not http(s); an id the Worker refuses; longer than the 7-day cap.
+        assert!(sign("javascript:alert(1)//", "abc", 60.0).is_err());
+        assert!(sign("ftp://m.example.com", "abc", 60.0).is_err());
+        assert!(sign("https://m.example.com", "a.b", 60.0).is_err());
+        assert!(sign("https://m.example.com", "a b", 60.0).is_err());
+        assert!(sign("https://m.example.com", "abc", 604_801.0).is_err());
+        assert!(sign("https://m.example.com", "abc", 0.0).is_err());
+        assert!(sign_media_url(JsValue::from(5)).is_err());
     }
 }

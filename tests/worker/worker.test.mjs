@@ -2,6 +2,7 @@
 // auth mode, the cache tiers, faults, bad input, and a scan of every response for the token.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import {
   startEmulator, startWorker, recordedResponses, jpeg, png, amr, mp4, multipart,
   APPID, SECRET, API_KEY, SIGNING_KEY,
@@ -285,6 +286,13 @@ describe('the Worker', () => {
     const sig = u.searchParams.get('sig');
     assert.deepEqual(await code(`/media/${mediaId}?exp=${exp + 1}&sig=${sig}`), [403, 'SIGNATURE_INVALID']);
     assert.deepEqual(await code(`/media/${mediaId}?exp=${exp}&sig=${sig.slice(0, -2)}AA`), [403, 'SIGNATURE_INVALID']);
+    // Correctly signed, but for longer than the 7-day cap: refused on verifying too.
+    const far = Math.floor(Date.now() / 1000) + 8 * 86_400;
+    const farSig = createHmac('sha256', SIGNING_KEY).update(`media\n${mediaId}\n${far}`).digest('base64url');
+    assert.deepEqual(await code(`/media/${mediaId}?exp=${far}&sig=${farSig}`), [403, 'SIGNATURE_INVALID']);
+    const near = far - 2 * 86_400;
+    const nearSig = createHmac('sha256', SIGNING_KEY).update(`media\n${mediaId}\n${near}`).digest('base64url');
+    assert.equal((await w.fetch(`/media/${mediaId}?exp=${near}&sig=${nearSig}`)).status, 200);
     const other = await uploadVia(w, 'image', jpeg(500, 9), 'b.jpg');
     assert.deepEqual(await code(`/media/${other.mediaId}?exp=${exp}&sig=${sig}`), [403, 'SIGNATURE_INVALID']);
     const expired = await w.fetch(`/media/${mediaId}/sign?expires_in=1`, { method: 'POST', headers: auth });

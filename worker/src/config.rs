@@ -1,5 +1,5 @@
 //! The Worker's configuration, read from `env` once per isolate ([`Config::cached`]). Names are the contract (see the
-//! README): vars `UPSTREAM_BASE`, `WECHAT_APPID`, `DOWNLOAD_AUTH`, `CACHE_TTL_SECS`,
+//! README): vars `UPSTREAM_BASE`, `PUBLIC_BASE_URL`, `WECHAT_APPID`, `DOWNLOAD_AUTH`, `CACHE_TTL_SECS`,
 //! `CORS_ORIGINS`, `UPSTREAM_TIMEOUT_MS`; secrets `WECHAT_SECRET`, `API_KEYS`, `SIGNING_KEY`,
 //! `WECHAT_ACCESS_TOKEN`; bindings `MEDIA_BUCKET` (R2) and `TOKENS` (Durable Object).
 
@@ -59,6 +59,9 @@ pub struct Config {
     pub upstream: String,
     /// `WECHAT_APPID`.
     pub appid: String,
+    /// `PUBLIC_BASE_URL`: where clients reach this Worker, for the URLs it hands out (signed
+    /// download URLs). When unset, the request's own origin is used.
+    pub public_base_url: Option<String>,
     /// `DOWNLOAD_AUTH`.
     pub download_auth: DownloadAuth,
     /// `CACHE_TTL_SECS`.
@@ -114,6 +117,19 @@ fn number(env: &Env, name: &str, default: u64) -> Result<u64, ApiError> {
     }
 }
 
+/// The longest timer the platform keeps (2^31 − 1 ms); a longer one fires at once.
+pub const MAX_TIMEOUT_MS: u64 = (1 << 31) - 1;
+
+/// Checks `UPSTREAM_TIMEOUT_MS`: at least 1 ms, and clamped to [`MAX_TIMEOUT_MS`].
+pub fn timeout_ms(value: u64) -> Result<u64, ApiError> {
+    if value == 0 {
+        return Err(ApiError::config(
+            "UPSTREAM_TIMEOUT_MS must be at least 1 (milliseconds)",
+        ));
+    }
+    Ok(value.min(MAX_TIMEOUT_MS))
+}
+
 thread_local! {
     /// The isolate's configuration: `env` does not change for the life of an isolate.
     static CACHED: std::cell::RefCell<Option<std::rc::Rc<Config>>> = const { std::cell::RefCell::new(None) };
@@ -167,7 +183,20 @@ impl Config {
             download_auth,
             cache_ttl_secs: number(env, "CACHE_TTL_SECS", DEFAULT_CACHE_TTL_SECS)?,
             cors_origins: list(var(env, "CORS_ORIGINS")),
-            upstream_timeout_ms: number(env, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS)?,
+            upstream_timeout_ms: timeout_ms(number(
+                env,
+                "UPSTREAM_TIMEOUT_MS",
+                DEFAULT_UPSTREAM_TIMEOUT_MS,
+            )?)?,
+            public_base_url: match var(env, "PUBLIC_BASE_URL") {
+                None => None,
+                Some(base) => {
+                    check_base_url(&base).map_err(|e| {
+                        ApiError::config(&format!("PUBLIC_BASE_URL: {}", e.message))
+                    })?;
+                    Some(base)
+                }
+            },
             api_keys: list(secret(env, "API_KEYS"))
                 .into_iter()
                 .map(ApiKey::new)
@@ -205,5 +234,19 @@ impl Config {
                 "WECHAT_SECRET (or WECHAT_ACCESS_TOKEN) is not set: the Worker cannot call WeChat",
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_timeouts_are_validated_and_clamped() {
+        assert!(timeout_ms(0).is_err());
+        assert_eq!(timeout_ms(1).unwrap(), 1);
+        assert_eq!(timeout_ms(60_000).unwrap(), 60_000);
+        assert_eq!(timeout_ms(1 << 31).unwrap(), MAX_TIMEOUT_MS);
+        assert_eq!(timeout_ms(u64::MAX).unwrap(), MAX_TIMEOUT_MS);
     }
 }

@@ -149,6 +149,8 @@ impl ErrorCode {
             )),
             ErrorCode::BadMediaId => Some((40007, "invalid media_id")),
             ErrorCode::MissingMediaId => Some((41006, "media_id missing")),
+            // A misconfigured proxy will not get better on retry: never -1, which SDKs retry.
+            ErrorCode::Config => Some((48001, "api unauthorized: the proxy is not configured")),
             other => other.validation().and_then(ValidationCode::wechat_errcode),
         }
     }
@@ -462,6 +464,7 @@ mod tests {
         assert_eq!(wx(ErrorCode::MissingMediaId), 41006);
         assert_eq!(wx(ErrorCode::Unauthorized), 40001);
         assert_eq!(wx(ErrorCode::UpstreamError), -1);
+        assert_eq!(wx(ErrorCode::Config), 48001);
     }
 
     #[test]

@@ -16,9 +16,9 @@ use futures_util::future::{select, Either, FutureExt};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Response, ResponseInit};
-use wxmedia::client::{Client, Download, MediaBody};
+use wxmedia::client::{read_head, Client, Download, MediaBody};
 use wxmedia::protocol::sign::SignedKind;
-use wxmedia::protocol::Format;
+use wxmedia::protocol::{check_media, Format};
 
 use crate::bindings::{self, R2Bucket};
 use crate::config::Config;
@@ -136,6 +136,14 @@ async fn cache_match(
     let mut conditional = Vec::new();
     for name in ["range", "if-none-match"] {
         if let Some(Ok(Some(value))) = client_headers.map(|h| h.get(name)) {
+            // A range in a unit other than bytes is ignored (RFC 9110 §14.2): a full answer.
+            let bytes_range = value
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("bytes=");
+            if name == "range" && !bytes_range {
+                continue;
+            }
             conditional.push((name, value));
         }
     }
@@ -535,6 +543,13 @@ async fn fill_from_tiers(
             ),
         ));
     }
+    // Only a positive media answer is stored: not an empty body, an HTML page or JSON labelled
+    // as media, nor bytes of no known format under a media type.
+    let head = read_head(&blob)
+        .await
+        .map_err(|e| ApiError::from_core(&e, now_secs()))?;
+    check_media(&media.meta, size, &head, kind == SignedKind::HdVoice)
+        .map_err(|e| ApiError::from_core(&e, now_secs()))?;
     let described = describe(&media, media_id, kind);
     cache_put(&blob, &described.stored(key, Some(size), ctx.ttl_secs)).await?;
     if let Some(bucket) = &ctx.bucket {

@@ -198,6 +198,8 @@ pub fn client_response(
     )?;
     set("x-cache-source", source.as_str())?;
     set("accept-ranges", "bytes")?;
+    // Media are served as what their Content-Type says, never sniffed into something else.
+    set("x-content-type-options", "nosniff")?;
     let _ = headers.delete("cf-cache-status");
     let init = web_sys::ResponseInit::new();
     init.set_status(cached.status());

@@ -15,8 +15,8 @@ use crate::{compat, keys};
 
 /// Default lifetime of a signed URL.
 const SIGNED_URL_SECS: u64 = 3600;
-/// Longest lifetime a signed URL may be given.
-const MAX_SIGNED_URL_SECS: u64 = 7 * 86_400;
+/// Longest lifetime a signed URL may be given (the core's cap, which verifying enforces too).
+const MAX_SIGNED_URL_SECS: u64 = wxmedia::protocol::sign::MAX_LIFETIME_SECS;
 
 /// Dispatches a request to its route.
 pub async fn route(
@@ -152,8 +152,11 @@ fn media_url(
     kind: SignedKind,
     lifetime_secs: u64,
 ) -> std::result::Result<(String, Option<u64>), ApiError> {
-    let url = req.url().map_err(internal)?;
-    let origin = url.origin().ascii_serialization();
+    // PUBLIC_BASE_URL when set; the request's own origin (its Host) only when it is not.
+    let origin = match &config.public_base_url {
+        Some(base) => base.trim_end_matches('/').to_string(),
+        None => req.url().map_err(internal)?.origin().ascii_serialization(),
+    };
     let suffix = if kind == SignedKind::HdVoice {
         "/hd-voice"
     } else {

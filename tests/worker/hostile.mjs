@@ -1,0 +1,98 @@
+// A hostile upstream: speaks enough of WeChat's API to hand out a token, then answers each
+// media id with a scripted misbehaviour (truncated JSON, HTML, empty attachments, redirects,
+// untrusted video URLs, echoed secrets, stalls mid-body). It counts the calls per media id, so
+// a test can tell whether an answer was cached. Loopback only.
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+
+export const HOSTILE_TOKEN = 'HOSTILE-TOKEN-0123456789abcdefghijklmnopqrstuvwxyz';
+
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.alloc(1994, 7)]);
+
+/** What each media id answers; `secret` is the app secret the Worker was given. */
+function script(id, { secret, baseUrl, trap }) {
+  const json = (body, type = 'application/json') => ({ status: 200, headers: { 'content-type': type }, body: Buffer.from(body) });
+  switch (id) {
+    case 'good':
+      return { status: 200, headers: { 'content-type': 'image/jpeg', 'content-disposition': 'attachment; filename="good.jpg"' }, body: JPEG };
+    case 'truncjson':
+      return json('{"errcode": 4000');
+    case 'truncjsonplain':
+      return json('{"errcode": 40007, "errm', 'text/plain');
+    case 'html':
+      return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: Buffer.from('<html><body><h1>502 Bad Gateway</h1></body></html>') };
+    case 'emptyattachment':
+      return { status: 200, headers: { 'content-type': 'image/jpeg', 'content-disposition': 'attachment; filename="e.jpg"' }, body: Buffer.alloc(0) };
+    case 'junkjpeg':
+      return { status: 200, headers: { 'content-type': 'image/jpeg' }, body: Buffer.from('this is not a jpeg at all, just words') };
+    case 'redirect':
+      return { status: 302, headers: { location: `${trap}/x.jpg` }, body: Buffer.alloc(0) };
+    case 'jsvideo':
+      return json('{"video_url":"javascript:alert(document.cookie)"}');
+    case 'datavideo':
+      return json('{"video_url":"data:text/html,<script>alert(1)</script>"}');
+    case 'evilvideo':
+      return json('{"video_url":"http://evil.example/steal.mp4"}');
+    case 'crlfvideo':
+      return json('{"video_url":"http://vweixinp.tc.qq.com/v.mp4\\r\\nSet-Cookie: pwned=1"}');
+    case 'okvideo':
+      return json(`{"video_url":"${baseUrl}/video/ok.mp4"}`);
+    case 'echotoken':
+      return json(`{"errcode":40007,"errmsg":"invalid media_id ${HOSTILE_TOKEN} hint: [${HOSTILE_TOKEN}]"}`);
+    case 'echosecret':
+      return json(`{"errcode":-1,"errmsg":"system error for secret ${secret} rid: ${secret}"}`);
+    default:
+      return json('{"errcode":40007,"errmsg":"invalid media_id"}');
+  }
+}
+
+/**
+ * Starts the hostile upstream on a free loopback port. `secret` is echoed by `echosecret`.
+ * Returns { url, calls(id), trapHits(), stop() }.
+ */
+export async function startHostile({ secret }) {
+  const calls = new Map();
+  let trapHits = 0;
+  const trap = createServer((req, res) => { trapHits++; res.end('trap'); });
+  trap.listen(0, '127.0.0.1');
+  await once(trap, 'listening');
+  const trapUrl = `http://127.0.0.1:${trap.address().port}`;
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    for await (const _ of req) { /* drain */ }
+    if (url.pathname === '/cgi-bin/stable_token' || url.pathname === '/cgi-bin/token') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: HOSTILE_TOKEN, expires_in: 7200 }));
+      return;
+    }
+    if (url.pathname === '/cgi-bin/media/get' || url.pathname === '/cgi-bin/media/get/jssdk') {
+      const id = url.searchParams.get('media_id') ?? '';
+      calls.set(id, (calls.get(id) ?? 0) + 1);
+      if (id === 'stall') {
+        // Headers and 2 000 of 60 000 bytes, then nothing until the client gives up.
+        res.writeHead(200, { 'content-type': 'image/jpeg', 'content-disposition': 'attachment; filename="s.jpg"', 'content-length': '60000' });
+        res.write(JPEG);
+        req.socket.on('close', () => res.destroy());
+        return;
+      }
+      const answer = script(id, { secret, baseUrl: `http://127.0.0.1:${server.address().port}`, trap: trapUrl });
+      res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
+      res.end(answer.body);
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    calls: (id) => calls.get(id) ?? 0,
+    trapHits: () => trapHits,
+    stop() {
+      server.closeAllConnections?.();
+      server.close();
+      trap.close();
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// The Worker in real workerd (wrangler dev) in front of a hostile upstream: nothing that is not
+// a positive, checked media answer is cached or passed on, no redirect is followed, no untrusted
+// URL reaches a Location header, no echoed secret reaches a client; plus the smaller hardening
+// items (Range units, nosniff, signed-URL lifetime, PUBLIC_BASE_URL, settings).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, recordedResponses, API_KEY, SIGNING_KEY } from './harness.mjs';
+import { startHostile, HOSTILE_TOKEN } from './hostile.mjs';
+
+const SECRET = 'hostile-app-secret-4242';
+const auth = { authorization: `Bearer ${API_KEY}` };
+let up;
+let w;
+let bare;
+
+before(async () => {
+  up = await startHostile({ secret: SECRET });
+  w = await startWorker({
+    name: 'hostile',
+    vars: {
+      WECHAT_APPID: 'wxhostile000000001',
+      UPSTREAM_BASE: up.url,
+      DOWNLOAD_AUTH: 'key',
+      UPSTREAM_TIMEOUT_MS: String(2 ** 40),
+      PUBLIC_BASE_URL: 'https://media.example.com',
+    },
+    secrets: { WECHAT_SECRET: SECRET, API_KEYS: API_KEY, SIGNING_KEY },
+  });
+  // No API_KEYS at all: the WeChat-shaped routes must not answer a retryable errcode.
+  bare = await startWorker({
+    name: 'hostile-bare',
+    vars: { WECHAT_APPID: 'wxhostile000000002', UPSTREAM_BASE: up.url },
+    secrets: { WECHAT_SECRET: SECRET },
+  });
+});
+after(async () => {
+  await w?.stop();
+  await bare?.stop();
+  up?.stop();
+});
+
+const get = (id, headers = {}) => w.fetch(`/media/${id}`, { headers: { ...auth, ...headers } });
+
+describe('a hostile upstream', () => {
+  for (const id of ['truncjson', 'truncjsonplain', 'html', 'emptyattachment', 'junkjpeg']) {
+    it(`${id}: a 502, stored nowhere (asked again, upstream is asked again)`, async () => {
+      const first = await get(id);
+      assert.equal(first.status, 502, first.text());
+      assert.equal(first.json().error.code, 'UPSTREAM_ERROR');
+      const second = await get(id);
+      assert.equal(second.status, 502, second.text());
+      assert.notEqual(second.headers.get('x-cache'), 'HIT');
+      assert.equal(up.calls(id), 2, 'the failure must not have been cached');
+    });
+  }
+
+  it('a good answer is cached: one upstream call for two downloads', async () => {
+    const a = await get('good');
+    assert.equal(a.status, 200);
+    assert.equal(a.body[0], 0xff);
+    const b = await get('good');
+    assert.equal(b.status, 200);
+    assert.equal(b.headers.get('x-cache'), 'HIT');
+    assert.equal(up.calls('good'), 1);
+    assert.equal(b.headers.get('x-content-type-options'), 'nosniff');
+  });
+
+  it('an upstream redirect is an upstream error, never followed', async () => {
+    const r = await get('redirect');
+    assert.equal(r.status, 502, r.text());
+    assert.equal(up.trapHits(), 0, 'the redirect target was fetched');
+    assert.equal((await get('redirect')).status, 502);
+    assert.equal(up.calls('redirect'), 2);
+  });
+
+  for (const id of ['jsvideo', 'datavideo', 'evilvideo', 'crlfvideo']) {
+    it(`${id}: a 502 with no Location`, async () => {
+      const r = await get(id);
+      assert.equal(r.status, 502, r.text());
+      assert.equal(r.headers.get('location'), null);
+      const json = await w.fetch(`/media/${id}`, { headers: { ...auth, accept: 'application/json' } });
+      assert.equal(json.status, 502);
+      assert.ok(!json.text().includes('javascript:') && !json.text().includes('evil.example'), json.text());
+    });
+  }
+
+  it("the upstream's own video URLs are still followed", async () => {
+    const r = await get('okvideo');
+    assert.equal(r.status, 302, r.text());
+    assert.equal(r.headers.get('location'), `${up.url}/video/ok.mp4`);
+  });
+
+  it('an errmsg that echoes the token or the app secret reaches no client', async () => {
+    for (const id of ['echotoken', 'echosecret']) {
+      const r = await get(id);
+      assert.ok(r.status >= 400, r.text());
+      assert.ok(!r.text().includes(HOSTILE_TOKEN), r.text());
+      assert.ok(!r.text().includes(SECRET), r.text());
+      assert.match(r.text(), /\[redacted\]/);
+    }
+    const compat = await w.fetch(`/cgi-bin/media/get?access_token=${API_KEY}&media_id=echotoken`);
+    assert.ok(!compat.text().includes(HOSTILE_TOKEN), compat.text());
+  });
+});
+
+describe('smaller hardening', () => {
+  it('Range in an unknown unit is ignored; bytes ranges still give 206', async () => {
+    const items = await get('good', { range: 'items=0-5' });
+    assert.equal(items.status, 200, items.text());
+    assert.equal(items.body.length, 2000);
+    const bytes = await get('good', { range: 'bytes=0-5' });
+    assert.equal(bytes.status, 206);
+    assert.equal(bytes.body.length, 6);
+  });
+
+  it('signed URLs use PUBLIC_BASE_URL, not the Host header', async () => {
+    const r = await w.fetch('/media/good/sign', { method: 'POST', headers: { ...auth, host: 'attacker.example' } });
+    assert.equal(r.status, 200, r.text());
+    assert.ok(r.json().url.startsWith('https://media.example.com/media/good'), r.json().url);
+  });
+
+  it('signed URLs live at most 7 days, on signing and on verifying', async () => {
+    const tooLong = await w.fetch('/media/good/sign?expires_in=604801', { method: 'POST', headers: auth });
+    assert.equal(tooLong.status, 400, tooLong.text());
+    const week = await w.fetch('/media/good/sign?expires_in=604800', { method: 'POST', headers: auth });
+    assert.equal(week.status, 200, week.text());
+  });
+
+  it('a huge UPSTREAM_TIMEOUT_MS is clamped, not fired at once', async () => {
+    // The Worker above runs with 2^40 ms: its downloads work.
+    const r = await get('good');
+    assert.equal(r.status, 200, r.text());
+  });
+
+  it('no API_KEYS: the WeChat-shaped routes answer a non-retryable errcode', async () => {
+    const r = await bare.fetch('/cgi-bin/media/get?access_token=anything&media_id=good');
+    assert.equal(r.status, 200);
+    assert.equal(r.json().errcode, 48001, r.text());
+  });
+
+  it('no response carried the token or the app secret', () => {
+    for (const r of recordedResponses()) {
+      const all = `${r.headers}\n${r.body}`;
+      assert.ok(!all.includes(HOSTILE_TOKEN), `${r.url} leaked the token`);
+      assert.ok(!all.includes(SECRET), `${r.url} leaked the app secret`);
+    }
+  });
+});
