@@ -758,7 +758,10 @@ mod js_api {
             .unwrap();
         assert_eq!(prop(&up, "type"), "image");
         let id = prop(&up, "mediaId").as_string().unwrap();
-        let file = client.get(id.clone().into(), JsValue::UNDEFINED).await.unwrap();
+        let file = client
+            .get(id.clone().into(), JsValue::UNDEFINED)
+            .await
+            .unwrap();
         assert_eq!(prop(&file, "kind"), "media");
         assert_eq!(prop(&file, "contentType"), "image/jpeg");
         assert_eq!(prop(&file, "contentLength"), bytes.len() as f64);

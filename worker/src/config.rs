@@ -143,6 +143,7 @@ impl Config {
             return Ok(config);
         }
         let config = std::rc::Rc::new(Config::from_env(env)?);
+        crate::error::hold_secrets(config.secrets());
         CACHED.with(|c| *c.borrow_mut() = Some(config.clone()));
         Ok(config)
     }
@@ -206,6 +207,22 @@ impl Config {
             has_bucket: env.bucket(BUCKET_BINDING).is_ok(),
             limits: Limits::default(),
         })
+    }
+
+    /// Every secret in the configuration, for scrubbing error answers.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .api_keys
+            .iter()
+            .map(|k| k.expose().to_string())
+            .collect();
+        out.extend(self.signing_key.iter().map(|k| k.expose().to_string()));
+        match &self.tokens {
+            Some(TokenSource::Fixed(t)) => out.push(t.expose().to_string()),
+            Some(TokenSource::Isolate(s)) => out.push(s.expose().to_string()),
+            Some(TokenSource::DurableObject) | None => {}
+        }
+        out
     }
 
     /// The API keys, or a 500 naming `API_KEYS`.

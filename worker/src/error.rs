@@ -207,6 +207,26 @@ impl ErrorCode {
     }
 }
 
+thread_local! {
+    /// Every secret this isolate holds (app secret, fixed token, API keys, signing key): removed
+    /// from every error message before it is answered, whatever the message's source.
+    static SECRETS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Sets the secrets that no error answer may contain (see [`ApiError::to_response`]).
+pub fn hold_secrets(secrets: Vec<String>) {
+    SECRETS.with(|s| *s.borrow_mut() = secrets);
+}
+
+/// `text` without any secret this isolate holds.
+fn scrub(text: &str) -> String {
+    SECRETS.with(|s| {
+        let secrets = s.borrow();
+        let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        wxmedia::protocol::redact_secrets(text, &refs)
+    })
+}
+
 /// An error answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
@@ -271,7 +291,7 @@ impl ApiError {
         let mut body = json!({ "error": {
             "code": self.code.as_str(),
             "title": self.code.title(),
-            "message": self.message,
+            "message": scrub(&self.message),
         } });
         if let Some(errcode) = self.errcode {
             body["error"]["errcode"] = json!(errcode);
@@ -289,9 +309,9 @@ impl ApiError {
     /// The errcode and errmsg of the WeChat-shaped answer.
     pub fn wechat_errcode(&self) -> (i64, String) {
         match (self.errcode, self.code.wechat_errcode()) {
-            (Some(code), _) => (code, self.message.clone()),
+            (Some(code), _) => (code, scrub(&self.message)),
             (None, Some((code, msg))) => (code, msg.to_string()),
-            (None, None) => (-1, format!("system error: {}", self.message)),
+            (None, None) => (-1, format!("system error: {}", scrub(&self.message))),
         }
     }
 
@@ -444,6 +464,15 @@ mod tests {
                 ErrorCode::UpstreamError
             );
         }
+    }
+
+    #[test]
+    fn held_secrets_never_reach_an_answer() {
+        hold_secrets(vec!["key-one".into(), "sign-key".into()]);
+        let err = ApiError::new(ErrorCode::UpstreamError, "WeChat said key-one and sign-key");
+        let (_, msg) = err.wechat_errcode();
+        assert_eq!(msg, "system error: WeChat said [redacted] and [redacted]");
+        hold_secrets(Vec::new());
     }
 
     #[test]
