@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { MediaClient } = require(`${root}/pkg/wxmedia.js`);
+const { MediaClient } = require(`${root}/pkg/index.cjs`);
 
 const base = process.env.EMULATOR_URL;
 if (!base) throw new Error('EMULATOR_URL is not set');
