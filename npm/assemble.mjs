@@ -9,7 +9,8 @@
 //     as CommonJS, wxmedia.cjs (esbuild), for the Node entry: both drive the one wxmedia_bg.wasm;
 //   - strips the init functions from wxmedia.d.ts (the entries call them; users never do);
 //   - writes lib/api.mjs and lib/api.cjs, re-exporting every export of the glue but its init
-//     functions, and lib/errors.cjs from lib/errors.mjs;
+//     functions (MediaClient through lib/client.mjs), and lib/errors.cjs, lib/client.cjs from
+//     their ES modules;
 //   - copies the per-runtime entries, the Node helpers, the CLI, the types and the README from npm/;
 //   - writes index.mjs with one named export per export of index.cjs (so the two can never
 //     disagree), and replaces package.json with npm/package.template.json at the crate's version.
@@ -75,20 +76,31 @@ write('wxmedia.d.ts', `${dts.slice(0, cut).trimEnd()}\n`);
 const glueExports = Object.keys(await import(pathToFileURL(join(pkg, 'wxmedia.mjs')).href));
 const api = glueExports.filter((n) => n !== 'default' && n !== 'initSync').sort();
 if (!api.includes('MediaClient')) fail('the glue exports no MediaClient');
+const plain = api.filter((n) => n !== 'MediaClient');
 write(
   'lib/api.mjs',
-  '// What the wasm glue exports, less its init functions. Written by npm/assemble.mjs.\n' +
-    `export {\n${api.map((n) => `  ${n},`).join('\n')}\n} from '../wxmedia.mjs';\n`,
+  '// What the wasm glue exports, less its init functions, with MediaClient checking its\n' +
+    '// arguments (lib/client.mjs). Written by npm/assemble.mjs.\n' +
+    "import { MediaClient as WasmMediaClient } from '../wxmedia.mjs';\n" +
+    "import { checkedClient } from './client.mjs';\n\n" +
+    `export {\n${plain.map((n) => `  ${n},`).join('\n')}\n} from '../wxmedia.mjs';\n` +
+    'export const MediaClient = checkedClient(WasmMediaClient);\n',
 );
 write(
   'lib/api.cjs',
-  "'use strict';\n// What the wasm glue exports, less its init functions. Written by npm/assemble.mjs.\n" +
-    "const glue = require('../wxmedia.cjs');\n\n" +
-    `module.exports = {\n${api.map((n) => `  ${n}: glue.${n},`).join('\n')}\n};\n`,
+  "'use strict';\n// What the wasm glue exports, less its init functions, with MediaClient checking its\n" +
+    '// arguments (lib/client.cjs). Written by npm/assemble.mjs.\n' +
+    "const glue = require('../wxmedia.cjs');\n" +
+    "const { checkedClient } = require('./client.cjs');\n\n" +
+    `module.exports = {\n${plain.map((n) => `  ${n}: glue.${n},`).join('\n')}\n` +
+    '  MediaClient: checkedClient(glue.MediaClient),\n};\n',
 );
-const errorsSource = readFileSync(join(src, 'lib/errors.mjs'), 'utf8');
-write('lib/errors.mjs', errorsSource);
-write('lib/errors.cjs', `'use strict';\n// lib/errors.mjs as CommonJS, written by npm/assemble.mjs.\n${toCjs(errorsSource, 'lib/errors.mjs')}`);
+// Shared by every entry: ESM as written, and CommonJS for the Node entry.
+for (const name of ['errors', 'client']) {
+  const source = readFileSync(join(src, `lib/${name}.mjs`), 'utf8');
+  write(`lib/${name}.mjs`, source);
+  write(`lib/${name}.cjs`, `'use strict';\n// lib/${name}.mjs as CommonJS, written by npm/assemble.mjs.\n${toCjs(source, `lib/${name}.mjs`)}`);
+}
 
 const copies = [
   ['index.cjs', 'index.cjs'],

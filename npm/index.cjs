@@ -17,7 +17,7 @@ glue.initSync({ module: fs.readFileSync(path.join(__dirname, 'wxmedia_bg.wasm'))
  * The wasm client, plus what a Node program reaches for: uploading a file by path and saving a
  * download to a path.
  */
-class MediaClient extends glue.MediaClient {
+class MediaClient extends api.MediaClient {
   /** Uploads the file at `file` without reading it into memory (fs.openAsBlob). */
   async uploadFile(type, file, options) {
     const p = node.toPath(file, 'path');

@@ -189,6 +189,7 @@ async function assertRoundTrip(r, label) {
   assert.deepEqual(r.validationError, {
     name: 'MediaValidationError', code: 'BAD_FORMAT', errcode: null, isError: true, instanceOf: only('MediaValidationError'),
   }, `${label}: the validation error`);
+  assert.equal(r.badId, 'TypeError: mediaId must be a string, not number');
   assert.equal(r.inferred, 'image');
   assert.equal(r.validated, 'x.jpg');
   assert.equal(r.signed, 'https://m.example.com/media/abc');

@@ -70,7 +70,7 @@ test('the package holds one wasm file, within 120 KB gzipped, and every file its
   const conditions = Object.keys(manifest.exports['.']);
   assert.deepEqual(conditions, ['workerd', 'edge-light', 'deno', 'bun', 'browser', 'node', 'default']);
   // Nothing outside the Node entry may load Node's modules.
-  for (const f of ['workerd.mjs', 'edge-light.mjs', 'browser.mjs', 'default.mjs', 'wxmedia.mjs', 'lib/api.mjs', 'lib/errors.mjs']) {
+  for (const f of ['workerd.mjs', 'edge-light.mjs', 'browser.mjs', 'default.mjs', 'wxmedia.mjs', 'lib/api.mjs', 'lib/client.mjs', 'lib/errors.mjs']) {
     const text = fs.readFileSync(path.join(PKG, f), 'utf8');
     assert.doesNotMatch(text, /\bfrom\s+['"](node:|fs|path)|require\(|__dirname/, `${f} reaches for Node`);
   }
