@@ -47,10 +47,11 @@ www: setup
 	mkdir -p www/pkg
 	mv -f target/www-pkg/wxmedia_bg.wasm target/www-pkg/wxmedia.js www/pkg/
 
-# The npm package in pkg/: wasm-pack's Node build of the core crate's JS API (`js` feature), with
-# the entry points, Node helpers, CLI and README from npm/ (see npm/assemble.mjs).
+# The npm package in pkg/: wasm-pack's web build of the core crate's JS API (`js` feature: one
+# wasm file and its ES module glue), with the per-runtime entry points, the glue as CommonJS for
+# Node, the Node helpers, CLI and README from npm/ (see npm/assemble.mjs).
 pkg: setup
-	wasm-pack build --release --target nodejs --out-dir pkg --out-name wxmedia
+	wasm-pack build --release --target web --out-dir pkg --out-name wxmedia
 	node npm/assemble.mjs pkg $(VERSION)
 
 package: pkg

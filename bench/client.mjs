@@ -1,8 +1,12 @@
-// Benchmark: the wxmedia client (wasm, Node) against hand-written fetch + FormData doing the
-// same calls, side by side in one run, against the emulator on loopback. Prints throughput of
-// each and the ratio (target >= 0.9), and the gzipped size of the package's wasm (target <= 120 KB).
+// Benchmark: the wxmedia client (wasm, Node) against baselines doing the same calls, side by
+// side in one run, against the emulator on loopback: hand-written fetch + FormData (target ratio
+// >= 0.9), a hand-written node:http client (target >= 0.9) and co-wechat-api 3.11, which uses
+// node:http through httpx (target >= 1.0). Prints the throughput of each and the ratios, and the
+// gzipped size of the package's wasm (target <= 120 KB). With WXMEDIA_BENCH_FETCH=http the
+// client runs over the prototype node:http transport (npm/lib/http.cjs) put in globalThis.fetch.
 //
 // Usage: EMULATOR_URL=http://127.0.0.1:PORT node bench/client.mjs   (scripts/bench does this)
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -10,7 +14,15 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { MediaClient } = require(`${root}/pkg/wxmedia.js`);
+const { MediaClient } = require(`${root}/pkg/index.cjs`);
+const WechatAPI = require('co-wechat-api');
+const undiciFetch = globalThis.fetch;
+if (process.env.WXMEDIA_BENCH_FETCH === 'http') {
+  // The client calls the global fetch at call time: swap in the node:http transport for it only.
+  const { nodeFetch } = require(`${root}/npm/lib/http.cjs`);
+  globalThis.fetch = nodeFetch;
+}
+const fetch = undiciFetch;
 
 const base = process.env.EMULATOR_URL;
 if (!base) throw new Error('EMULATOR_URL is not set');
@@ -51,6 +63,54 @@ async function baselineGet(token, id) {
   if (buf.byteLength !== SIZE) throw new Error(`got ${buf.byteLength} bytes`);
 }
 
+// A hand-written node:http client: one keep-alive agent, multipart built by hand, bodies in
+// Buffers.
+const agent = new http.Agent({ keepAlive: true });
+function httpCall(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+const boundary = '----wxmediabench';
+const multipartHead = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="media"; filename="bench.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
+const multipartTail = Buffer.from(`\r\n--${boundary}--\r\n`);
+async function httpUpload(token) {
+  const body = Buffer.concat([multipartHead, bytes, multipartTail]);
+  const r = await httpCall(`${base}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=image`, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+    body,
+  });
+  const json = JSON.parse(r.body);
+  if (!json.media_id) throw new Error(r.body.toString());
+  return json.media_id;
+}
+async function httpGet(token, id) {
+  const r = await httpCall(`${base}/cgi-bin/media/get?access_token=${encodeURIComponent(token)}&media_id=${encodeURIComponent(id)}`);
+  if (r.body.length !== SIZE) throw new Error(`got ${r.body.length} bytes`);
+}
+
+// co-wechat-api 3.11 (node:http through httpx), pointed at the emulator, classic tokens.
+const co = new WechatAPI(APPID, SECRET);
+co.prefix = `${base}/cgi-bin/`;
+const buffer = Buffer.from(bytes);
+async function coUpload() {
+  const r = await co.uploadMedia(buffer, 'image', 'bench.jpg', 'image/jpeg');
+  if (!r.media_id) throw new Error(JSON.stringify(r));
+  return r.media_id;
+}
+async function coGet(id) {
+  const r = await co.getMedia(id);
+  if (r.length !== SIZE) throw new Error(`got ${r.length} bytes`);
+}
+
 const client = new MediaClient({ appId: APPID, appSecret: SECRET, baseUrl: base });
 async function clientUpload() {
   return (await client.upload('image', blob, { filename: 'bench.jpg' })).mediaId;
@@ -71,29 +131,44 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 await post('/_emulator/reset');
 const token = await baselineToken();
 const ids = [await baselineUpload(token)];
-await baselineGet(token, ids[0]); // warm up both paths
+await baselineGet(token, ids[0]); // warm up every path
 await clientGet(await clientUpload());
+await httpGet(token, await httpUpload(token));
+await coGet(await coUpload());
 
-const results = { upload: { baseline: [], client: [] }, download: { baseline: [], client: [] } };
+const SIDES = ['fetch', 'http', 'co-wechat-api', 'client'];
+const results = { upload: {}, download: {} };
+for (const op of Object.keys(results)) for (const side of SIDES) results[op][side] = [];
 for (let round = 0; round < ROUNDS; round++) {
   await post('/_emulator/reset');
   const t = await baselineToken();
   const id = await baselineUpload(t);
-  // Alternate which side goes first, so neither always runs on a warmer process.
-  const order = round % 2 ? ['client', 'baseline'] : ['baseline', 'client'];
+  co.store = null; // the emulator forgot its tokens
+  const coId = await coUpload();
+  // Rotate which side goes first, so none always runs on a warmer process.
+  const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length]);
   for (const side of order) {
-    results.upload[side].push(await timed(side === 'client' ? clientUpload : () => baselineUpload(t)));
-    results.download[side].push(await timed(side === 'client' ? () => clientGet(id) : () => baselineGet(t, id)));
+    const [up, get] = {
+      fetch: [() => baselineUpload(t), () => baselineGet(t, id)],
+      http: [() => httpUpload(t), () => httpGet(t, id)],
+      'co-wechat-api': [coUpload, () => coGet(coId)],
+      client: [clientUpload, () => clientGet(id)],
+    }[side];
+    results.upload[side].push(await timed(up));
+    results.download[side].push(await timed(get));
   }
 }
 
 const mbps = (ms) => (OPS * SIZE) / (1 << 20) / (ms / 1000);
-console.log(`wxmedia client vs hand-written fetch + FormData, ${OPS} x 1 MiB per round, median of ${ROUNDS} rounds, Node ${process.version}`);
-console.log('operation   baseline MiB/s   client MiB/s   ratio (target >= 0.9)');
+const transport = process.env.WXMEDIA_BENCH_FETCH === 'http' ? 'the node:http transport' : "Node's fetch (undici)";
+console.log(`wxmedia client (over ${transport}) vs baselines, ${OPS} x 1 MiB per round, median of ${ROUNDS} rounds, Node ${process.version}`);
+console.log('MiB/s       fetch    http   co-wechat-api   client   client/fetch (>=0.9)   client/http (>=0.9)   client/co (>=1.0)');
 for (const op of ['upload', 'download']) {
-  const b = mbps(median(results[op].baseline));
-  const c = mbps(median(results[op].client));
-  console.log(`${op.padEnd(10)}  ${b.toFixed(1).padStart(14)}   ${c.toFixed(1).padStart(12)}   ${(c / b).toFixed(2)}`);
+  const m = Object.fromEntries(SIDES.map((side) => [side, mbps(median(results[op][side]))]));
+  console.log(
+    `${op.padEnd(10)} ${m.fetch.toFixed(1).padStart(6)}  ${m.http.toFixed(1).padStart(6)}  ${m['co-wechat-api'].toFixed(1).padStart(14)}  ${m.client.toFixed(1).padStart(7)}` +
+      `   ${(m.client / m.fetch).toFixed(2).padStart(20)}   ${(m.client / m.http).toFixed(2).padStart(19)}   ${(m.client / m['co-wechat-api']).toFixed(2).padStart(17)}`,
+  );
 }
 const wasm = readFileSync(`${root}/pkg/wxmedia_bg.wasm`);
 const gz = gzipSync(wasm, { level: 9 }).length;

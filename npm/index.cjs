@@ -1,17 +1,23 @@
 'use strict';
-// The CommonJS entry of the npm package: wasm-pack's Node build (./wxmedia.js, which loads
-// ./wxmedia_bg.wasm synchronously) plus the Node helpers. The ESM entry (index.mjs) re-exports
-// this module, so `require` and `import` share one wasm instance and one set of classes.
+// The Node entry of the npm package (the `node` + `require` condition): the wasm-bindgen glue as
+// CommonJS (./wxmedia.cjs), instantiated synchronously from ./wxmedia_bg.wasm read with fs, plus
+// the Node helpers. The ESM Node entry (index.mjs) re-exports this module, so `require` and
+// `import` share one wasm instance and one set of classes.
 
+const fs = require('node:fs');
 const path = require('node:path');
-const wasm = require('./wxmedia.js');
+const glue = require('./wxmedia.cjs');
+const api = require('./lib/api.cjs');
+const errors = require('./lib/errors.cjs');
 const node = require('./lib/node.cjs');
+
+glue.initSync({ module: fs.readFileSync(path.join(__dirname, 'wxmedia_bg.wasm')) });
 
 /**
  * The wasm client, plus what a Node program reaches for: uploading a file by path and saving a
  * download to a path.
  */
-class MediaClient extends wasm.MediaClient {
+class MediaClient extends api.MediaClient {
   /** Uploads the file at `file` without reading it into memory (fs.openAsBlob). */
   async uploadFile(type, file, options) {
     const p = node.toPath(file, 'path');
@@ -38,13 +44,13 @@ class MediaClient extends wasm.MediaClient {
 }
 
 module.exports = {
-  ...wasm,
+  ...api,
   MediaClient,
   openMedia: node.openMedia,
   saveMedia: node.saveMedia,
-  WeChatError: node.errorClass('WeChatError', 'WECHAT'),
-  MediaValidationError: node.errorClass('MediaValidationError'),
-  TimeoutError: node.errorClass('TimeoutError', 'TIMEOUT'),
-  NetworkError: node.errorClass('NetworkError', 'NETWORK'),
-  AbortError: node.errorClass('AbortError', 'CANCELLED'),
+  WeChatError: errors.WeChatError,
+  MediaValidationError: errors.MediaValidationError,
+  TimeoutError: errors.TimeoutError,
+  NetworkError: errors.NetworkError,
+  AbortError: errors.AbortError,
 };

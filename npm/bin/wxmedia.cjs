@@ -150,6 +150,10 @@ function parseArgs(argv) {
       opts[VALUE_OPTIONS.get(name)] = value;
     } else if (FLAG_OPTIONS.has(name) && eq < 0) {
       opts[FLAG_OPTIONS.get(name)] = true;
+    } else if (!arg.startsWith('--') && arg.length > 2) {
+      // Every short option is one letter: `-_aSMM…` is an argument, e.g. a media id (they are
+      // base64url, so one in 64 starts with '-').
+      positional.push(arg);
     } else {
       throw new UsageError(`unknown option ${name}`);
     }

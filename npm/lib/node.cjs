@@ -1,7 +1,7 @@
 'use strict';
 // Node helpers around the wasm client: files in by path (a file-backed Blob, never read into
-// memory), downloads out to a path by streaming (a temporary name, renamed once complete), and
-// name-based guards for the client's typed errors. Nothing here sees the access token.
+// memory) and downloads out to a path by streaming (a temporary name, renamed once complete).
+// Nothing here sees the access token. Only the Node entry (index.cjs) and the CLI load it.
 
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
@@ -10,18 +10,10 @@ const crypto = require('node:crypto');
 const { Readable } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
 const { fileURLToPath } = require('node:url');
+const { makeError, errorClass } = require('./errors.cjs');
 
 /** Without fs.openAsBlob, files up to this size are read into memory; bigger ones are refused. */
 const FALLBACK_MAX_BYTES = 20 * 1024 * 1024;
-
-/** An Error shaped like the ones the wasm client throws (`name`, `code`, extra properties). */
-function makeError(name, code, message, extra) {
-  const err = new Error(message);
-  err.name = name;
-  err.code = code;
-  if (extra) Object.assign(err, extra);
-  return err;
-}
 
 function toPath(p, what) {
   if (p instanceof URL) return fileURLToPath(p);
@@ -194,34 +186,6 @@ async function saveTo(target, fetchMedia, options, nameFor) {
 /** Saves a MediaFile (or a video link, fetched) to a path; see saveTo. */
 function saveMedia(media, target, options) {
   return saveTo(target, async () => media, options);
-}
-
-/**
- * A class for the client's errors named `name`. The client throws plain `Error`s with a `name`
- * (that is what wasm-bindgen can make), so `instanceof` goes by the name: any Error named
- * `name` is an instance. Constructing one gives such an Error too, for callers' own tests.
- */
-function errorClass(name, defaultCode) {
-  const test = (value) => value instanceof Error && value.name === name;
-  const cls = {
-    [name]: class extends Error {
-      constructor(message, properties) {
-        super(message === undefined ? name : message);
-        this.name = name;
-        if (defaultCode !== undefined) this.code = defaultCode;
-        if (properties) Object.assign(this, properties);
-      }
-
-      static is(value) {
-        return test(value);
-      }
-
-      static [Symbol.hasInstance](value) {
-        return test(value);
-      }
-    },
-  }[name];
-  return cls;
 }
 
 module.exports = {

@@ -23,10 +23,20 @@ test('require resolves to the installed package, whose manifest is complete', ()
   const cargo = process.env.WXMEDIA_VERSION;
   if (cargo) assert.equal(manifest.version, cargo);
   assert.equal(manifest.name, 'wxmedia');
+  const web = (entry) => ({ types: './web.d.mts', default: entry });
   assert.deepEqual(manifest.exports['.'], {
-    import: { types: './index.d.mts', default: './index.mjs' },
-    require: { types: './index.d.cts', default: './index.cjs' },
+    workerd: web('./workerd.mjs'),
+    'edge-light': web('./edge-light.mjs'),
+    deno: web('./default.mjs'),
+    bun: web('./default.mjs'),
+    browser: web('./browser.mjs'),
+    node: {
+      import: { types: './index.d.mts', default: './index.mjs' },
+      require: { types: './index.d.cts', default: './index.cjs' },
+    },
+    default: web('./default.mjs'),
   });
+  assert.equal(manifest.exports['./wxmedia_bg.wasm'], './wxmedia_bg.wasm');
   assert.equal(manifest.exports['./package.json'], './package.json');
   assert.match(manifest.engines.node, /^>=18/);
   assert.equal(manifest.bin.wxmedia, 'bin/wxmedia.cjs');

@@ -234,6 +234,10 @@ test('get of an expired or unknown id exits 1 with the errcode, and writes nothi
   h.exits(r, 1);
   assert.match(r.err, /WeChatError: WeChat error 40007: invalid media_id/);
   assert.match(r.err, /expired/);
+  // A media id may start with '-' (base64url): it is an argument, not an unknown option.
+  const dash = await h.cli(['get', '-no-such-media-id', '-o', out, ...base]);
+  h.exits(dash, 1);
+  assert.match(dash.err, /40007/);
   const j = await h.cli(['get', 'no-such-media-id', '-o', out, '--json', ...base]);
   h.exits(j, 1);
   const { error, exitCode } = JSON.parse(j.out);

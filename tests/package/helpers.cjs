@@ -154,6 +154,47 @@ function exits(result, code) {
   assert.equal(result.code, code, `exit ${result.code}, expected ${code}\nstdout: ${result.out.slice(0, 2000)}\nstderr: ${result.err}`);
 }
 
+/** What only the Node entry exports (the Node helpers). */
+const NODE_ONLY = ['openMedia', 'saveMedia'];
+
+/**
+ * Asserts what fixtures/roundtrip.mjs resolved to in some runtime: the bytes came back equal,
+ * the emulator stored them, the errors were typed (instanceof and code), and the namespace had
+ * the shared API: every export of the Node entry but the Node helpers.
+ */
+async function assertRoundTrip(r, label) {
+  assert.ok(r && typeof r === 'object', `${label}: no result: ${JSON.stringify(r)}`);
+  assert.equal(r.error, undefined, `${label} failed: ${r.error}`);
+  const expected = Object.keys(require('wxmedia')).filter((n) => !NODE_ONLY.includes(n)).sort();
+  assert.deepEqual(r.exports, expected, `${label}: the exports`);
+  assert.ok(r.uploaded > 0);
+  assert.equal(r.downloaded, r.uploaded, `${label}: downloaded ${r.downloaded} of ${r.uploaded} bytes`);
+  assert.equal(r.same, true, `${label}: the downloaded bytes differ from the uploaded ones`);
+  assert.equal(r.type, 'image');
+  assert.equal(r.isMediaFile, true);
+  assert.equal(r.contentType, 'image/jpeg');
+  const stored = (await storedMedia()).find((m) => m.media_id === r.mediaId);
+  assert.ok(stored, `${label}: the emulator does not hold ${r.mediaId}`);
+  assert.equal(stored.size, r.uploaded);
+  const only = (name) => ({
+    WeChatError: name === 'WeChatError',
+    MediaValidationError: name === 'MediaValidationError',
+    TimeoutError: false,
+    NetworkError: false,
+    AbortError: false,
+  });
+  assert.deepEqual(r.wechatError, {
+    name: 'WeChatError', code: 'WECHAT', errcode: 40007, isError: true, instanceOf: only('WeChatError'),
+  }, `${label}: the WeChat error`);
+  assert.deepEqual(r.validationError, {
+    name: 'MediaValidationError', code: 'BAD_FORMAT', errcode: null, isError: true, instanceOf: only('MediaValidationError'),
+  }, `${label}: the validation error`);
+  assert.equal(r.badId, 'TypeError: mediaId must be a string');
+  assert.equal(r.inferred, 'image');
+  assert.equal(r.validated, 'x.jpg');
+  assert.equal(r.signed, 'https://m.example.com/media/abc');
+}
+
 /** Names in `dir` (to prove that no partial or temporary file was left). */
 function listDir(dir) {
   return fs.readdirSync(dir).sort();
@@ -184,4 +225,6 @@ module.exports = {
   assertNoLeaks,
   exits,
   listDir,
+  NODE_ONLY,
+  assertRoundTrip,
 };

@@ -1,0 +1,10 @@
+// The browser entry (the `browser` condition): the wasm file is fetched from next to this module.
+// Vite, webpack and Parcel see `new URL('./wxmedia_bg.wasm', import.meta.url)` and emit the file
+// as an asset; esbuild leaves it as is, so copy wxmedia_bg.wasm next to the bundle. Over static
+// files (a <script type="module"> and an import map) it is fetched from the package directory.
+import init from './wxmedia.mjs';
+
+await init({ module_or_path: new URL('./wxmedia_bg.wasm', import.meta.url) });
+
+export * from './lib/api.mjs';
+export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';

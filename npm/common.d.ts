@@ -1,0 +1,73 @@
+// Types of the wxmedia npm package that every entry shares (Node, Workers, browsers, Deno, Bun):
+// the wasm client's declarations (./wxmedia.js, written by wasm-pack from src/js.rs), with
+// MediaClient and validateMedia declared again so that optional options are optional, and the
+// error classes of lib/errors.mjs. They name only ES and DOM globals (Blob, ReadableStream,
+// AbortSignal, URL), so they need no @types/node. wasm-bindgen's classes declare
+// [Symbol.dispose] (for `using`), hence the reference to that library (TypeScript 5.2+).
+
+/// <reference lib="esnext.disposable" />
+
+import * as wasm from './wxmedia.js';
+import type {
+  GetOptions,
+  MediaClientOptions,
+  MediaFile,
+  MediaType,
+  UploadOptions,
+  UploadResult,
+  ValidatedMedia,
+  VideoLink,
+} from './wxmedia.js';
+
+export * from './wxmedia.js';
+
+/** The client of WeChat's temporary-media API. */
+// upload/get/getHdVoice are declared again so that `options` is optional (wasm-bindgen declares
+// it as a required `… | undefined`).
+export declare class MediaClient extends wasm.MediaClient {
+  constructor(options: MediaClientOptions);
+  upload(type: MediaType, media: Blob | Uint8Array | ArrayBuffer, options?: UploadOptions): Promise<UploadResult>;
+  get(mediaId: string, options?: GetOptions): Promise<MediaFile | VideoLink>;
+  getHdVoice(mediaId: string, options?: GetOptions): Promise<MediaFile>;
+}
+
+/**
+ * Checks media as upload() would, without sending anything: resolves to what would be sent, or
+ * rejects with a MediaValidationError. Only the first bytes are read. (Declared here again so
+ * that `options` is optional: wasm-bindgen declares it as required `… | undefined`.)
+ */
+export declare function validateMedia(
+  type: MediaType,
+  media: Blob | Uint8Array | ArrayBuffer,
+  options?: { filename?: string; limits?: MediaClientOptions['limits'] },
+): Promise<ValidatedMedia>;
+
+/**
+ * The class of the client's errors named E['name']. The client throws plain Errors with a name
+ * and a code (that is what crosses from wasm), so `instanceof` goes by the name: any Error named
+ * E['name'] is an instance, and `err instanceof WeChatError` narrows `err` to WeChatError. The
+ * constructor makes such an Error, for tests of code that handles them.
+ */
+export interface ErrorClass<E extends Error> {
+  new (message?: string, properties?: Partial<Omit<E, 'name'>>): E;
+  readonly prototype: E;
+  /** The same test as instanceof. */
+  is(value: unknown): value is E;
+  [Symbol.hasInstance](value: unknown): value is E;
+}
+
+/** The operation was cancelled through its AbortSignal. */
+export interface AbortError extends Error {
+  name: 'AbortError';
+}
+
+export type WeChatError = wasm.WeChatError;
+export type MediaValidationError = wasm.MediaValidationError;
+export type TimeoutError = wasm.TimeoutError;
+export type NetworkError = wasm.NetworkError;
+
+export declare const WeChatError: ErrorClass<wasm.WeChatError>;
+export declare const MediaValidationError: ErrorClass<wasm.MediaValidationError>;
+export declare const TimeoutError: ErrorClass<wasm.TimeoutError>;
+export declare const NetworkError: ErrorClass<wasm.NetworkError>;
+export declare const AbortError: ErrorClass<AbortError>;

@@ -1,0 +1,25 @@
+// The entry for Deno, Bun and any other runtime (the `deno`, `bun` and `default` conditions): an
+// ES module that needs nothing Node-specific. The wasm file next to this module is read with
+// fetch (Deno and Bun fetch file: URLs; anything served over HTTP works too), or, where fetch
+// refuses file: URLs, with the runtime's fs found through process.getBuiltinModule (no import of
+// fs that would break a bundle).
+import init from './wxmedia.mjs';
+
+const url = new URL('./wxmedia_bg.wasm', import.meta.url);
+
+async function wasmBytes() {
+  try {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return await res.arrayBuffer();
+  } catch (err) {
+    const fs = url.protocol === 'file:' && globalThis.process?.getBuiltinModule?.('fs');
+    if (fs) return fs.readFileSync(url);
+    throw new Error(`wxmedia: cannot load ${url}: ${err && err.message ? err.message : err}`);
+  }
+}
+
+await init({ module_or_path: await wasmBytes() });
+
+export * from './lib/api.mjs';
+export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
