@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::http::{Body, Request, Response};
-use crate::media::{self, MediaKind};
+use crate::media::{self, Format, MediaKind};
 use crate::store::Media;
 use crate::tokens::Issued;
 use crate::Config;
@@ -40,6 +40,14 @@ pub(crate) enum Reply {
     },
     /// A finished response (404s, the store-full error, the video URL's bytes).
     Raw(Response),
+    /// HD voice still to be made from this AMR-NB recording (transcoded off the async runtime
+    /// by [`crate::app`], then answered as a [`Reply::File`]).
+    HdVoice {
+        /// The media id.
+        id: String,
+        /// The stored AMR-NB file.
+        amr: Bytes,
+    },
 }
 
 impl From<i64> for Reply {
@@ -260,14 +268,14 @@ fn jssdk(app: &App, req: &Request) -> Handled {
         return Err(48001.into());
     }
     let (id, media) = lookup(app, req, now)?;
-    if media.kind != MediaKind::Voice {
+    // Only AMR-NB has an HD rendition (what JSSDK records); other media, MP3 and AMR-WB voice
+    // answer 40007 like a media id JSSDK never saw.
+    if media.kind != MediaKind::Voice || media.format != Format::Amr {
         return Err(40007.into());
     }
-    Ok(Reply::File {
-        bytes: media::synth_speex(&media.bytes),
-        content_type: "voice/speex",
+    Ok(Reply::HdVoice {
         id,
-        ext: "speex",
+        amr: media.bytes,
     })
 }
 

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::api::{self, Reply};
 use crate::control;
 use crate::faults::{FaultKind, FaultQueue, Quirk};
+use crate::hd_voice::{self, HdError};
 use crate::http::{self, Request, Response};
 use crate::store::MediaStore;
 use crate::tokens::TokenStore;
@@ -86,7 +87,13 @@ impl State {
 pub(crate) struct App {
     pub config: Config,
     state: Mutex<State>,
+    /// HD voice transcodes running at once (each holds one recording and its output).
+    hd_slots: tokio::sync::Semaphore,
 }
+
+/// Most HD voice transcodes at once: they are CPU work on the blocking pool, and each holds up
+/// to 2 MiB of AMR and its Speex rendition.
+const HD_CONCURRENCY: usize = 2;
 
 impl App {
     pub fn new(config: Config) -> Self {
@@ -101,6 +108,7 @@ impl App {
         App {
             config,
             state: Mutex::new(state),
+            hd_slots: tokio::sync::Semaphore::new(HD_CONCURRENCY),
         }
     }
 
@@ -205,6 +213,7 @@ impl App {
             }
             _ => api::route(self, req),
         };
+        let reply = self.finish(reply).await;
         let (mut resp, errcode) = self.render(reply, quirk, req);
         if let Some(FaultKind::Truncate(at)) = fault {
             let len = resp.body.len();
@@ -212,6 +221,28 @@ impl App {
             resp.truncate_at = Some(at);
         }
         (resp, errcode)
+    }
+
+    /// Does the work a reply left for later: HD voice is transcoded on the blocking pool, at most
+    /// [`HD_CONCURRENCY`] at once.
+    async fn finish(&self, reply: Reply) -> Reply {
+        let Reply::HdVoice { id, amr } = reply else {
+            return reply;
+        };
+        let Ok(_slot) = self.hd_slots.acquire().await else {
+            return Reply::Error(-1, None);
+        };
+        let speex = tokio::task::spawn_blocking(move || hd_voice::amr_to_hd_speex(&amr)).await;
+        match speex {
+            Ok(Ok(bytes)) => Reply::File {
+                bytes: bytes.into(),
+                content_type: "voice/speex",
+                id,
+                ext: "speex",
+            },
+            Ok(Err(HdError::NotAmrNb)) => Reply::Error(40007, None),
+            Ok(Err(HdError::Codec)) | Err(_) => Reply::Error(-1, None),
+        }
     }
 
     /// Turns a reply into a response, applying a quirk where it fits.
@@ -254,6 +285,7 @@ impl App {
                 id,
                 ext,
             } => (attachment(bytes, content_type, &id, ext, quirk), None),
+            Reply::HdVoice { .. } => (Response::text(500, "HD voice not transcoded\n"), None),
             Reply::Raw(resp) => {
                 let errcode = resp
                     .headers

@@ -21,6 +21,8 @@
 //! - `http`: a small HTTP/1.1 server (exact header spelling, truncation); knows no WeChat.
 //! - `app`: state, emulated clock, routing, fault application, rendering with quirks, logs.
 //! - `api`: the imitated endpoints; `tokens`, `media`, `store`: their pure logic.
+//! - `hd_voice`: AMR-NB to WeChat HD voice (Speex wideband); `codec`: the reference codecs over
+//!   FFI (the one module with `unsafe`).
 //! - `faults`: the fault queue; `control`: the `/_emulator/` API; `wx`: errcodes and errmsgs.
 //!
 //! Invariant: the emulator shares no types with the client crate, so a renamed field breaks a
@@ -36,8 +38,10 @@ use tokio::task::JoinHandle;
 
 mod api;
 mod app;
+mod codec;
 mod control;
 mod faults;
+mod hd_voice;
 mod http;
 mod media;
 mod store;
