@@ -225,3 +225,32 @@ pub fn spawn_thread(listen: SocketAddr, config: Config) -> io::Result<Running> {
         thread: Some(thread),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_default_first_duplicates_dropped() {
+        let config = Config {
+            apps: vec![
+                AppCredentials::new("wxB", "b"),
+                AppCredentials::new("wx0000000000000001", "other"),
+                AppCredentials::new("wxB", "again"),
+                AppCredentials::new("wxC", "c"),
+            ],
+            ..Config::default()
+        };
+        let ids: Vec<(String, String)> = config
+            .accounts()
+            .into_iter()
+            .map(|a| (a.appid, a.secret))
+            .collect();
+        let want = [
+            ("wx0000000000000001", "emulator-secret"),
+            ("wxB", "b"),
+            ("wxC", "c"),
+        ];
+        assert_eq!(ids, want.map(|(a, s)| (a.to_owned(), s.to_owned())));
+    }
+}
