@@ -8,10 +8,9 @@ use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::http::{Body, Request, Response};
-use crate::media::{self, MediaKind};
+use crate::media::{self, Format, MediaKind};
 use crate::store::Media;
 use crate::tokens::Issued;
-use crate::Config;
 
 /// What an endpoint answers, before rendering.
 #[derive(Debug)]
@@ -40,6 +39,14 @@ pub(crate) enum Reply {
     },
     /// A finished response (404s, the store-full error, the video URL's bytes).
     Raw(Response),
+    /// HD voice still to be made from this AMR-NB recording (transcoded off the async runtime
+    /// by [`crate::app`], then answered as a [`Reply::File`]).
+    HdVoice {
+        /// The media id.
+        id: String,
+        /// The stored AMR-NB file.
+        amr: Bytes,
+    },
 }
 
 impl From<i64> for Reply {
@@ -81,23 +88,23 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Credential and whitelist checks shared by both token endpoints.
+/// Credential and whitelist checks shared by both token endpoints; returns the index of the
+/// account the credentials belong to.
 fn check_credentials(
-    config: &Config,
+    app: &App,
     peer: IpAddr,
     grant_type: Option<&str>,
     appid: Option<&str>,
     secret: Option<&str>,
-) -> Result<(), Reply> {
+) -> Result<usize, Reply> {
+    let config = &app.config;
     if grant_type != Some("client_credential") {
         return Err(40002.into());
     }
     let appid = appid.filter(|s| !s.is_empty()).ok_or(41002)?;
     let secret = secret.filter(|s| !s.is_empty()).ok_or(41004)?;
-    if appid != config.appid {
-        return Err(40013.into());
-    }
-    if secret != config.secret {
+    let index = app.account(appid).ok_or(40013)?;
+    if secret != app.accounts[index].secret {
         return Err(40125.into());
     }
     if let Some(list) = &config.ip_whitelist {
@@ -110,13 +117,13 @@ fn check_credentials(
             return Err(Reply::Error(40164, Some(detail)));
         }
     }
-    Ok(())
+    Ok(index)
 }
 
 /// `GET /cgi-bin/token?grant_type=client_credential&appid=A&secret=S`.
 fn token(app: &App, req: &Request) -> Handled {
-    check_credentials(
-        &app.config,
+    let index = check_credentials(
+        app,
         req.peer.ip(),
         req.query_param("grant_type"),
         req.query_param("appid"),
@@ -124,7 +131,7 @@ fn token(app: &App, req: &Request) -> Handled {
     )?;
     let mut state = app.state();
     let now = state.now();
-    Ok(issued(state.tokens.issue_classic(now)?))
+    Ok(issued(state.tokens[index].issue_classic(now)?))
 }
 
 /// `POST /cgi-bin/stable_token` with a JSON body.
@@ -139,8 +146,8 @@ fn stable_token(app: &App, req: &Request) -> Handled {
         return Err(47001.into());
     };
     let field = |k: &str| obj.get(k).and_then(Value::as_str);
-    check_credentials(
-        &app.config,
+    let index = check_credentials(
+        app,
         req.peer.ip(),
         field("grant_type"),
         field("appid"),
@@ -153,20 +160,25 @@ fn stable_token(app: &App, req: &Request) -> Handled {
     };
     let mut state = app.state();
     let now = state.now();
-    Ok(issued(state.tokens.stable(force, now)?))
+    Ok(issued(state.tokens[index].stable(force, now)?))
 }
 
-/// Checks the `access_token` query parameter; returns the emulated time of the check.
-fn check_token(app: &App, req: &Request) -> Result<u64, Reply> {
+/// Checks the `access_token` query parameter; returns the emulated time of the check and the
+/// app the token belongs to.
+fn check_token(app: &App, req: &Request) -> Result<(u64, usize), Reply> {
     let state = app.state();
     let now = state.now();
-    state.tokens.check(req.query_param("access_token"), now)?;
-    Ok(now)
+    let token = req.query_param("access_token");
+    // A token no app knows is checked against the default app's store, which answers 41001,
+    // 40014 or 40001 for it.
+    let index = token.and_then(|t| state.app_of_token(t)).unwrap_or(0);
+    state.tokens[index].check(token, now)?;
+    Ok((now, index))
 }
 
 /// `POST /cgi-bin/media/upload?access_token=T&type=TYPE`, multipart with a `media` part.
 fn upload(app: &App, req: &Request) -> Handled {
-    let now = check_token(app, req)?;
+    let (now, owner) = check_token(app, req)?;
     let kind = req
         .query_param("type")
         .and_then(MediaKind::parse)
@@ -196,6 +208,7 @@ fn upload(app: &App, req: &Request) -> Handled {
     let stored = Media {
         kind,
         format,
+        app: owner,
         // A copy, so the store does not pin the whole request body.
         bytes: Bytes::copy_from_slice(&part.data),
         created_at: now,
@@ -224,20 +237,26 @@ fn upload(app: &App, req: &Request) -> Handled {
     ]))
 }
 
-/// Looks up the `media_id` query parameter (41006 when missing, 40007 when unknown or expired).
-fn lookup(app: &App, req: &Request, now: u64) -> Result<(String, Media), Reply> {
+/// Looks up the `media_id` query parameter for the app `owner` (41006 when missing, 40007 when
+/// unknown, expired or another app's: media ids are per account).
+fn lookup(app: &App, req: &Request, now: u64, owner: usize) -> Result<(String, Media), Reply> {
     let id = req
         .query_param("media_id")
         .filter(|s| !s.is_empty())
         .ok_or(41006)?;
-    let media = app.state().media.get(id, now).ok_or(40007)?;
+    let media = app
+        .state()
+        .media
+        .get(id, now)
+        .filter(|m| m.app == owner)
+        .ok_or(40007)?;
     Ok((id.to_owned(), media))
 }
 
 /// `GET /cgi-bin/media/get?access_token=T&media_id=M`.
 fn get(app: &App, req: &Request) -> Handled {
-    let now = check_token(app, req)?;
-    let (id, media) = lookup(app, req, now)?;
+    let (now, owner) = check_token(app, req)?;
+    let (id, media) = lookup(app, req, now, owner)?;
     Ok(if media.kind == MediaKind::Video {
         Reply::Video {
             id,
@@ -255,19 +274,19 @@ fn get(app: &App, req: &Request) -> Handled {
 
 /// `GET /cgi-bin/media/get/jssdk?access_token=T&media_id=M`: voice as speex.
 fn jssdk(app: &App, req: &Request) -> Handled {
-    let now = check_token(app, req)?;
+    let (now, owner) = check_token(app, req)?;
     if !app.config.verified {
         return Err(48001.into());
     }
-    let (id, media) = lookup(app, req, now)?;
-    if media.kind != MediaKind::Voice {
+    let (id, media) = lookup(app, req, now, owner)?;
+    // Only AMR-NB has an HD rendition (what JSSDK records); other media, MP3 and AMR-WB voice
+    // answer 40007 like a media id JSSDK never saw.
+    if media.kind != MediaKind::Voice || media.format != Format::Amr {
         return Err(40007.into());
     }
-    Ok(Reply::File {
-        bytes: media::synth_speex(&media.bytes),
-        content_type: "voice/speex",
+    Ok(Reply::HdVoice {
         id,
-        ext: "speex",
+        amr: media.bytes,
     })
 }
 

@@ -10,11 +10,12 @@ use serde_json::{json, Map, Value};
 use crate::api::{self, Reply};
 use crate::control;
 use crate::faults::{FaultKind, FaultQueue, Quirk};
+use crate::hd_voice::{self, HdError};
 use crate::http::{self, Request, Response};
 use crate::store::MediaStore;
 use crate::tokens::TokenStore;
 use crate::wx;
-use crate::Config;
+use crate::{AppCredentials, Config};
 
 /// Entries kept in the request log.
 pub(crate) const LOG_CAPACITY: usize = 10_000;
@@ -27,6 +28,9 @@ pub(crate) struct LogEntry {
     pub query: Vec<(String, String)>,
     pub status: u16,
     pub errcode: Option<i64>,
+    /// The app the call was for: the `appid` of a token call when it names a served app, else
+    /// the app whose token the call carried (valid or not); `None` when neither is known.
+    pub appid: Option<String>,
 }
 
 impl LogEntry {
@@ -43,6 +47,7 @@ impl LogEntry {
             "query": query,
             "status": self.status,
             "errcode": self.errcode,
+            "appid": self.appid,
         })
     }
 }
@@ -52,7 +57,8 @@ impl LogEntry {
 pub(crate) struct State {
     /// Seconds added to the real clock.
     pub offset: u64,
-    pub tokens: TokenStore,
+    /// One token store per served account, in [`App::accounts`] order.
+    pub tokens: Vec<TokenStore>,
     pub media: MediaStore,
     pub log: VecDeque<LogEntry>,
     pub faults: FaultQueue,
@@ -70,10 +76,17 @@ impl State {
         real + self.offset
     }
 
+    /// The app that issued `token` (and still remembers it), valid or not.
+    pub fn app_of_token(&self, token: &str) -> Option<usize> {
+        self.tokens.iter().position(|store| store.knows(token))
+    }
+
     /// Back to a fresh start (configuration is kept).
     pub fn reset(&mut self) {
         self.offset = 0;
-        self.tokens = TokenStore::default();
+        for store in &mut self.tokens {
+            *store = TokenStore::default();
+        }
         self.media.clear();
         self.log.clear();
         self.faults.clear();
@@ -85,14 +98,23 @@ impl State {
 #[derive(Debug)]
 pub(crate) struct App {
     pub config: Config,
+    /// The served accounts: the default one first (index 0), then `config.apps`.
+    pub accounts: Vec<AppCredentials>,
     state: Mutex<State>,
+    /// HD voice transcodes running at once (each holds one recording and its output).
+    hd_slots: tokio::sync::Semaphore,
 }
+
+/// Most HD voice transcodes at once: they are CPU work on the blocking pool, and each holds up
+/// to 2 MiB of AMR and its Speex rendition.
+const HD_CONCURRENCY: usize = 2;
 
 impl App {
     pub fn new(config: Config) -> Self {
+        let accounts = config.accounts();
         let state = State {
             offset: 0,
-            tokens: TokenStore::default(),
+            tokens: accounts.iter().map(|_| TokenStore::default()).collect(),
             media: MediaStore::new(config.max_store_bytes),
             log: VecDeque::new(),
             faults: FaultQueue::default(),
@@ -100,8 +122,36 @@ impl App {
         };
         App {
             config,
+            accounts,
             state: Mutex::new(state),
+            hd_slots: tokio::sync::Semaphore::new(HD_CONCURRENCY),
         }
+    }
+
+    /// The index of the served account with this AppID.
+    pub fn account(&self, appid: &str) -> Option<usize> {
+        self.accounts.iter().position(|a| a.appid == appid)
+    }
+
+    /// The AppID of the call's app, for the request log: the `appid` a token call names when it
+    /// is served here, else the app of the `access_token` it carries.
+    fn appid_of(&self, req: &Request) -> Option<String> {
+        let named = match req.path.as_str() {
+            "/cgi-bin/token" => req.query_param("appid").map(str::to_owned),
+            "/cgi-bin/stable_token" => match &req.body {
+                http::Body::Full(b) => serde_json::from_slice::<Value>(b)
+                    .ok()
+                    .and_then(|v| v.get("appid")?.as_str().map(str::to_owned)),
+                http::Body::TooLarge => None,
+            },
+            _ => None,
+        };
+        if let Some(appid) = named {
+            return self.account(&appid).map(|_| appid);
+        }
+        let token = req.query_param("access_token")?;
+        let index = self.state().app_of_token(token)?;
+        Some(self.accounts[index].appid.clone())
     }
 
     /// Locks the state. A panic while holding the lock cannot leave it inconsistent in a way that
@@ -124,6 +174,8 @@ impl App {
             let (resp, errcode) = self.upstream(&req).await;
             (resp, errcode, true)
         };
+        // After the call, so a token it issued is known; a token call names its app anyway.
+        let appid = if logged { self.appid_of(&req) } else { None };
         if self.config.cors && !resp.has_header("access-control-allow-origin") {
             resp.headers
                 .push(("Access-Control-Allow-Origin".into(), b"*".to_vec()));
@@ -145,6 +197,7 @@ impl App {
                     query: req.query.clone(),
                     status: resp.status,
                     errcode,
+                    appid,
                 });
             }
         }
@@ -205,6 +258,7 @@ impl App {
             }
             _ => api::route(self, req),
         };
+        let reply = self.finish(reply).await;
         let (mut resp, errcode) = self.render(reply, quirk, req);
         if let Some(FaultKind::Truncate(at)) = fault {
             let len = resp.body.len();
@@ -212,6 +266,28 @@ impl App {
             resp.truncate_at = Some(at);
         }
         (resp, errcode)
+    }
+
+    /// Does the work a reply left for later: HD voice is transcoded on the blocking pool, at most
+    /// [`HD_CONCURRENCY`] at once.
+    async fn finish(&self, reply: Reply) -> Reply {
+        let Reply::HdVoice { id, amr } = reply else {
+            return reply;
+        };
+        let Ok(_slot) = self.hd_slots.acquire().await else {
+            return Reply::Error(-1, None);
+        };
+        let speex = tokio::task::spawn_blocking(move || hd_voice::amr_to_hd_speex(&amr)).await;
+        match speex {
+            Ok(Ok(bytes)) => Reply::File {
+                bytes: bytes.into(),
+                content_type: "voice/speex",
+                id,
+                ext: "speex",
+            },
+            Ok(Err(HdError::NotAmrNb)) => Reply::Error(40007, None),
+            Ok(Err(HdError::Codec)) | Err(_) => Reply::Error(-1, None),
+        }
     }
 
     /// Turns a reply into a response, applying a quirk where it fits.
@@ -254,6 +330,7 @@ impl App {
                 id,
                 ext,
             } => (attachment(bytes, content_type, &id, ext, quirk), None),
+            Reply::HdVoice { .. } => (Response::text(500, "HD voice not transcoded\n"), None),
             Reply::Raw(resp) => {
                 let errcode = resp
                     .headers

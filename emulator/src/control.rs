@@ -51,12 +51,9 @@ pub(crate) fn handle(app: &App, req: &Request) -> Response {
             ok(json!({ "now": state.now(), "offset_secs": state.offset }))
         }
         ("POST", "/_emulator/clock") => clock(app, req),
-        ("POST", "/_emulator/tokens/revoke") => {
-            let mut state = app.state();
-            let now = state.now();
-            let revoked = state.tokens.revoke_all(now);
-            ok(json!({ "revoked": revoked }))
-        }
+        ("POST", "/_emulator/tokens/revoke") => revoke(app, req),
+        ("GET", "/_emulator/tokens") => tokens(app, req),
+        ("GET", "/_emulator/apps") => apps(app),
         ("GET", "/_emulator/faults") => ok(app.state().faults.to_json()),
         ("POST", "/_emulator/faults") => match json_body(req) {
             Ok(body) => match app.state().faults.push(&body) {
@@ -69,13 +66,15 @@ pub(crate) fn handle(app: &App, req: &Request) -> Response {
             let cleared = app.state().faults.clear();
             ok(json!({ "cleared": cleared }))
         }
-        ("GET", "/_emulator/media") => media(app),
+        ("GET", "/_emulator/media") => media(app, req),
         (
             _,
             "/_emulator/requests"
             | "/_emulator/reset"
             | "/_emulator/clock"
             | "/_emulator/tokens/revoke"
+            | "/_emulator/tokens"
+            | "/_emulator/apps"
             | "/_emulator/faults"
             | "/_emulator/media",
         ) => error(405, format!("method {} not allowed on {path}", req.method)),
@@ -87,12 +86,14 @@ pub(crate) fn handle(app: &App, req: &Request) -> Response {
 fn requests(app: &App, req: &Request) -> Response {
     let path = req.query_param("path");
     let method = req.query_param("method");
+    let appid = req.query_param("appid");
     let state = app.state();
     let entries: Vec<Value> = state
         .log
         .iter()
         .filter(|e| path.is_none_or(|p| e.path == p))
         .filter(|e| method.is_none_or(|m| e.method.eq_ignore_ascii_case(m)))
+        .filter(|e| appid.is_none_or(|a| e.appid.as_deref() == Some(a)))
         .map(|e| e.to_json())
         .collect();
     ok(Value::Array(entries))
@@ -119,16 +120,112 @@ fn clock(app: &App, req: &Request) -> Response {
     ok(json!({ "now": state.now(), "offset_secs": state.offset }))
 }
 
-/// `GET /_emulator/media`: what the store holds.
-fn media(app: &App) -> Response {
+/// The served apps a control call is about: the one its `appid` names (query parameter, or
+/// `body` field), else all of them. An AppID that is not served is an error.
+fn selected_apps(app: &App, appid: Option<&str>) -> Result<Vec<usize>, Response> {
+    match appid {
+        None => Ok((0..app.accounts.len()).collect()),
+        Some(id) => app
+            .account(id)
+            .map(|i| vec![i])
+            .ok_or_else(|| error(400, format!("no app {id:?} is served here"))),
+    }
+}
+
+/// `POST /_emulator/tokens/revoke [{"appid":A}]`: every token of app A (of every app without
+/// an `appid`) answers 40001 from now on.
+fn revoke(app: &App, req: &Request) -> Response {
+    let body = match json_body(req) {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let appid = match body.get("appid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => return error(400, "\"appid\" must be a string"),
+    };
+    let selected = match selected_apps(app, appid) {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    let mut state = app.state();
+    let now = state.now();
+    let revoked: usize = selected
+        .iter()
+        .map(|&i| state.tokens[i].revoke_all(now))
+        .sum();
+    let appids: Vec<&str> = selected
+        .iter()
+        .map(|&i| app.accounts[i].appid.as_str())
+        .collect();
+    ok(json!({ "revoked": revoked, "appids": appids }))
+}
+
+/// `GET /_emulator/tokens[?appid=A]`: every token the emulator remembers, per app.
+fn tokens(app: &App, req: &Request) -> Response {
+    let selected = match selected_apps(app, req.query_param("appid")) {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
+    let state = app.state();
+    let now = state.now();
+    let mut items = Vec::new();
+    for i in selected {
+        for t in state.tokens[i].list(now) {
+            items.push(json!({
+                "appid": app.accounts[i].appid,
+                "token": t.token,
+                "kind": t.kind.as_str(),
+                "issued_at": t.issued_at,
+                "expires_at": t.expires_at,
+                "invalid_after": t.invalid_after,
+                "revoked": t.revoked,
+                "valid": t.valid,
+            }));
+        }
+    }
+    ok(json!({ "tokens": items }))
+}
+
+/// `GET /_emulator/apps`: the served apps (the default first), with counts.
+fn apps(app: &App) -> Response {
+    let state = app.state();
+    let now = state.now();
+    let media = state.media.list();
+    let items: Vec<Value> = app
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let tokens = state.tokens[i].list(now);
+            json!({
+                "appid": a.appid,
+                "default": i == 0,
+                "tokens": tokens.len(),
+                "valid_tokens": tokens.iter().filter(|t| t.valid).count(),
+                "media": media.iter().filter(|(_, m)| m.app == i).count(),
+            })
+        })
+        .collect();
+    ok(json!({ "apps": items }))
+}
+
+/// `GET /_emulator/media[?appid=A]`: what the store holds.
+fn media(app: &App, req: &Request) -> Response {
+    let selected = match selected_apps(app, req.query_param("appid")) {
+        Ok(s) => s,
+        Err(resp) => return resp,
+    };
     let state = app.state();
     let items: Vec<Value> = state
         .media
         .list()
         .into_iter()
+        .filter(|(_, m)| selected.contains(&m.app))
         .map(|(id, m)| {
             json!({
                 "media_id": id,
+                "appid": app.accounts[m.app].appid,
                 "type": m.kind.as_str(),
                 "content_type": m.format.content_type(),
                 "size": m.bytes.len(),

@@ -21,6 +21,8 @@
 //! - `http`: a small HTTP/1.1 server (exact header spelling, truncation); knows no WeChat.
 //! - `app`: state, emulated clock, routing, fault application, rendering with quirks, logs.
 //! - `api`: the imitated endpoints; `tokens`, `media`, `store`: their pure logic.
+//! - `hd_voice`: AMR-NB to WeChat HD voice (Speex wideband); `codec`: the reference codecs over
+//!   FFI (the one module with `unsafe`).
 //! - `faults`: the fault queue; `control`: the `/_emulator/` API; `wx`: errcodes and errmsgs.
 //!
 //! Invariant: the emulator shares no types with the client crate, so a renamed field breaks a
@@ -36,21 +38,50 @@ use tokio::task::JoinHandle;
 
 mod api;
 mod app;
+mod codec;
 mod control;
 mod faults;
+mod hd_voice;
 mod http;
 mod media;
 mod store;
 mod tokens;
 mod wx;
 
-/// How the emulated account is set up.
+/// The credentials of one emulated WeChat account (app).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppCredentials {
+    /// The AppID.
+    pub appid: String,
+    /// The AppSecret.
+    pub secret: String,
+}
+
+impl AppCredentials {
+    /// An account with this AppID and AppSecret.
+    pub fn new(appid: impl Into<String>, secret: impl Into<String>) -> Self {
+        AppCredentials {
+            appid: appid.into(),
+            secret: secret.into(),
+        }
+    }
+}
+
+/// How the emulated accounts are set up.
+///
+/// The emulator serves `appid`/`secret` (the default app) and every account in `apps`. Each
+/// app has its own tokens, quotas and media: a token of one app never works for another, and
+/// media uploaded with one app's token answer 40007 to another's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// The account's AppID (`/cgi-bin/token` answers 40013 for any other).
+    /// The default account's AppID (`/cgi-bin/token` answers 40013 for an AppID that is neither
+    /// this one nor one of `apps`).
     pub appid: String,
-    /// The account's AppSecret (40125 for any other).
+    /// The default account's AppSecret (40125 for any other).
     pub secret: String,
+    /// Further accounts served alongside the default one. An entry whose AppID is already
+    /// served (the default's, or an earlier entry's) is ignored.
+    pub apps: Vec<AppCredentials>,
     /// Answer with CORS headers and CORS preflights (for browser tests).
     pub cors: bool,
     /// Most bytes the media store holds; an upload past it answers HTTP 507.
@@ -69,12 +100,27 @@ impl Default for Config {
         Config {
             appid: "wx0000000000000001".to_owned(),
             secret: "emulator-secret".to_owned(),
+            apps: Vec::new(),
             cors: false,
             max_store_bytes: 256 * 1024 * 1024,
             ip_whitelist: None,
             verified: true,
             log_requests: false,
         }
+    }
+}
+
+impl Config {
+    /// Every served account, the default one first, then `apps` in order (duplicate AppIDs
+    /// dropped).
+    pub fn accounts(&self) -> Vec<AppCredentials> {
+        let mut all = vec![AppCredentials::new(&self.appid, &self.secret)];
+        for app in &self.apps {
+            if !all.iter().any(|a| a.appid == app.appid) {
+                all.push(app.clone());
+            }
+        }
+        all
     }
 }
 
@@ -178,4 +224,33 @@ pub fn spawn_thread(listen: SocketAddr, config: Config) -> io::Result<Running> {
         task: None,
         thread: Some(thread),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_default_first_duplicates_dropped() {
+        let config = Config {
+            apps: vec![
+                AppCredentials::new("wxB", "b"),
+                AppCredentials::new("wx0000000000000001", "other"),
+                AppCredentials::new("wxB", "again"),
+                AppCredentials::new("wxC", "c"),
+            ],
+            ..Config::default()
+        };
+        let ids: Vec<(String, String)> = config
+            .accounts()
+            .into_iter()
+            .map(|a| (a.appid, a.secret))
+            .collect();
+        let want = [
+            ("wx0000000000000001", "emulator-secret"),
+            ("wxB", "b"),
+            ("wxC", "c"),
+        ];
+        assert_eq!(ids, want.map(|(a, s)| (a.to_owned(), s.to_owned())));
+    }
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
-use wxmedia_emulator::Config;
+use wxmedia_emulator::{AppCredentials, Config};
 
 const USAGE: &str = "\
 wxmedia-emulator: a local imitation of WeChat's temporary-media API
@@ -17,8 +17,12 @@ USAGE:
 
 OPTIONS:
     --listen ADDR          address to listen on [default: 127.0.0.1:0; port 0 picks a free port]
-    --appid ID             the account's AppID [default: wx0000000000000001]
-    --secret S             the account's AppSecret [default: emulator-secret]
+    --appid ID             the default account's AppID [default: wx0000000000000001]
+    --secret S             the default account's AppSecret [default: emulator-secret]
+    --app ID:SECRET        serve this account too (repeatable; split at the first ':'). Each
+                           app has its own tokens, quotas and media. Without --appid/--secret,
+                           the first --app is the default account (and the only ones served
+                           are the --app ones)
     --cors                 answer with CORS headers and preflights (for browser tests)
     --max-store-bytes N    cap on stored media bytes [default: 268435456]
     --ip-whitelist IP,IP   token calls from other addresses answer 40164
@@ -43,6 +47,8 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
         log_requests: true,
         ..Config::default()
     };
+    let mut apps: Vec<AppCredentials> = Vec::new();
+    let mut default_given = false;
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
         // Accept both `--flag value` and `--flag=value`.
@@ -65,8 +71,27 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
                     .parse()
                     .map_err(|_| format!("--listen: {v:?} is not an IP:PORT address"))?;
             }
-            "--appid" => config.appid = value("--appid")?,
-            "--secret" => config.secret = value("--secret")?,
+            "--appid" => {
+                config.appid = value("--appid")?;
+                default_given = true;
+            }
+            "--secret" => {
+                config.secret = value("--secret")?;
+                default_given = true;
+            }
+            "--app" => {
+                let v = value("--app")?;
+                let app = match v.split_once(':') {
+                    Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+                        AppCredentials::new(id, secret)
+                    }
+                    _ => return Err(format!("--app: {v:?} is not ID:SECRET")),
+                };
+                if apps.iter().any(|a| a.appid == app.appid) {
+                    return Err(format!("--app: {} given twice", app.appid));
+                }
+                apps.push(app);
+            }
             "--max-store-bytes" => {
                 let v = value("--max-store-bytes")?;
                 config.max_store_bytes = v
@@ -95,6 +120,15 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
+    if !default_given && !apps.is_empty() {
+        let first = apps.remove(0);
+        config.appid = first.appid;
+        config.secret = first.secret;
+    }
+    if apps.iter().any(|a| a.appid == config.appid) {
+        return Err(format!("--app: {} is also the --appid", config.appid));
+    }
+    config.apps = apps;
     Ok(Command::Run(listen, config))
 }
 
@@ -189,6 +223,42 @@ mod tests {
         assert!(c.cors && !c.verified && c.log_requests);
         assert_eq!(c.max_store_bytes, 1024);
         assert_eq!(c.ip_whitelist.map(|l| l.len()), Some(2));
+    }
+
+    #[test]
+    fn apps() {
+        let Ok(Command::Run(_, c)) = parse(&["--app", "wxA:sa", "--app=wxB:s:b"]) else {
+            panic!("did not parse");
+        };
+        assert_eq!((c.appid.as_str(), c.secret.as_str()), ("wxA", "sa"));
+        assert_eq!(c.apps, [AppCredentials::new("wxB", "s:b")]);
+        let Ok(Command::Run(_, c)) = parse(&["--app", "wxA:sa", "--appid", "wxD"]) else {
+            panic!("did not parse");
+        };
+        assert_eq!(
+            (c.appid.as_str(), c.secret.as_str()),
+            ("wxD", "emulator-secret")
+        );
+        assert_eq!(c.apps, [AppCredentials::new("wxA", "sa")]);
+        let Ok(Command::Run(_, c)) = parse(&[]) else {
+            panic!("did not parse");
+        };
+        assert_eq!(
+            c,
+            Config {
+                log_requests: true,
+                ..Config::default()
+            }
+        );
+        for bad in [
+            &["--app", "wxA"][..],
+            &["--app", ":s"],
+            &["--app", "wxA:"],
+            &["--app", "wxA:1", "--app", "wxA:2"],
+            &["--appid", "wxA", "--app", "wxA:2"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,5 +1,4 @@
-//! Media types, format sniffing by magic bytes, upload validation, the multipart/form-data
-//! parser, and the synthetic speex rendition served by `/cgi-bin/media/get/jssdk`.
+//! Media types, format sniffing by magic bytes, upload validation, the multipart/form-data parser.
 
 use bytes::Bytes;
 
@@ -282,44 +281,6 @@ pub(crate) fn parse_multipart(body: &Bytes, boundary: &[u8]) -> Option<Vec<Part>
     }
 }
 
-/// A deterministic speex rendition of a stored voice file: an Ogg page carrying a Speex header,
-/// then bytes derived from the voice data. Not playable; shaped like the real thing.
-pub(crate) fn synth_speex(voice: &[u8]) -> Bytes {
-    // FNV-1a of the voice: the Ogg stream serial and the keystream seed.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in voice {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    let mut header = Vec::with_capacity(80);
-    header.extend_from_slice(b"Speex   ");
-    let mut version = b"1.2.0".to_vec();
-    version.resize(20, 0);
-    header.extend_from_slice(&version);
-    for v in [1u32, 80, 16_000, 1, 4, 1, u32::MAX, 0, 320, 0, 0, 0, 0] {
-        header.extend_from_slice(&v.to_le_bytes());
-    }
-    header.truncate(80);
-    let mut out = Vec::with_capacity(28 + header.len() + voice.len());
-    out.extend_from_slice(b"OggS\x00\x02");
-    out.extend_from_slice(&[0; 8]); // granule position
-    out.extend_from_slice(&(hash as u32).to_le_bytes()); // serial
-    out.extend_from_slice(&[0; 4]); // page sequence
-    out.extend_from_slice(&[0; 4]); // checksum (not computed)
-    out.push(1);
-    out.push(header.len() as u8);
-    out.extend_from_slice(&header);
-    let mut state = hash | 1;
-    for b in voice {
-        // xorshift64 keystream
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        out.push(b ^ (state as u8));
-    }
-    Bytes::from(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,13 +323,5 @@ Content-Type: image/jpeg\r\n\r\n\xff\xd8\xff\r\n--XyZ\r\nContent-Disposition: fo
         assert_eq!(&parts[1].data[..], b"1");
         assert!(parse_multipart(&Bytes::from_static(b"--XyZ\r\n"), &b).is_none());
         assert!(boundary(b"application/json").is_none());
-    }
-
-    #[test]
-    fn speex_is_deterministic() {
-        let a = synth_speex(b"#!AMR\nabc");
-        assert_eq!(a, synth_speex(b"#!AMR\nabc"));
-        assert!(a.starts_with(b"OggS"));
-        assert_eq!(&a[28..36], b"Speex   ");
     }
 }

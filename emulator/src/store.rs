@@ -19,6 +19,9 @@ pub(crate) struct Media {
     pub kind: MediaKind,
     /// The sniffed format.
     pub format: Format,
+    /// The app whose token uploaded it (an index into the served accounts); only that app's
+    /// tokens can get it.
+    pub app: usize,
     /// The file.
     pub bytes: Bytes,
     /// Emulated unix time of the upload.

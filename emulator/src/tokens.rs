@@ -1,5 +1,7 @@
-//! Access tokens: issuing (classic and stable), overlap after rotation, expiry, revocation and
-//! daily quotas. Pure logic: the emulated time `now` (unix seconds) is passed in.
+//! Access tokens of one account: issuing (classic and stable), overlap after rotation, expiry,
+//! revocation and daily quotas. Pure logic: the emulated time `now` (unix seconds) is passed in.
+//! Each emulated app has its own [`TokenStore`], so its tokens, quotas and revocations are its
+//! own.
 
 use std::collections::HashMap;
 
@@ -41,8 +43,48 @@ fn new_token() -> String {
     format!("{}_{}", fastrand::u8(10..100), random_id(TOKEN_LEN - 3))
 }
 
+/// Which endpoint issued a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `GET /cgi-bin/token`.
+    Classic,
+    /// `POST /cgi-bin/stable_token`.
+    Stable,
+}
+
+impl Kind {
+    /// The control API's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Classic => "classic",
+            Kind::Stable => "stable",
+        }
+    }
+}
+
+/// One issued token as the control API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TokenInfo {
+    /// The token.
+    pub token: String,
+    /// Which endpoint issued it.
+    pub kind: Kind,
+    /// When it was issued (emulated unix seconds).
+    pub issued_at: u64,
+    /// When it expires.
+    pub expires_at: u64,
+    /// When it stops working because a newer one was issued, if one was.
+    pub invalid_after: Option<u64>,
+    /// Revoked through the control API.
+    pub revoked: bool,
+    /// Whether a media call with it would pass the token check now.
+    pub valid: bool,
+}
+
 #[derive(Debug)]
 struct Record {
+    kind: Kind,
+    issued_at: u64,
     expires_at: u64,
     /// Set when a newer token of the same kind was issued: it stops working at this time.
     invalid_after: Option<u64>,
@@ -128,7 +170,7 @@ impl TokenStore {
         if let Some(prev) = self.latest_classic.take() {
             self.supersede(&prev, now);
         }
-        let token = self.insert(now);
+        let token = self.insert(Kind::Classic, now);
         self.latest_classic = Some(token.clone());
         Ok(Issued {
             token,
@@ -171,7 +213,7 @@ impl TokenStore {
         if let Some(prev) = self.stable.take() {
             self.supersede(&prev, now);
         }
-        let token = self.insert(now);
+        let token = self.insert(Kind::Stable, now);
         self.stable = Some(token.clone());
         Issued {
             token,
@@ -193,11 +235,37 @@ impl TokenStore {
         live
     }
 
-    fn insert(&mut self, now: u64) -> String {
+    /// Whether this store issued `token` (and still remembers it), valid or not.
+    pub fn knows(&self, token: &str) -> bool {
+        self.records.contains_key(token)
+    }
+
+    /// Every remembered token, oldest first.
+    pub fn list(&self, now: u64) -> Vec<TokenInfo> {
+        let mut all: Vec<TokenInfo> = self
+            .records
+            .iter()
+            .map(|(token, rec)| TokenInfo {
+                token: token.clone(),
+                kind: rec.kind,
+                issued_at: rec.issued_at,
+                expires_at: rec.expires_at,
+                invalid_after: rec.invalid_after,
+                revoked: rec.revoked,
+                valid: self.check(Some(token), now).is_ok(),
+            })
+            .collect();
+        all.sort_by(|a, b| a.issued_at.cmp(&b.issued_at).then(a.token.cmp(&b.token)));
+        all
+    }
+
+    fn insert(&mut self, kind: Kind, now: u64) -> String {
         let token = new_token();
         self.records.insert(
             token.clone(),
             Record {
+                kind,
+                issued_at: now,
                 expires_at: now + LIFETIME,
                 invalid_after: None,
                 revoked: false,

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_wx_suffix, parse_raw, raw_exchange, samples, Emu, WX_JSON};
+use common::{assert_wx_suffix, parse_raw, raw_exchange, samples, Emu, APPID, WX_JSON};
 use serde_json::{json, Value};
 use wxmedia_emulator::Config;
 
@@ -263,6 +263,7 @@ fn request_log_shape_and_filter() {
             "query": {"access_token": token, "media_id": id},
             "status": 200,
             "errcode": null,
+            "appid": APPID,
         })
     );
     assert_eq!(gets[1]["errcode"], 40007);
