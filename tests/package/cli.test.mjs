@@ -300,7 +300,8 @@ test('hd-voice writes speex; for an image it exits 1', async (t) => {
   const r = await h.cli(['hd-voice', voice, '-o', path.join(dir, 'v.speex'), '--json', ...base]);
   h.exits(r, 0);
   assert.equal(JSON.parse(r.out).contentType, 'voice/speex');
-  assert.equal(fs.readFileSync(path.join(dir, 'v.speex')).subarray(0, 4).toString(), 'OggS');
+  const speex = fs.readFileSync(path.join(dir, 'v.speex'));
+  assert.ok(speex.length > 0 && speex.length % 60 === 0, `${speex.length} bytes`);
   assert.equal((await h.requests('/cgi-bin/media/get/jssdk')).length, 1);
   const bad = await h.cli(['hd-voice', image, '-o', path.join(dir, 'i.speex'), ...base]);
   h.exits(bad, 1);

@@ -1,0 +1,72 @@
+// The installed package against a hostile upstream (tests/worker/hostile.mjs): the call's timeout
+// and the caller's signal keep applying while a body is read, a stalled download leaves nothing
+// behind, and nothing that is not media is handed back as media.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { MediaClient } from 'wxmedia';
+
+const { startHostile, HOSTILE_TOKEN } = await import(pathToFileURL(process.env.WXMEDIA_HOSTILE).href);
+const SECRET = 'package-hostile-secret';
+let up;
+before(async () => { up = await startHostile({ secret: SECRET }); });
+after(() => up?.stop());
+
+const client = (opts = {}) => new MediaClient({ accessToken: HOSTILE_TOKEN, baseUrl: up.url, ...opts });
+
+test('a body that stalls mid-way: arrayBuffer() rejects with a TimeoutError at the deadline', async () => {
+  const started = Date.now();
+  const file = await client({ timeoutMs: 1500 }).get('stall');
+  assert.equal(file.kind, 'media');
+  await assert.rejects(file.arrayBuffer(), (err) => {
+    assert.equal(err.name, 'TimeoutError', `${err.name}: ${err.message}`);
+    return true;
+  });
+  const took = Date.now() - started;
+  assert.ok(took >= 1400 && took < 6000, `took ${took} ms`);
+});
+
+test("the caller's signal aborts a body being read", async () => {
+  const ac = new AbortController();
+  const file = await client({ timeoutMs: 30_000 }).get('stall', { signal: ac.signal });
+  setTimeout(() => ac.abort(), 200);
+  await assert.rejects(file.arrayBuffer(), (err) => {
+    assert.equal(err.name, 'AbortError', `${err.name}: ${err.message}`);
+    return true;
+  });
+});
+
+test('download() of a stalled body rejects at the deadline and leaves no file behind', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxmedia-stall-'));
+  const target = path.join(dir, 'stall.jpg');
+  const started = Date.now();
+  await assert.rejects(client({ timeoutMs: 1500 }).download('stall', target));
+  assert.ok(Date.now() - started < 6000);
+  assert.deepEqual(fs.readdirSync(dir), [], 'a .part file was left behind');
+});
+
+test('truncated JSON, HTML, redirects and untrusted video URLs are errors, never media', async () => {
+  const c = client();
+  for (const id of ['truncjson', 'truncjsonplain', 'redirect', 'jsvideo', 'datavideo', 'evilvideo', 'crlfvideo']) {
+    await assert.rejects(c.get(id), (err) => {
+      assert.equal(err.name, 'NetworkError', `${id}: ${err.name}: ${err.message}`);
+      return true;
+    }, id);
+  }
+  assert.equal(up.trapHits(), 0, 'a redirect was followed');
+  const video = await c.get('okvideo');
+  assert.equal(video.kind, 'video');
+});
+
+test('an errmsg that echoes the token reaches the caller redacted', async () => {
+  await assert.rejects(client().get('echotoken'), (err) => {
+    assert.equal(err.errcode, 40007);
+    const shown = `${err.message} ${err.errmsg} ${err.hint} ${JSON.stringify(err)}`;
+    assert.ok(!shown.includes(HOSTILE_TOKEN), shown);
+    return true;
+  });
+});
