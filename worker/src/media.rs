@@ -92,8 +92,8 @@ impl Kept {
 /// A fill, as the requests that wait for it see it.
 #[derive(Clone)]
 enum FillState {
-    /// A request is filling.
-    Pending,
+    /// A request is filling, since this time (ms).
+    Pending(f64),
     /// Done at this time (ms): the outcome, for the requests that waited.
     Done(Result<Filled, ApiError>, f64),
 }
@@ -285,11 +285,26 @@ pub async fn fetch(
     client_headers: &Headers,
 ) -> Result<Fetched, ApiError> {
     let key = cache_key(&config.appid, media_id, kind);
+    // No wait of this request outlives its deadline: cache lookups included.
+    let deadline = js_sys::Date::now() + config.upstream_timeout_ms as f64;
+    let timeout_ms = config.upstream_timeout_ms;
     if !CACHE_IS_NOOP.with(Cell::get) {
-        if let Some(hit) = cache_match(&key, Some(client_headers)).await? {
+        if let Some(hit) = within(
+            deadline,
+            timeout_ms,
+            cache_match(&key, Some(client_headers)),
+        )
+        .await?
+        {
             return Ok(Fetched::Media(hit, Source::Cache));
         }
-        if let Some(miss) = cache_match(&not_found_key(&key), None).await? {
+        if let Some(miss) = within(
+            deadline,
+            timeout_ms,
+            cache_match(&not_found_key(&key), None),
+        )
+        .await?
+        {
             return Err(not_found_from(miss).await);
         }
     }
@@ -301,7 +316,13 @@ pub async fn fetch(
             Filled::Video(url) => return Ok(Fetched::Video(url)),
             Filled::Stored(source, kept) => {
                 if !CACHE_IS_NOOP.with(Cell::get) {
-                    if let Some(found) = cache_match(&key, Some(client_headers)).await? {
+                    if let Some(found) = within(
+                        deadline,
+                        timeout_ms,
+                        cache_match(&key, Some(client_headers)),
+                    )
+                    .await?
+                    {
                         return Ok(Fetched::Media(found, source));
                     }
                     // The put succeeded but stored nothing: a zone without a cache. Serve what
@@ -441,7 +462,11 @@ async fn shared_fill(
         let state = FILLS.with(|fills| fills.borrow().get(key).cloned());
         match state {
             Some(FillState::Done(outcome, at)) if at >= since => return outcome,
-            Some(FillState::Pending) => {
+            // A leader that has filled for longer than a whole fill may take is stalled: take
+            // over (its own request gets its 504 from its own timer).
+            Some(FillState::Pending(started))
+                if js_sys::Date::now() - started <= ctx.timeout_ms as f64 =>
+            {
                 if js_sys::Date::now() - since > ctx.timeout_ms as f64 {
                     return Err(fill_timeout(ctx.timeout_ms));
                 }
@@ -452,7 +477,7 @@ async fn shared_fill(
                 FILLS.with(|fills| {
                     fills
                         .borrow_mut()
-                        .insert(key.to_string(), FillState::Pending)
+                        .insert(key.to_string(), FillState::Pending(js_sys::Date::now()))
                 });
                 let mut leader = FillLeader(Some(key.to_string()));
                 let outcome = fill_one(ctx, key, media_id, kind).await;
@@ -463,7 +488,7 @@ async fn shared_fill(
                     // Forget outcomes nobody can be waiting for any more.
                     fills.retain(|_, s| match s {
                         FillState::Done(_, at) => now - *at < 60_000.0,
-                        FillState::Pending => true,
+                        FillState::Pending(_) => true,
                     });
                     // Waiters get the outcome without the bytes (they read them from the cache):
                     // no media is held here for the minute an outcome is remembered.
@@ -476,6 +501,21 @@ async fn shared_fill(
                 return outcome;
             }
         }
+    }
+}
+
+/// Awaits `work`, or answers a 504 at `deadline_ms` (the request's deadline, on the platform
+/// clock): no wait outlives the request.
+async fn within<T>(
+    deadline_ms: f64,
+    timeout_ms: u64,
+    work: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let left = (deadline_ms - js_sys::Date::now()).max(0.0) as u64;
+    let timer = worker::Delay::from(Duration::from_millis(left));
+    match select(std::pin::pin!(work), timer).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(fill_timeout(timeout_ms)),
     }
 }
 
