@@ -12,6 +12,7 @@ const auth = { authorization: `Bearer ${API_KEY}` };
 let up;
 let w;
 let bare;
+let nocache;
 
 before(async () => {
   up = await startHostile({ secret: SECRET });
@@ -26,6 +27,12 @@ before(async () => {
     },
     secrets: { WECHAT_SECRET: SECRET, API_KEYS: API_KEY, SIGNING_KEY },
   });
+  // A zone whose cache stores nothing (CACHE_TTL_SECS=0): each download is one upstream fetch.
+  nocache = await startWorker({
+    name: 'hostile-nocache',
+    vars: { WECHAT_APPID: 'wxhostile000000003', UPSTREAM_BASE: up.url, DOWNLOAD_AUTH: 'key', CACHE_TTL_SECS: '0' },
+    secrets: { WECHAT_SECRET: SECRET, API_KEYS: API_KEY },
+  });
   // No API_KEYS at all: the WeChat-shaped routes must not answer a retryable errcode.
   bare = await startWorker({
     name: 'hostile-bare',
@@ -36,6 +43,7 @@ before(async () => {
 after(async () => {
   await w?.stop();
   await bare?.stop();
+  await nocache?.stop();
   up?.stop();
 });
 
@@ -100,6 +108,21 @@ describe('a hostile upstream', () => {
     }
     const compat = await w.fetch(`/cgi-bin/media/get?access_token=${API_KEY}&media_id=echotoken`);
     assert.ok(!compat.text().includes(HOSTILE_TOKEN), compat.text());
+  });
+});
+
+describe('a zone with no cache', () => {
+  it('fetches WeChat once per download and serves the checked bytes', async () => {
+    const before = up.calls('good');
+    for (let i = 1; i <= 3; i++) {
+      const r = await nocache.fetch('/media/good', { headers: auth });
+      assert.equal(r.status, 200, r.text());
+      assert.equal(r.body.length, 2000);
+      assert.equal(r.body[0], 0xff);
+      assert.equal(up.calls('good') - before, i, `download ${i}: one upstream fetch each`);
+    }
+    const bad = await nocache.fetch('/media/html', { headers: auth });
+    assert.equal(bad.status, 502, bad.text());
   });
 });
 
