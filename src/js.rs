@@ -47,6 +47,8 @@ export interface MediaClientOptions {
   maxRetries?: number;
   /** Size limits in bytes, checked before upload. Defaults: image and video 10 MiB, voice 2 MiB, thumb 64 KiB. */
   limits?: { image?: number; voice?: number; video?: number; thumb?: number };
+  /** Your own transport, called as fetch(url, init) instead of the global fetch; it must resolve to a Response. */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 /** Per-call options of upload(). */
@@ -416,6 +418,7 @@ fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
         config.retry.max_attempts = n.clamp(1, 10) as u32;
     }
     config.limits = parse_limits(options)?;
+    config.fetch = opt_function(options, "fetch")?;
     Ok(config)
 }
 

@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     AbortController, AbortSignal, Blob, BlobPropertyBag, FormData, ReadableStream,
-    ReadableStreamDefaultReader, Request, RequestInit, RequestRedirect,
+    ReadableStreamDefaultReader, RequestInit, RequestRedirect,
 };
 
 use crate::protocol::request::UPLOAD_FIELD;
@@ -21,7 +21,7 @@ use crate::protocol::{Error, SNIFF_LEN};
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(input: &Request) -> Promise;
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
@@ -181,18 +181,39 @@ impl Drop for GuardInner {
     }
 }
 
-/// Sends `request` with the global `fetch`. An abort becomes [`Error::Timeout`] or
+/// A request ready for `fetch(url, init)`.
+pub struct Outgoing {
+    url: String,
+    init: RequestInit,
+}
+
+/// Sends `request` with the global `fetch`, or with the caller's `fetch(url, init)` when one is
+/// configured (it must resolve to a `Response`). An abort becomes [`Error::Timeout`] or
 /// [`Error::Cancelled`]; anything else that rejects becomes [`Error::Network`] (whose message
 /// never includes the URL: it carries the access token).
 pub async fn fetch(
-    request: &Request,
+    request: &Outgoing,
     guard: &AbortGuard,
     what: &'static str,
+    custom: Option<&js_sys::Function>,
 ) -> Result<web_sys::Response, Error> {
-    JsFuture::from(global_fetch(request))
+    let promise = match custom {
+        None => global_fetch(&request.url, &request.init),
+        Some(f) => match f.call2(
+            &JsValue::UNDEFINED,
+            &JsValue::from_str(&request.url),
+            &request.init,
+        ) {
+            Ok(value) => Promise::resolve(&value),
+            Err(err) => Promise::reject(&err),
+        },
+    };
+    let answer = JsFuture::from(promise)
         .await
-        .map(JsCast::unchecked_into)
-        .map_err(|err| guard.failure(what, &err))
+        .map_err(|err| guard.failure(what, &err))?;
+    answer
+        .dyn_into::<web_sys::Response>()
+        .map_err(|_| Error::network("the fetch option did not resolve to a Response"))
 }
 
 /// A network failure, described without any URL.
@@ -275,11 +296,11 @@ pub fn js_error(err: &JsValue) -> Error {
     network_error(err)
 }
 
-/// A `fetch` Request for a request built by the protocol core, aborted by `guard`.
+/// A `fetch` request for a request built by the protocol core, aborted by `guard`.
 pub fn to_web_request(
     request: &http::Request<Vec<u8>>,
     guard: &AbortGuard,
-) -> Result<Request, Error> {
+) -> Result<Outgoing, Error> {
     let init = RequestInit::new();
     init.set_method(request.method().as_str());
     init.set_signal(Some(&guard.signal()));
@@ -297,7 +318,10 @@ pub fn to_web_request(
     if !request.body().is_empty() {
         init.set_body(&Uint8Array::from(request.body().as_slice()));
     }
-    Request::new_with_str_and_init(&request.uri().to_string(), &init).map_err(|e| js_error(&e))
+    Ok(Outgoing {
+        url: request.uri().to_string(),
+        init,
+    })
 }
 
 /// An upload request: `POST url` with a fresh `FormData` whose `media` part is `blob` named
@@ -308,7 +332,7 @@ pub fn upload_request(
     blob: &Blob,
     filename: &str,
     guard: &AbortGuard,
-) -> Result<Request, Error> {
+) -> Result<Outgoing, Error> {
     let form = FormData::new().map_err(|e| js_error(&e))?;
     form.append_with_blob_and_filename(UPLOAD_FIELD, blob, filename)
         .map_err(|e| js_error(&e))?;
@@ -317,7 +341,10 @@ pub fn upload_request(
     init.set_body(&form);
     init.set_signal(Some(&guard.signal()));
     init.set_redirect(RequestRedirect::Manual);
-    Request::new_with_str_and_init(url, &init).map_err(|e| js_error(&e))
+    Ok(Outgoing {
+        url: url.to_string(),
+        init,
+    })
 }
 
 /// The headers the classifier reads, as an `http::HeaderMap`. Fetch exposes header values as

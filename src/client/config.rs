@@ -116,6 +116,9 @@ pub struct ClientConfig {
     pub limits: Limits,
     /// How concurrent callers wait for a token fetch.
     pub token_wait: TokenWait,
+    /// The caller's own transport, called as `fetch(url, init)` instead of the global `fetch`
+    /// (it must resolve to a `Response`).
+    pub fetch: Option<js_sys::Function>,
 }
 
 impl ClientConfig {
@@ -129,6 +132,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             limits: Limits::default(),
             token_wait: TokenWait::default(),
+            fetch: None,
         }
     }
 }

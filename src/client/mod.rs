@@ -128,7 +128,8 @@ impl Client {
                 let filename = filename.clone();
                 async move {
                     let request = transport::upload_request(&url, &typed, &filename, &guard)?;
-                    let response = transport::fetch(&request, &guard, "media").await?;
+                    let response =
+                        transport::fetch(&request, &guard, "media", config.fetch.as_ref()).await?;
                     if !(200..300).contains(&response.status()) {
                         return Err(Error::Http {
                             status: response.status(),
@@ -180,11 +181,12 @@ impl Client {
         build: impl Fn(&AccessToken) -> http::Request<Vec<u8>>,
     ) -> Result<Download, Error> {
         let base = self.config.base_url.as_str();
+        let custom = self.config.fetch.as_ref();
         self.drive(signal, |token, guard| {
             let request = build(&token);
             async move {
                 let request = transport::to_web_request(&request, &guard)?;
-                let response = transport::fetch(&request, &guard, "media").await?;
+                let response = transport::fetch(&request, &guard, "media", custom).await?;
                 download::classify(response, &guard, base).await
             }
         })

@@ -252,7 +252,8 @@ async fn fetch_from_wechat(
                 };
                 let result = async {
                     let request = transport::to_web_request(&request, &guard)?;
-                    let response = transport::fetch(&request, &guard, "token").await?;
+                    let response =
+                        transport::fetch(&request, &guard, "token", config.fetch.as_ref()).await?;
                     if !(200..300).contains(&response.status()) {
                         return Err(Error::Http {
                             status: response.status(),

@@ -684,6 +684,41 @@ mod js_api {
     }
 
     #[wasm_bindgen_test]
+    async fn the_fetch_option_carries_every_request() {
+        reset().await;
+        let counting = js_sys::Function::new_with_args(
+            "url, init",
+            "globalThis.__wxmediaFetches = (globalThis.__wxmediaFetches || []); \
+             globalThis.__wxmediaFetches.push(new URL(url).pathname); return fetch(url, init);",
+        );
+        let client = MediaClient::new(options(&[("fetch", counting.into())])).unwrap();
+        let err = client
+            .get("missing-media".into(), JsValue::UNDEFINED)
+            .await
+            .unwrap_err();
+        assert_eq!(prop(&err, "errcode"), 40007);
+        let seen = Reflect::get(&js_sys::global(), &"__wxmediaFetches".into()).unwrap();
+        let seen: Vec<String> = js_sys::Array::from(&seen)
+            .iter()
+            .map(|v| v.as_string().unwrap())
+            .collect();
+        assert_eq!(seen, ["/cgi-bin/stable_token", "/cgi-bin/media/get"]);
+
+        // Not a function: refused at construction. Not a Response: a NetworkError.
+        let err = MediaClient::new(options(&[("fetch", "nope".into())]))
+            .err()
+            .unwrap();
+        assert!(err.is_instance_of::<js_sys::TypeError>());
+        let liar = js_sys::Function::new_with_args(
+            "url, init",
+            "return Promise.resolve({ status: 200 });",
+        );
+        let client = MediaClient::new(options(&[("fetch", liar.into())])).unwrap();
+        let err = client.access_token().await.unwrap_err();
+        assert_eq!(prop(&err, "name"), "NetworkError");
+    }
+
+    #[wasm_bindgen_test]
     async fn errors_are_error_instances_with_names_and_codes() {
         reset().await;
         let client = MediaClient::new(options(&[])).unwrap();
