@@ -373,6 +373,24 @@ pub fn header_map(response: &web_sys::Response) -> http::HeaderMap {
     map
 }
 
+/// The body of an answer that must be JSON (a token, an upload's result): a non-2xx status is an
+/// [`Error::Http`] (its body discarded), else the body read by [`read_small_body`].
+pub async fn read_json_answer(
+    response: &web_sys::Response,
+    guard: &AbortGuard,
+    what: &'static str,
+) -> Result<Vec<u8>, Error> {
+    if !(200..300).contains(&response.status()) {
+        if let Some(body) = response.body() {
+            discard(&body);
+        }
+        return Err(Error::Http {
+            status: response.status(),
+        });
+    }
+    read_small_body(response, guard, what).await
+}
+
 /// Reads a small answer (token or upload JSON) whole, refusing one that says it is larger than
 /// [`MAX_JSON_LEN`].
 pub async fn read_small_body(

@@ -130,12 +130,7 @@ impl Client {
                     let request = transport::upload_request(&url, &typed, &filename, &guard)?;
                     let response =
                         transport::fetch(&request, &guard, "media", config.fetch.as_ref()).await?;
-                    if !(200..300).contains(&response.status()) {
-                        return Err(Error::Http {
-                            status: response.status(),
-                        });
-                    }
-                    let body = transport::read_small_body(&response, &guard, "media").await?;
+                    let body = transport::read_json_answer(&response, &guard, "media").await?;
                     parse_upload(&body, media_type)
                 }
             })

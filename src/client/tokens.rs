@@ -254,12 +254,7 @@ async fn fetch_from_wechat(
                     let request = transport::to_web_request(&request, &guard)?;
                     let response =
                         transport::fetch(&request, &guard, "token", config.fetch.as_ref()).await?;
-                    if !(200..300).contains(&response.status()) {
-                        return Err(Error::Http {
-                            status: response.status(),
-                        });
-                    }
-                    let body = transport::read_small_body(&response, &guard, "token").await?;
+                    let body = transport::read_json_answer(&response, &guard, "token").await?;
                     parse_token(&body)
                 }
                 .await;
