@@ -97,7 +97,7 @@ export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, d
     '[assets]',
     `directory = ${JSON.stringify(path.join(ROOT, 'www'))}`,
     'binding = "ASSETS"',
-    'run_worker_first = ["/healthz", "/media*", "/cgi-bin/*"]',
+    'run_worker_first = ["/healthz", "/media*", "/cgi-bin/*", "/apps/*"]',
     '',
     '[vars]',
     ...Object.entries(vars).map(([k, v]) => `${k} = ${JSON.stringify(String(v))}`),
