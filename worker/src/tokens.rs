@@ -55,10 +55,11 @@ thread_local! {
 pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiError> {
     let source = config.require_tokens()?.clone();
     let fingerprint = format!(
-        "{}|{}|{}|{:?}",
+        "{}|{}|{}|{:?}|{:?}",
         config.upstream,
         config.appid,
         config.upstream_timeout_ms,
+        config.limits,
         match &source {
             TokenSource::Fixed(t) => format!("fixed:{}", t.expose().len()),
             TokenSource::DurableObject(_) => "do".to_string(),
@@ -93,6 +94,8 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
     let mut client_config = ClientConfig::new(credentials);
     client_config.base_url = config.upstream.clone();
     client_config.media_timeout_ms = config.upstream_timeout_ms;
+    // The app's upload limits (`MAX_UPLOAD_BYTES_<APPID>`), checked by the core before WeChat.
+    client_config.limits = config.limits.clone();
     client_config.token_timeout_ms = config.upstream_timeout_ms.min(10_000);
     client_config.token_wait = TokenWait::Poll {
         interval_ms: TOKEN_POLL_MS,
