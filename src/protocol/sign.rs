@@ -57,13 +57,7 @@ impl std::fmt::Display for SignatureError {
 
 impl std::error::Error for SignatureError {}
 
-fn mac(
-    key: &[u8],
-    app: Option<&str>,
-    kind: SignedKind,
-    media_id: &str,
-    exp: u64,
-) -> Hmac<Sha256> {
+fn mac(key: &[u8], app: Option<&str>, kind: SignedKind, media_id: &str, exp: u64) -> Hmac<Sha256> {
     // HMAC accepts keys of any length.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     if let Some(app) = app {
@@ -103,7 +97,10 @@ pub fn signed_query_in(
     media_id: &str,
     exp: u64,
 ) -> String {
-    format!("exp={exp}&sig={}", signature_in(key, app, kind, media_id, exp))
+    format!(
+        "exp={exp}&sig={}",
+        signature_in(key, app, kind, media_id, exp)
+    )
 }
 
 /// The longest a signed URL may live, in seconds (7 days): no URL is signed for longer, and a
@@ -253,7 +250,8 @@ mod tests {
     fn app_scoped_signatures_fail_in_another_scope() {
         let exp = Some("1000");
         let a = signature_in(KEY, Some("wxA"), SignedKind::Media, "abc", 1000);
-        let check = |app, sig: &str| verify_in(KEY, app, SignedKind::Media, "abc", exp, Some(sig), 0);
+        let check =
+            |app, sig: &str| verify_in(KEY, app, SignedKind::Media, "abc", exp, Some(sig), 0);
         assert_eq!(check(Some("wxA"), &a), Ok(()));
         assert_eq!(check(Some("wxB"), &a), Err(SignatureError::Invalid));
         assert_eq!(check(None, &a), Err(SignatureError::Invalid));

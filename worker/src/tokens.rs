@@ -95,7 +95,7 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
     client_config.base_url = config.upstream.clone();
     client_config.media_timeout_ms = config.upstream_timeout_ms;
     // The app's upload limits (`MAX_UPLOAD_BYTES_<APPID>`), checked by the core before WeChat.
-    client_config.limits = config.limits.clone();
+    client_config.limits = config.limits;
     client_config.token_timeout_ms = config.upstream_timeout_ms.min(10_000);
     client_config.token_wait = TokenWait::Poll {
         interval_ms: TOKEN_POLL_MS,
