@@ -91,6 +91,8 @@ export interface SignMediaUrlOptions {
   hdVoice?: boolean;
   /** Unix seconds to count from (default: now). */
   now?: number;
+  /** A Worker serving many apps: sign /apps/{appId}/media/... in that app's scope. */
+  appId?: string;
 }
 
 /** What upload() resolves to. For thumbs, mediaId is WeChat's thumb_media_id. */
@@ -661,7 +663,7 @@ pub async fn infer_media_type(
 pub fn sign_media_url(
     #[wasm_bindgen(unchecked_param_type = "SignMediaUrlOptions")] options: JsValue,
 ) -> Result<String, JsValue> {
-    use crate::protocol::sign::{signed_query, SignedKind};
+    use crate::protocol::sign::{signed_query_in, SignedKind};
     let required = |key: &str| {
         opt_string(&options, key)?.ok_or_else(|| type_error(&format!("option {key} is required")))
     };
@@ -692,10 +694,14 @@ pub fn sign_media_url(
     let exp = now + expires_in;
     let id = crate::protocol::request::encode_query_value(&media_id);
     let suffix = if hd_voice { "/hd-voice" } else { "" };
+    let app = opt_string(&options, "appId")?.filter(|a| !a.is_empty());
+    let prefix = app.as_deref().map_or(String::new(), |a| {
+        format!("/apps/{}", crate::protocol::request::encode_query_value(a))
+    });
     Ok(format!(
-        "{}/media/{id}{suffix}?{}",
+        "{}{prefix}/media/{id}{suffix}?{}",
         base.trim_end_matches('/'),
-        signed_query(key.as_bytes(), kind, &media_id, exp)
+        signed_query_in(key.as_bytes(), app.as_deref(), kind, &media_id, exp)
     ))
 }
 

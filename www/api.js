@@ -60,6 +60,11 @@ function toError(status, text, retryAfter) {
   });
 }
 
+/** The route prefix of the app the console works on: '' for the default app, else `/apps/{appid}`. */
+let prefix = '';
+/** Works on `app` (an entry of /healthz's `apps`) from now on; null for the default app. */
+export function useApp(app) { prefix = !app || app.default ? '' : `/apps/${encodeURIComponent(app.appid)}`; }
+
 const bearer = (key) => (key ? { Authorization: `Bearer ${key}` } : {});
 
 /** fetch that turns network failures and error answers into ApiErrors. */
@@ -86,7 +91,7 @@ export async function health() {
 export function upload({ key, type, file, onProgress, signal }) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/media?type=${encodeURIComponent(type)}`);
+    xhr.open('POST', `${prefix}/media?type=${encodeURIComponent(type)}`);
     for (const [k, v] of Object.entries(bearer(key))) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress?.(e.loaded / e.total); };
     xhr.onload = () => {
@@ -119,7 +124,7 @@ function dispositionName(value) {
  * `{ kind: 'video', videoUrl, ms }`.
  */
 export async function download({ key, mediaId, hdVoice = false }) {
-  const path = `/media/${encodeURIComponent(mediaId)}${hdVoice ? '/hd-voice' : ''}`;
+  const path = `${prefix}/media/${encodeURIComponent(mediaId)}${hdVoice ? '/hd-voice' : ''}`;
   const started = performance.now();
   const r = await call(path, { headers: { ...bearer(key), Accept: 'application/json, */*;q=0.5' }, cache: 'no-store' });
   const contentType = r.headers.get('Content-Type') ?? 'application/octet-stream';
@@ -142,5 +147,5 @@ export async function download({ key, mediaId, hdVoice = false }) {
 /** `POST /media/{id}/sign[?kind=hd-voice]`: `{url, expiresAt}`. */
 export async function sign({ key, mediaId, hdVoice = false }) {
   const q = hdVoice ? '?kind=hd-voice' : '';
-  return (await call(`/media/${encodeURIComponent(mediaId)}/sign${q}`, { method: 'POST', headers: bearer(key) })).json();
+  return (await call(`${prefix}/media/${encodeURIComponent(mediaId)}/sign${q}`, { method: 'POST', headers: bearer(key) })).json();
 }

@@ -63,8 +63,39 @@ const apiKey = () => keyInput.value.trim();
 
 const AUTH_WORDS = { public: 'public downloads', key: 'downloads need the key', signed: 'signed download URLs' };
 
-/** Resolves to the /healthz body, or null. */
-const health = api.health().then((h) => {
+const APP_STORAGE = 'wxmedia.app';
+const appSelect = $('#app');
+
+/** The app chosen in the select (an entry of /healthz's `apps`), remembered in this tab. */
+function chooseApp(h) {
+  const apps = h.apps ?? [];
+  const chosen = apps.find((a) => a.appid === appSelect.value) ?? apps.find((a) => a.default);
+  api.useApp(chosen ?? null);
+  if (chosen) sessionStorage.setItem(APP_STORAGE, chosen.appid);
+  return chosen ? { ...h, appid: chosen.appid, limits: chosen.limits, cacheTtlSecs: chosen.cacheTtlSecs } : h;
+}
+
+/** Resolves to the /healthz body (limits and app id those of the chosen app), or null. */
+let health = api.health().then((h) => {
+  const apps = h.apps ?? [];
+  appSelect.replaceChildren(...apps.map((a) => el('option', { value: a.appid, textContent: a.default ? `${a.appid} (default)` : a.appid })));
+  appSelect.value = sessionStorage.getItem(APP_STORAGE) ?? '';
+  appSelect.hidden = apps.length < 2;
+  appSelect.labels?.forEach((l) => { l.hidden = apps.length < 2; });
+  appSelect.addEventListener('change', () => {
+    health = Promise.resolve(showHealth(chooseApp(h)));
+    for (const item of queue) if (item.state === 'ready' || item.state === 'refused') check(item);
+  });
+  return showHealth(chooseApp(h));
+}).catch((e) => {
+  const box = $('#health');
+  api.showError(box, e);
+  box.classList.add('error');
+  return null;
+});
+
+/** Shows the proxy's state and the chosen app's limits; returns `h`. */
+function showHealth(h) {
   const l = h.limits ?? {};
   $('#health').replaceChildren(
     el('span', { className: 'ok', textContent: 'Online' }),
@@ -74,12 +105,7 @@ const health = api.health().then((h) => {
   $('#limits').textContent = `image: JPEG, PNG, GIF ≤ ${bytes(l.image)} · voice: AMR, MP3 ≤ ${bytes(l.voice)}`
     + ` · video: MP4 ≤ ${bytes(l.video)} · thumb: JPEG ≤ ${bytes(l.thumb)}`;
   return h;
-}).catch((e) => {
-  const box = $('#health');
-  api.showError(box, e);
-  box.classList.add('error');
-  return null;
-});
+}
 
 // ---- the upload queue -------------------------------------------------------------------------
 

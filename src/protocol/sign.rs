@@ -4,6 +4,12 @@
 //! same `SIGNING_KEY` can sign URLs themselves (the npm package's `signMediaUrl`). What is signed
 //! is `"{kind}\n{media_id}\n{exp}"` with the media id *decoded*, so percent-encoding differences
 //! cannot produce two valid spellings of one URL.
+//!
+//! A Worker serving many WeChat apps hands out `…/apps/{appid}/media/{mediaId}` URLs: those are
+//! signed *in the app's scope*, `"app:{appid}\n{kind}\n{media_id}\n{exp}"`, so a URL signed for
+//! one app fails on another ([`signature_in`], [`verify_in`]). Unprefixed URLs (the default app's
+//! `…/media/{mediaId}`) are signed as before, without a scope, so URLs signed before keep working;
+//! no kind starts with `app:`, so the two messages never coincide.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -51,21 +57,50 @@ impl std::fmt::Display for SignatureError {
 
 impl std::error::Error for SignatureError {}
 
-fn mac(key: &[u8], kind: SignedKind, media_id: &str, exp: u64) -> Hmac<Sha256> {
+fn mac(key: &[u8], app: Option<&str>, kind: SignedKind, media_id: &str, exp: u64) -> Hmac<Sha256> {
     // HMAC accepts keys of any length.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    if let Some(app) = app {
+        mac.update(format!("app:{app}\n").as_bytes());
+    }
     mac.update(format!("{}\n{media_id}\n{exp}", kind.as_str()).as_bytes());
     mac
 }
 
 /// The `sig` for a download of `media_id` that expires at `exp` (Unix seconds).
 pub fn signature(key: &[u8], kind: SignedKind, media_id: &str, exp: u64) -> String {
-    URL_SAFE_NO_PAD.encode(mac(key, kind, media_id, exp).finalize().into_bytes())
+    signature_in(key, None, kind, media_id, exp)
+}
+
+/// The `sig` for a download of `media_id` in app `app`'s scope (`/apps/{app}/media/…`), or
+/// without a scope (`/media/…`) when `app` is `None`.
+pub fn signature_in(
+    key: &[u8],
+    app: Option<&str>,
+    kind: SignedKind,
+    media_id: &str,
+    exp: u64,
+) -> String {
+    URL_SAFE_NO_PAD.encode(mac(key, app, kind, media_id, exp).finalize().into_bytes())
 }
 
 /// The query string (`exp=…&sig=…`) of a signed URL.
 pub fn signed_query(key: &[u8], kind: SignedKind, media_id: &str, exp: u64) -> String {
-    format!("exp={exp}&sig={}", signature(key, kind, media_id, exp))
+    signed_query_in(key, None, kind, media_id, exp)
+}
+
+/// The query string (`exp=…&sig=…`) of a signed URL in app `app`'s scope ([`signature_in`]).
+pub fn signed_query_in(
+    key: &[u8],
+    app: Option<&str>,
+    kind: SignedKind,
+    media_id: &str,
+    exp: u64,
+) -> String {
+    format!(
+        "exp={exp}&sig={}",
+        signature_in(key, app, kind, media_id, exp)
+    )
 }
 
 /// The longest a signed URL may live, in seconds (7 days): no URL is signed for longer, and a
@@ -82,6 +117,20 @@ pub fn verify(
     sig: Option<&str>,
     now_secs: u64,
 ) -> Result<(), SignatureError> {
+    verify_in(key, None, kind, media_id, exp, sig, now_secs)
+}
+
+/// [`verify`] in app `app`'s scope: a URL signed for another app (or for none) is
+/// [`SignatureError::Invalid`].
+pub fn verify_in(
+    key: &[u8],
+    app: Option<&str>,
+    kind: SignedKind,
+    media_id: &str,
+    exp: Option<&str>,
+    sig: Option<&str>,
+    now_secs: u64,
+) -> Result<(), SignatureError> {
     let (Some(exp), Some(sig)) = (exp, sig) else {
         return Err(SignatureError::Missing);
     };
@@ -92,7 +141,7 @@ pub fn verify(
     let sig = URL_SAFE_NO_PAD
         .decode(sig)
         .map_err(|_| SignatureError::Invalid)?;
-    mac(key, kind, media_id, exp)
+    mac(key, app, kind, media_id, exp)
         .verify_slice(&sig)
         .map_err(|_| SignatureError::Invalid)?;
     if exp <= now_secs {
@@ -195,6 +244,22 @@ mod tests {
             verify(KEY, SignedKind::Media, "abc", None, Some(&sig), 0),
             Err(SignatureError::Missing)
         );
+    }
+
+    #[test]
+    fn app_scoped_signatures_fail_in_another_scope() {
+        let exp = Some("1000");
+        let a = signature_in(KEY, Some("wxA"), SignedKind::Media, "abc", 1000);
+        let check =
+            |app, sig: &str| verify_in(KEY, app, SignedKind::Media, "abc", exp, Some(sig), 0);
+        assert_eq!(check(Some("wxA"), &a), Ok(()));
+        assert_eq!(check(Some("wxB"), &a), Err(SignatureError::Invalid));
+        assert_eq!(check(None, &a), Err(SignatureError::Invalid));
+        let unscoped = signature(KEY, SignedKind::Media, "abc", 1000);
+        assert_eq!(check(None, &unscoped), Ok(()));
+        assert_eq!(check(Some("wxA"), &unscoped), Err(SignatureError::Invalid));
+        // Independently computed: printf 'app:wxA\nmedia\nabc\n1000' | openssl dgst -sha256 -hmac test-signing-key -binary | basenc --base64url
+        assert_eq!(a, "fUnBeffVk4-Dayq0CCdvjE9_46XYDjL-BITMR2SEIRw");
     }
 
     #[test]

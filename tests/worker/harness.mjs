@@ -57,10 +57,11 @@ export async function startEmulator(args = []) {
     requests: async (p) => (await control('GET', 'requests')).filter((e) => !p || e.path === p),
     /** Every access token the emulator saw in use since it started. */
     async tokens() { await collect(); return [...used]; },
-    async token() {
+    /** A token of app `appid` (the default app's unless given), fetched straight from the emulator. */
+    async token(appid = APPID, secret = SECRET) {
       const r = await fetch(`${url}/cgi-bin/stable_token`, {
         method: 'POST',
-        body: JSON.stringify({ grant_type: 'client_credential', appid: APPID, secret: SECRET, force_refresh: false }),
+        body: JSON.stringify({ grant_type: 'client_credential', appid, secret, force_refresh: false }),
       });
       return (await r.json()).access_token;
     },
@@ -97,7 +98,7 @@ export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, d
     '[assets]',
     `directory = ${JSON.stringify(path.join(ROOT, 'www'))}`,
     'binding = "ASSETS"',
-    'run_worker_first = ["/healthz", "/media*", "/cgi-bin/*"]',
+    'run_worker_first = ["/healthz", "/media*", "/cgi-bin/*", "/apps/*"]',
     '',
     '[vars]',
     ...Object.entries(vars).map(([k, v]) => `${k} = ${JSON.stringify(String(v))}`),

@@ -1,9 +1,11 @@
 //! Who may call what: API keys (`Authorization: Bearer`, or `access_token` on the
 //! WeChat-compatible routes) and signed download URLs.
 
-use wxmedia::protocol::sign::{verify, SignatureError, SignedKind};
+use std::rc::Rc;
 
-use crate::config::{Config, DownloadAuth};
+use wxmedia::protocol::sign::{verify_in, SignatureError, SignedKind};
+
+use crate::config::{Apps, Config, DownloadAuth};
 use crate::error::{ApiError, ErrorCode};
 
 /// Compares in time that depends only on the lengths, so a key cannot be guessed byte by byte.
@@ -20,6 +22,21 @@ pub fn is_api_key(config: &Config, key: &str) -> Result<bool, ApiError> {
     // Check every key, so timing does not tell which one matched.
     Ok(keys.iter().fold(false, |found, k| {
         constant_time_eq(k.expose().as_bytes(), key.as_bytes()) | found
+    }))
+}
+
+/// The app whose key `key` is (WeChat-compatible routes pick the app this way): `None` when no
+/// app has it, a 500 naming `API_KEYS` when no app has any key.
+pub fn app_for_key<'a>(apps: &'a Apps, key: &str) -> Result<Option<&'a Rc<Config>>, ApiError> {
+    if apps.apps.iter().all(|app| app.api_keys.is_empty()) {
+        apps.default.require_api_keys()?;
+    }
+    // Check every key of every app, so timing does not tell which one matched.
+    Ok(apps.apps.iter().fold(None, |found, app| {
+        let hit = app.api_keys.iter().fold(false, |hit, k| {
+            constant_time_eq(k.expose().as_bytes(), key.as_bytes()) | hit
+        });
+        found.or(hit.then_some(app))
     }))
 }
 
@@ -73,7 +90,9 @@ pub fn check_download(
                 return require_key(config, creds.authorization);
             }
             let key = config.require_signing_key()?;
-            verify(key, kind, media_id, creds.exp, creds.sig, now_secs).map_err(|e| match e {
+            let app = config.sign_scope();
+            verify_in(key, app, kind, media_id, creds.exp, creds.sig, now_secs).map_err(|e| match e
+            {
                 SignatureError::Missing => ApiError::new(
                     ErrorCode::SignatureRequired,
                     "downloads need a signed URL (exp and sig) or an API key",

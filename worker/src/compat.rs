@@ -1,5 +1,6 @@
 //! WeChat-compatible routes: `POST /cgi-bin/media/upload`, `GET /cgi-bin/media/get`,
-//! `GET /cgi-bin/media/get/jssdk`, with one of `API_KEYS` as the `access_token`. Requests and
+//! `GET /cgi-bin/media/get/jssdk`, with an API key as the `access_token` (which also picks the
+//! app, when the Worker serves several: each key belongs to one app). Requests and
 //! answers are shaped exactly like WeChat's (errcode JSON with HTTP 200, `Content-disposition`),
 //! so existing SDKs gain the cache by changing their base URL. Downloads share the REST routes'
 //! cache.
@@ -10,27 +11,29 @@ use wxmedia::protocol::sign::SignedKind;
 use wxmedia::protocol::{MediaType, UnknownMediaType};
 
 use crate::auth;
-use crate::config::Config;
+use crate::config::{Apps, Config};
 use crate::error::{ApiError, ErrorCode};
 use crate::keys;
 use crate::media::{self, Fetched};
 use crate::pipeline::{accept_upload, client_response, fill_context, query};
 
-/// The `access_token` parameter must be one of `API_KEYS`.
-fn check_key(req: &Request, config: &Config) -> std::result::Result<(), ApiError> {
+/// The `access_token` parameter must be an API key: the app it belongs to.
+fn check_key<'a>(req: &Request, apps: &'a Apps) -> std::result::Result<&'a Config, ApiError> {
     match query(req, "access_token") {
         None => Err(ApiError {
             errcode: Some(41001),
             ..ApiError::unauthorized("access_token missing")
         }),
-        Some(key) if auth::is_api_key(config, &key)? => Ok(()),
-        Some(_) => Err(ApiError::unauthorized("invalid credential")),
+        Some(key) => match auth::app_for_key(apps, &key)? {
+            Some(config) => Ok(config),
+            None => Err(ApiError::unauthorized("invalid credential")),
+        },
     }
 }
 
 /// `POST /cgi-bin/media/upload?access_token=<API key>&type=T`.
-pub async fn upload(req: Request, env: &Env, ctx: &Context, config: &Config) -> Result<Response> {
-    match upload_inner(&req, env, ctx, config).await {
+pub async fn upload(req: Request, env: &Env, ctx: &Context, apps: &Apps) -> Result<Response> {
+    match upload_inner(&req, env, ctx, apps).await {
         Ok(response) => Ok(response),
         Err(err) => err.to_wechat_response(),
     }
@@ -40,9 +43,9 @@ async fn upload_inner(
     req: &Request,
     env: &Env,
     ctx: &Context,
-    config: &Config,
+    apps: &Apps,
 ) -> std::result::Result<Response, ApiError> {
-    check_key(req, config)?;
+    let config = check_key(req, apps)?;
     let media_type: MediaType = query(req, "type")
         .unwrap_or_default()
         .parse()
@@ -74,10 +77,10 @@ fn wechat_error(err: &wxmedia::protocol::Error) -> ApiError {
 pub async fn download(
     req: &Request,
     env: &Env,
-    config: &Config,
+    apps: &Apps,
     kind: SignedKind,
 ) -> Result<web_sys::Response> {
-    match download_inner(req, env, config, kind).await {
+    match download_inner(req, env, apps, kind).await {
         Ok(response) => Ok(response),
         Err(err) => err.to_wechat_response().map(Into::into),
     }
@@ -86,10 +89,10 @@ pub async fn download(
 async fn download_inner(
     req: &Request,
     env: &Env,
-    config: &Config,
+    apps: &Apps,
     kind: SignedKind,
 ) -> std::result::Result<web_sys::Response, ApiError> {
-    check_key(req, config)?;
+    let config = check_key(req, apps)?;
     let media_id = query(req, "media_id")
         .filter(|id| !id.is_empty())
         .ok_or_else(|| ApiError::new(ErrorCode::MissingMediaId, "media_id missing"))?;

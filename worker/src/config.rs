@@ -2,6 +2,15 @@
 //! README): vars `UPSTREAM_BASE`, `PUBLIC_BASE_URL`, `WECHAT_APPID`, `DOWNLOAD_AUTH`, `CACHE_TTL_SECS`,
 //! `CORS_ORIGINS`, `UPSTREAM_TIMEOUT_MS`; secrets `WECHAT_SECRET`, `API_KEYS`, `SIGNING_KEY`,
 //! `WECHAT_ACCESS_TOKEN`; bindings `MEDIA_BUCKET` (R2) and `TOKENS` (Durable Object).
+//!
+//! One deployment may serve many WeChat apps ([`Apps`]): `WECHAT_APPS` lists them, and each has
+//! its own `WECHAT_SECRET_<APPID>` (or `WECHAT_ACCESS_TOKEN_<APPID>`), `API_KEYS_<APPID>` and
+//! optional limits `CACHE_TTL_SECS_<APPID>` and `MAX_UPLOAD_BYTES_<APPID>`. The unsuffixed
+//! settings belong to the default app (`WECHAT_APPID`, else the first of `WECHAT_APPS`), so a
+//! single-app configuration reads as before. Every app's settings are resolved into one
+//! [`Config`], which is all a route sees.
+
+use std::rc::Rc;
 
 use worker::Env;
 use wxmedia::protocol::request::{check_base_url, DEFAULT_BASE};
@@ -45,8 +54,8 @@ impl DownloadAuth {
 pub enum TokenSource {
     /// `WECHAT_ACCESS_TOKEN`: a fixed token from a central token service.
     Fixed(AccessToken),
-    /// The `TOKENS` Durable Object, one holder per app id.
-    DurableObject,
+    /// The `TOKENS` Durable Object, one holder per app id, fetching with this secret.
+    DurableObject(AppSecret),
     /// A holder in this isolate, fetching through `stable_token` with `WECHAT_SECRET`.
     Isolate(AppSecret),
 }
@@ -78,23 +87,52 @@ pub struct Config {
     pub tokens: Option<TokenSource>,
     /// Whether `MEDIA_BUCKET` is bound.
     pub has_bucket: bool,
-    /// Upload limits (WeChat's current ones).
+    /// Upload limits (WeChat's current ones, lowered by `MAX_UPLOAD_BYTES_<APPID>`).
     pub limits: Limits,
+    /// Whether this is the deployment's default app (its unsuffixed settings apply).
+    pub is_default: bool,
+    /// Whether the deployment serves several apps (`WECHAT_APPS` is set).
+    pub multi_app: bool,
+    /// Whether this app is reached under `/apps/{appid}` (its signed URLs are then in the app's
+    /// scope); `false` for the default app's unprefixed routes.
+    pub prefixed: bool,
 }
 
-fn var(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
-        .ok()
-        .map(|v| v.to_string())
-        .filter(|v| !v.trim().is_empty())
+/// Where settings are read from: `env` in the Worker, a map in native tests.
+pub trait Settings {
+    /// A var (or, for [`Settings::secret`], a secret), `None` when unset or blank.
+    fn var(&self, name: &str) -> Option<String>;
+    /// A secret, falling back to a var of the same name.
+    fn secret(&self, name: &str) -> Option<String>;
+    /// Whether the `TOKENS` Durable Object namespace is bound.
+    fn has_durable_object(&self) -> bool;
+    /// Whether the `MEDIA_BUCKET` R2 bucket is bound.
+    fn has_bucket(&self) -> bool;
 }
 
-fn secret(env: &Env, name: &str) -> Option<String> {
-    env.secret(name)
-        .ok()
-        .map(|v| v.to_string())
-        .or_else(|| var(env, name))
-        .filter(|v| !v.trim().is_empty())
+impl Settings for Env {
+    fn var(&self, name: &str) -> Option<String> {
+        Env::var(self, name)
+            .ok()
+            .map(|v| v.to_string())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    fn secret(&self, name: &str) -> Option<String> {
+        Env::secret(self, name)
+            .ok()
+            .map(|v| v.to_string())
+            .or_else(|| Settings::var(self, name))
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    fn has_durable_object(&self) -> bool {
+        self.durable_object(TOKENS_BINDING).is_ok()
+    }
+
+    fn has_bucket(&self) -> bool {
+        self.bucket(BUCKET_BINDING).is_ok()
+    }
 }
 
 fn list(value: Option<String>) -> Vec<String> {
@@ -107,8 +145,8 @@ fn list(value: Option<String>) -> Vec<String> {
         .collect()
 }
 
-fn number(env: &Env, name: &str, default: u64) -> Result<u64, ApiError> {
-    match var(env, name) {
+fn number(env: &dyn Settings, name: &str, default: u64) -> Result<u64, ApiError> {
+    match env.var(name) {
         None => Ok(default),
         Some(v) => v
             .trim()
@@ -132,32 +170,105 @@ pub fn timeout_ms(value: u64) -> Result<u64, ApiError> {
 
 thread_local! {
     /// The isolate's configuration: `env` does not change for the life of an isolate.
-    static CACHED: std::cell::RefCell<Option<std::rc::Rc<Config>>> = const { std::cell::RefCell::new(None) };
+    static CACHED: std::cell::RefCell<Option<Rc<Apps>>> = const { std::cell::RefCell::new(None) };
 }
 
-impl Config {
-    /// [`Config::from_env`], read once per isolate (every request needs it; reading `env` costs a
-    /// dozen calls into JS). An error is not kept: it is reported on every request.
-    pub fn cached(env: &Env) -> Result<std::rc::Rc<Config>, ApiError> {
-        if let Some(config) = CACHED.with(|c| c.borrow().clone()) {
-            return Ok(config);
+/// Every app one deployment serves, resolved into a [`Config`] each.
+#[derive(Clone, Debug)]
+pub struct Apps {
+    /// The default app, as its unprefixed routes serve it.
+    pub default: Rc<Config>,
+    /// Every app as served under `/apps/{appid}`, the default first.
+    pub apps: Vec<Rc<Config>>,
+    /// Per app (same order), the settings it lacks (names only), for `/healthz`.
+    pub missing: Vec<Vec<String>>,
+    /// Every secret read (app secrets, fixed tokens, API keys, the signing key).
+    secrets: Redacted,
+}
+
+/// Secrets kept as strings for scrubbing answers; prints as `[redacted]`.
+#[derive(Clone)]
+struct Redacted(Vec<String>);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[redacted; {}]", self.0.len())
+    }
+}
+
+/// Whether `id` can be an app id here: 1 to 64 of `[A-Za-z0-9_-]` (it is part of setting names,
+/// paths and cache keys).
+pub fn valid_appid(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+impl Apps {
+    /// [`Apps::from_settings`] over `env`, read once per isolate (every request needs it;
+    /// reading `env` costs a dozen calls into JS). An error is not kept: it is reported on
+    /// every request.
+    pub fn cached(env: &Env) -> Result<Rc<Apps>, ApiError> {
+        if let Some(apps) = CACHED.with(|c| c.borrow().clone()) {
+            return Ok(apps);
         }
-        let config = std::rc::Rc::new(Config::from_env(env)?);
-        crate::error::hold_secrets(config.secrets());
-        CACHED.with(|c| *c.borrow_mut() = Some(config.clone()));
-        Ok(config)
+        let apps = Rc::new(Apps::from_settings(env)?);
+        crate::error::hold_secrets(apps.secrets.0.clone());
+        CACHED.with(|c| *c.borrow_mut() = Some(apps.clone()));
+        Ok(apps)
     }
 
-    /// Reads and checks the configuration. Settings that only some routes need are checked by
-    /// those routes ([`Config::require_api_keys`] and friends), so `/healthz` always answers.
-    pub fn from_env(env: &Env) -> Result<Config, ApiError> {
-        let upstream = var(env, "UPSTREAM_BASE").unwrap_or_else(|| DEFAULT_BASE.to_string());
+    /// The app `appid`, as served under `/apps/{appid}`.
+    pub fn app(&self, appid: &str) -> Option<&Rc<Config>> {
+        self.apps.iter().find(|c| c.appid == appid)
+    }
+
+    /// Every secret in the configuration, for scrubbing error answers.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets.0
+    }
+
+    /// Reads and checks the configuration. Settings that only some routes need (API keys, the
+    /// signing key, an app's credentials) are checked by those routes
+    /// ([`Config::require_api_keys`] and friends), so `/healthz` always answers; settings that
+    /// contradict each other fail every request.
+    pub fn from_settings(env: &dyn Settings) -> Result<Apps, ApiError> {
+        let upstream = env
+            .var("UPSTREAM_BASE")
+            .unwrap_or_else(|| DEFAULT_BASE.to_string());
         check_base_url(&upstream)
             .map_err(|e| ApiError::config(&format!("UPSTREAM_BASE: {}", e.message)))?;
-        let appid = var(env, "WECHAT_APPID").ok_or_else(|| {
-            ApiError::config("WECHAT_APPID is not set (the official account's app id)")
-        })?;
-        let download_auth = match var(env, "DOWNLOAD_AUTH").as_deref() {
+        let listed = list(env.var("WECHAT_APPS"));
+        let multi_app = env.var("WECHAT_APPS").is_some();
+        let default_id = match env.var("WECHAT_APPID") {
+            Some(id) => id.trim().to_string(),
+            None => listed.first().cloned().ok_or_else(|| {
+                ApiError::config(
+                    "WECHAT_APPID is not set (the official account's app id), nor WECHAT_APPS",
+                )
+            })?,
+        };
+        let mut ids = vec![default_id.clone()];
+        for (i, id) in listed.iter().enumerate() {
+            if !valid_appid(id) {
+                return Err(ApiError::config(&format!(
+                    "WECHAT_APPS: {id:?} is not an app id (1 to 64 of A-Z a-z 0-9 _ -)"
+                )));
+            }
+            if listed[..i].contains(id) {
+                return Err(ApiError::config(&format!("WECHAT_APPS lists {id} twice")));
+            }
+            if *id != default_id {
+                ids.push(id.clone());
+            }
+        }
+        if multi_app && !valid_appid(&default_id) {
+            return Err(ApiError::config(
+                "WECHAT_APPID is not an app id (1 to 64 of A-Z a-z 0-9 _ -)",
+            ));
+        }
+        let download_auth = match env.var("DOWNLOAD_AUTH").as_deref() {
             None | Some("signed") => DownloadAuth::Signed,
             Some("public") => DownloadAuth::Public,
             Some("key") => DownloadAuth::Key,
@@ -167,46 +278,172 @@ impl Config {
                 )))
             }
         };
-        let tokens = if let Some(token) = secret(env, "WECHAT_ACCESS_TOKEN") {
-            Some(TokenSource::Fixed(AccessToken::new(token)))
-        } else if let Some(secret) = secret(env, "WECHAT_SECRET") {
-            if env.durable_object(TOKENS_BINDING).is_ok() {
-                Some(TokenSource::DurableObject)
-            } else {
-                Some(TokenSource::Isolate(AppSecret::new(secret)))
+        let public_base_url = match env.var("PUBLIC_BASE_URL") {
+            None => None,
+            Some(base) => {
+                check_base_url(&base)
+                    .map_err(|e| ApiError::config(&format!("PUBLIC_BASE_URL: {}", e.message)))?;
+                Some(base)
             }
-        } else {
-            None
         };
-        Ok(Config {
-            upstream,
-            appid,
-            download_auth,
-            cache_ttl_secs: number(env, "CACHE_TTL_SECS", DEFAULT_CACHE_TTL_SECS)?,
-            cors_origins: list(var(env, "CORS_ORIGINS")),
-            upstream_timeout_ms: timeout_ms(number(
-                env,
-                "UPSTREAM_TIMEOUT_MS",
-                DEFAULT_UPSTREAM_TIMEOUT_MS,
-            )?)?,
-            public_base_url: match var(env, "PUBLIC_BASE_URL") {
-                None => None,
-                Some(base) => {
-                    check_base_url(&base).map_err(|e| {
-                        ApiError::config(&format!("PUBLIC_BASE_URL: {}", e.message))
-                    })?;
-                    Some(base)
+        let cache_ttl_secs = number(env, "CACHE_TTL_SECS", DEFAULT_CACHE_TTL_SECS)?;
+        let upstream_timeout_ms = timeout_ms(number(
+            env,
+            "UPSTREAM_TIMEOUT_MS",
+            DEFAULT_UPSTREAM_TIMEOUT_MS,
+        )?)?;
+        let signing_key = env.secret("SIGNING_KEY").map(SigningKey::new);
+        let cors_origins = list(env.var("CORS_ORIGINS"));
+        let has_bucket = env.has_bucket();
+        let has_do = env.has_durable_object();
+
+        let mut secrets: Vec<String> = signing_key.iter().map(|k| k.expose().to_string()).collect();
+        let mut apps = Vec::new();
+        let mut missing = Vec::new();
+        // Which setting each API key came from: a key belongs to one app only.
+        let mut key_owner: Vec<(String, String)> = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            let is_default = i == 0;
+            // A per-app secret: `BASE_<APPID>`, and for the default app `BASE` too (the same
+            // value if both are set).
+            let per_app = |base: &str| -> Result<Option<String>, ApiError> {
+                let suffixed = if multi_app {
+                    env.secret(&format!("{base}_{id}"))
+                } else {
+                    None
+                };
+                let plain = if is_default { env.secret(base) } else { None };
+                match (suffixed, plain) {
+                    (Some(a), Some(b)) if a != b => Err(ApiError::config(&format!(
+                        "{base} and {base}_{id} are both set, to different values: keep one"
+                    ))),
+                    (a, b) => Ok(a.or(b)),
                 }
-            },
-            api_keys: list(secret(env, "API_KEYS"))
-                .into_iter()
-                .map(ApiKey::new)
-                .collect(),
-            signing_key: secret(env, "SIGNING_KEY").map(SigningKey::new),
-            tokens,
-            has_bucket: env.bucket(BUCKET_BINDING).is_ok(),
-            limits: Limits::default(),
+            };
+            let name = |base: &str| {
+                if multi_app {
+                    format!("{base}_{id}")
+                } else {
+                    base.to_string()
+                }
+            };
+            let fixed = per_app("WECHAT_ACCESS_TOKEN")?;
+            let secret = per_app("WECHAT_SECRET")?;
+            secrets.extend(fixed.iter().cloned());
+            secrets.extend(secret.iter().cloned());
+            let tokens = match (fixed, secret) {
+                (Some(token), _) => Some(TokenSource::Fixed(AccessToken::new(token))),
+                (None, Some(secret)) if has_do => {
+                    Some(TokenSource::DurableObject(AppSecret::new(secret)))
+                }
+                (None, Some(secret)) => Some(TokenSource::Isolate(AppSecret::new(secret))),
+                (None, None) => None,
+            };
+            let mut keys = if multi_app {
+                list(env.secret(&format!("API_KEYS_{id}")))
+            } else {
+                Vec::new()
+            };
+            if is_default {
+                for k in list(env.secret("API_KEYS")) {
+                    if !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
+            }
+            for k in &keys {
+                if let Some((_, owner)) = key_owner.iter().find(|(key, _)| key == k) {
+                    return Err(ApiError::config(&format!(
+                        "{owner} and {} share a key: each API key must belong to one app",
+                        name("API_KEYS")
+                    )));
+                }
+                key_owner.push((k.clone(), name("API_KEYS")));
+            }
+            secrets.extend(keys.iter().cloned());
+            let mut limits = Limits::default();
+            if multi_app {
+                let cap_name = format!("MAX_UPLOAD_BYTES_{id}");
+                if env.var(&cap_name).is_some() {
+                    let cap = number(env, &cap_name, u64::MAX)?;
+                    if cap == 0 {
+                        return Err(ApiError::config(&format!("{cap_name} must be at least 1")));
+                    }
+                    limits = Limits {
+                        image: limits.image.min(cap),
+                        voice: limits.voice.min(cap),
+                        video: limits.video.min(cap),
+                        thumb: limits.thumb.min(cap),
+                    };
+                }
+            }
+            let app_ttl = if multi_app {
+                number(env, &format!("CACHE_TTL_SECS_{id}"), cache_ttl_secs)?
+            } else {
+                cache_ttl_secs
+            };
+            let mut lacks = Vec::new();
+            if tokens.is_none() {
+                lacks.push(name("WECHAT_SECRET"));
+            }
+            if keys.is_empty() {
+                lacks.push(name("API_KEYS"));
+            }
+            missing.push(lacks);
+            apps.push(Rc::new(Config {
+                upstream: upstream.clone(),
+                appid: id.clone(),
+                public_base_url: public_base_url.clone(),
+                download_auth,
+                cache_ttl_secs: app_ttl,
+                cors_origins: cors_origins.clone(),
+                upstream_timeout_ms,
+                api_keys: keys.into_iter().map(ApiKey::new).collect(),
+                signing_key: signing_key.clone(),
+                tokens,
+                has_bucket,
+                limits,
+                is_default,
+                multi_app,
+                prefixed: true,
+            }));
+        }
+        let default = Rc::new(Config {
+            prefixed: false,
+            ..(*apps[0]).clone()
+        });
+        Ok(Apps {
+            default,
+            apps,
+            missing,
+            secrets: Redacted(secrets),
         })
+    }
+}
+
+impl Config {
+    /// The name of per-app setting `base` for this app, as error messages give it:
+    /// `base` for a single app, `base_<APPID>` (and `base` too for the default app) for many.
+    pub fn setting(&self, base: &str) -> String {
+        match (self.multi_app, self.is_default) {
+            (false, _) => base.to_string(),
+            (true, true) => format!("{base}_{} (or {base})", self.appid),
+            (true, false) => format!("{base}_{}", self.appid),
+        }
+    }
+
+    /// Where this app's REST routes live: `""` or `/apps/{appid}`.
+    pub fn path_prefix(&self) -> String {
+        if self.prefixed {
+            format!("/apps/{}", self.appid)
+        } else {
+            String::new()
+        }
+    }
+
+    /// The app id signed URLs of these routes are bound to ([`wxmedia::protocol::sign::signature_in`]).
+    pub fn sign_scope(&self) -> Option<&str> {
+        self.prefixed.then_some(self.appid.as_str())
     }
 
     /// Every secret in the configuration, for scrubbing error answers.
@@ -219,8 +456,10 @@ impl Config {
         out.extend(self.signing_key.iter().map(|k| k.expose().to_string()));
         match &self.tokens {
             Some(TokenSource::Fixed(t)) => out.push(t.expose().to_string()),
-            Some(TokenSource::Isolate(s)) => out.push(s.expose().to_string()),
-            Some(TokenSource::DurableObject) | None => {}
+            Some(TokenSource::Isolate(s) | TokenSource::DurableObject(s)) => {
+                out.push(s.expose().to_string())
+            }
+            None => {}
         }
         out
     }
@@ -228,9 +467,10 @@ impl Config {
     /// The API keys, or a 500 naming `API_KEYS`.
     pub fn require_api_keys(&self) -> Result<&[ApiKey], ApiError> {
         if self.api_keys.is_empty() {
-            Err(ApiError::config(
-                "API_KEYS is not set (a comma-separated list of keys)",
-            ))
+            Err(ApiError::config(&format!(
+                "{} is not set (a comma-separated list of keys)",
+                self.setting("API_KEYS")
+            )))
         } else {
             Ok(&self.api_keys)
         }
@@ -247,9 +487,12 @@ impl Config {
     /// The token source, or a 500 naming `WECHAT_SECRET`.
     pub fn require_tokens(&self) -> Result<&TokenSource, ApiError> {
         self.tokens.as_ref().ok_or_else(|| {
-            ApiError::config(
-                "WECHAT_SECRET (or WECHAT_ACCESS_TOKEN) is not set: the Worker cannot call WeChat",
-            )
+            ApiError::config(&format!(
+                "{} (or {}) is not set: the Worker cannot call WeChat for app {}",
+                self.setting("WECHAT_SECRET"),
+                self.setting("WECHAT_ACCESS_TOKEN"),
+                self.appid
+            ))
         })
     }
 }
@@ -257,6 +500,148 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    struct Map(HashMap<&'static str, &'static str>, bool);
+
+    impl Settings for Map {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| v.to_string())
+        }
+        fn secret(&self, name: &str) -> Option<String> {
+            self.var(name)
+        }
+        fn has_durable_object(&self) -> bool {
+            self.1
+        }
+        fn has_bucket(&self) -> bool {
+            false
+        }
+    }
+
+    fn apps(pairs: &[(&'static str, &'static str)]) -> Result<Apps, ApiError> {
+        Apps::from_settings(&Map(pairs.iter().copied().collect(), true))
+    }
+
+    #[test]
+    fn a_single_app_reads_as_before() {
+        let a = apps(&[
+            ("WECHAT_APPID", "wxA"),
+            ("WECHAT_SECRET", "s"),
+            ("API_KEYS", "k1,k2"),
+            ("API_KEYS_wxA", "ignored"),
+        ])
+        .unwrap();
+        assert_eq!(a.apps.len(), 1);
+        assert_eq!(a.default.appid, "wxA");
+        assert_eq!(a.default.api_keys.len(), 2);
+        assert!(!a.default.prefixed && a.apps[0].prefixed);
+        assert_eq!(a.default.sign_scope(), None);
+        assert_eq!(a.apps[0].sign_scope(), Some("wxA"));
+        assert!(matches!(
+            a.default.tokens,
+            Some(TokenSource::DurableObject(_))
+        ));
+        let err = apps(&[("WECHAT_APPID", "wxA")]).unwrap();
+        assert!(err
+            .default
+            .require_tokens()
+            .unwrap_err()
+            .message
+            .starts_with("WECHAT_SECRET (or WECHAT_ACCESS_TOKEN)"));
+        assert!(err
+            .default
+            .require_api_keys()
+            .unwrap_err()
+            .message
+            .starts_with("API_KEYS is not set"));
+        assert!(apps(&[]).unwrap_err().message.contains("WECHAT_APPID"));
+    }
+
+    #[test]
+    fn many_apps_have_their_own_settings() {
+        let a = apps(&[
+            ("WECHAT_APPS", "wxA, wxB,wxC"),
+            ("WECHAT_SECRET_wxA", "sa"),
+            ("WECHAT_ACCESS_TOKEN_wxB", "tb"),
+            ("API_KEYS_wxA", "ka"),
+            ("API_KEYS", "k0"),
+            ("API_KEYS_wxB", "kb1,kb2"),
+            ("MAX_UPLOAD_BYTES_wxB", "1000"),
+            ("CACHE_TTL_SECS_wxC", "60"),
+            ("SIGNING_KEY", "sk"),
+        ])
+        .unwrap();
+        let ids: Vec<&str> = a.apps.iter().map(|c| c.appid.as_str()).collect();
+        assert_eq!(ids, ["wxA", "wxB", "wxC"]);
+        assert_eq!(a.default.appid, "wxA");
+        assert_eq!(
+            a.apps[0].api_keys.len(),
+            2,
+            "the default app takes API_KEYS too"
+        );
+        assert!(matches!(a.apps[1].tokens, Some(TokenSource::Fixed(_))));
+        assert_eq!(a.apps[1].limits.image, 1000);
+        assert_eq!(a.apps[1].limits.thumb, 1000);
+        assert_eq!(a.apps[2].cache_ttl_secs, 60);
+        assert_eq!(a.apps[0].cache_ttl_secs, DEFAULT_CACHE_TTL_SECS);
+        assert_eq!(a.missing[2], ["WECHAT_SECRET_wxC", "API_KEYS_wxC"]);
+        let e = a.apps[2].require_tokens().unwrap_err();
+        assert!(
+            e.message
+                .starts_with("WECHAT_SECRET_wxC (or WECHAT_ACCESS_TOKEN_wxC)"),
+            "{}",
+            e.message
+        );
+        assert_eq!(a.apps[1].path_prefix(), "/apps/wxB");
+        for s in ["sa", "tb", "ka", "k0", "kb1", "kb2", "sk"] {
+            assert!(a.secrets().iter().any(|x| x == s), "{s}");
+        }
+        assert!(!format!("{a:?}").contains("kb1"));
+        // WECHAT_APPID names the default, listed or not.
+        let a = apps(&[("WECHAT_APPID", "wxZ"), ("WECHAT_APPS", "wxA,wxZ")]).unwrap();
+        let ids: Vec<&str> = a.apps.iter().map(|c| c.appid.as_str()).collect();
+        assert_eq!(ids, ["wxZ", "wxA"]);
+    }
+
+    #[test]
+    fn inconsistent_settings_fail_naming_them_without_values() {
+        let cases: [(&[(&'static str, &'static str)], &str); 5] = [
+            (
+                &[
+                    ("WECHAT_APPS", "wxA,wxB"),
+                    ("API_KEYS_wxA", "same"),
+                    ("API_KEYS_wxB", "x,same"),
+                ],
+                "API_KEYS_wxA and API_KEYS_wxB share a key",
+            ),
+            (&[("WECHAT_APPS", "wxA,wxA")], "WECHAT_APPS lists wxA twice"),
+            (
+                &[("WECHAT_APPS", "wxA,wx/B")],
+                "WECHAT_APPS: \"wx/B\" is not an app id",
+            ),
+            (
+                &[
+                    ("WECHAT_APPS", "wxA"),
+                    ("WECHAT_SECRET", "one"),
+                    ("WECHAT_SECRET_wxA", "two"),
+                ],
+                "WECHAT_SECRET and WECHAT_SECRET_wxA are both set",
+            ),
+            (
+                &[("WECHAT_APPS", "wxA,wxB"), ("MAX_UPLOAD_BYTES_wxB", "lots")],
+                "MAX_UPLOAD_BYTES_wxB must be a whole number",
+            ),
+        ];
+        for (settings, expected) in cases {
+            let err = apps(settings).unwrap_err();
+            assert_eq!(err.code, crate::error::ErrorCode::Config);
+            assert!(err.message.starts_with(expected), "{}", err.message);
+            for value in ["same-k", "sec-1", "sec-2"] {
+                assert!(!err.message.contains(value), "{}", err.message);
+            }
+        }
+    }
 
     #[test]
     fn upstream_timeouts_are_validated_and_clamped() {

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     NotAuthorized,
     /// 404: no such media (or route).
     NotFound,
+    /// 404: no such app (`/apps/{appid}/…` for an app the deployment does not serve).
+    UnknownApp,
     /// 405: a method the route does not take.
     MethodNotAllowed,
     /// 429: WeChat's daily quota is used up.
@@ -60,7 +62,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::BadRequest,
         ErrorCode::BadMediaId,
         ErrorCode::MissingMediaId,
@@ -74,6 +76,7 @@ impl ErrorCode {
         ErrorCode::SignatureInvalid,
         ErrorCode::NotAuthorized,
         ErrorCode::NotFound,
+        ErrorCode::UnknownApp,
         ErrorCode::MethodNotAllowed,
         ErrorCode::QuotaExceeded,
         ErrorCode::RateLimited,
@@ -101,6 +104,7 @@ impl ErrorCode {
             ErrorCode::SignatureInvalid => "SIGNATURE_INVALID",
             ErrorCode::NotAuthorized => "NOT_AUTHORIZED",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::UnknownApp => "UNKNOWN_APP",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::QuotaExceeded => "QUOTA_EXCEEDED",
             ErrorCode::RateLimited => "RATE_LIMITED",
@@ -126,7 +130,7 @@ impl ErrorCode {
             | ErrorCode::SignatureExpired
             | ErrorCode::SignatureInvalid
             | ErrorCode::NotAuthorized => 403,
-            ErrorCode::NotFound => 404,
+            ErrorCode::NotFound | ErrorCode::UnknownApp => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::TooLarge => 413,
             ErrorCode::BadFormat => 415,
@@ -194,6 +198,7 @@ impl ErrorCode {
             ErrorCode::SignatureInvalid => "The signed URL is not valid",
             ErrorCode::NotAuthorized => "This WeChat account may not use this API",
             ErrorCode::NotFound => "WeChat has no such media",
+            ErrorCode::UnknownApp => "This proxy does not serve that app",
             ErrorCode::MethodNotAllowed => "The route does not take this method",
             ErrorCode::QuotaExceeded => "WeChat's daily quota is used up",
             ErrorCode::RateLimited => "WeChat's per-minute quota is used up",

@@ -33,21 +33,21 @@ pub use tokens::TokenHolder;
 use worker::{event, Context, Env, Request, Result};
 
 #[cfg(target_arch = "wasm32")]
-use crate::config::Config;
+use crate::config::Apps;
 
 /// The Worker's entry point.
 #[cfg(target_arch = "wasm32")]
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let origin = req.headers().get("Origin").ok().flatten();
-    let config = Config::cached(&env);
-    let response = match &config {
-        Ok(config) => routes::route(req, &env, &ctx, config).await,
+    let apps = Apps::cached(&env);
+    let response = match &apps {
+        Ok(apps) => routes::route(req, &env, &ctx, apps).await,
         Err(err) => err.to_response().map(Into::into),
     };
-    let allowed = config
+    let allowed = apps
         .as_ref()
-        .map(|c| c.cors_origins.as_slice())
+        .map(|a| a.default.cors_origins.as_slice())
         .unwrap_or(&[]);
     routes::with_cors(response?, origin.as_deref(), allowed)
 }

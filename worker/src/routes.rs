@@ -3,11 +3,11 @@
 use serde_json::json;
 use web_sys::Headers;
 use worker::{Context, Env, Method, Request, Response, Result};
-use wxmedia::protocol::sign::{signed_query, SignedKind};
+use wxmedia::protocol::sign::{signed_query_in, SignedKind};
 use wxmedia::protocol::{MediaType, UnknownMediaType};
 
 use crate::auth::{self, DownloadCredentials};
-use crate::config::{Config, DownloadAuth, TokenSource};
+use crate::config::{Apps, Config, DownloadAuth, TokenSource};
 use crate::error::{ApiError, ErrorCode};
 use crate::media::{self, Fetched};
 use crate::pipeline::{accept_upload, client_response, fill_context, internal, query};
@@ -18,23 +18,43 @@ const SIGNED_URL_SECS: u64 = 3600;
 /// Longest lifetime a signed URL may be given (the core's cap, which verifying enforces too).
 const MAX_SIGNED_URL_SECS: u64 = wxmedia::protocol::sign::MAX_LIFETIME_SECS;
 
-/// Dispatches a request to its route.
+/// Dispatches a request to its route: `/apps/{appid}/media…` to that app's REST routes, the
+/// unprefixed ones to the default app's.
 pub async fn route(
     req: Request,
     env: &Env,
     ctx: &Context,
-    config: &Config,
+    apps: &Apps,
 ) -> Result<web_sys::Response> {
     let url = req.url()?;
     let path = url.path().to_string();
     let method = req.method();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let all: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (config, segments) = match all.as_slice() {
+        ["apps", appid, rest @ ..] => match (apps.app(appid), rest) {
+            (Some(config), ["media", ..]) => (config, rest),
+            (None, _) => {
+                let err = ApiError::new(
+                    ErrorCode::UnknownApp,
+                    format!("this proxy serves no app {appid:?}"),
+                );
+                return err.to_response().map(Into::into);
+            }
+            (Some(_), _) => {
+                let err = ApiError::new(ErrorCode::NotFound, "no such route");
+                return err.to_response().map(Into::into);
+            }
+        },
+        _ => (&apps.default, all.as_slice()),
+    };
+    let config: &Config = config;
+    let segments: Vec<&str> = segments.to_vec();
     // The download routes answer `web_sys::Response`s straight from the cache; the others are
     // converted. (A `worker::Response` would be rebuilt once more on the way out.)
     let result: std::result::Result<web_sys::Response, ApiError> =
         match (&method, segments.as_slice()) {
             (Method::Options, _) => return preflight().map(Into::into),
-            (Method::Get, ["healthz"]) => healthz(config).map(Into::into),
+            (Method::Get, ["healthz"]) => healthz(apps).map(Into::into),
             (Method::Post, ["media"]) => upload(req, env, ctx, config).await.map(Into::into),
             (Method::Get | Method::Head, ["media", id]) => {
                 download(&req, env, config, id, SignedKind::Media).await
@@ -44,13 +64,13 @@ pub async fn route(
             }
             (Method::Post, ["media", id, "sign"]) => sign(&req, config, id).map(Into::into),
             (Method::Post, ["cgi-bin", "media", "upload"]) => {
-                return compat::upload(req, env, ctx, config).await.map(Into::into)
+                return compat::upload(req, env, ctx, apps).await.map(Into::into)
             }
             (Method::Get | Method::Head, ["cgi-bin", "media", "get"]) => {
-                return compat::download(&req, env, config, SignedKind::Media).await
+                return compat::download(&req, env, apps, SignedKind::Media).await
             }
             (Method::Get | Method::Head, ["cgi-bin", "media", "get", "jssdk"]) => {
-                return compat::download(&req, env, config, SignedKind::HdVoice).await
+                return compat::download(&req, env, apps, SignedKind::HdVoice).await
             }
             (_, ["media", ..])
                 if segments.len() > 3
@@ -81,14 +101,33 @@ async fn assets(req: Request, env: &Env) -> Result<Response> {
     }
 }
 
-/// `GET /healthz`: what is configured, without secrets.
-fn healthz(config: &Config) -> std::result::Result<Response, ApiError> {
-    let tokens = match &config.tokens {
+/// `GET /healthz`: what is configured, without secrets. The top-level fields describe the
+/// default app (as before many apps); `apps` lists every app and what it has (names only).
+fn healthz(apps: &Apps) -> std::result::Result<Response, ApiError> {
+    let tokens = |config: &Config| match &config.tokens {
         Some(TokenSource::Fixed(_)) => "fixed",
-        Some(TokenSource::DurableObject) => "durable-object",
+        Some(TokenSource::DurableObject(_)) => "durable-object",
         Some(TokenSource::Isolate(_)) => "isolate",
         None => "unconfigured",
     };
+    let config = &apps.default;
+    let list: Vec<_> = apps
+        .apps
+        .iter()
+        .zip(&apps.missing)
+        .map(|(app, missing)| {
+            json!({
+                "appid": app.appid,
+                "default": app.is_default,
+                "path": app.path_prefix(),
+                "tokens": tokens(app),
+                "apiKeys": app.api_keys.len(),
+                "cacheTtlSecs": app.cache_ttl_secs,
+                "limits": app.limits,
+                "missing": missing,
+            })
+        })
+        .collect();
     let body = json!({
         "ok": true,
         "service": "wxmedia-worker",
@@ -96,9 +135,11 @@ fn healthz(config: &Config) -> std::result::Result<Response, ApiError> {
         "appid": config.appid,
         "downloadAuth": config.download_auth.as_str(),
         "cacheTtlSecs": config.cache_ttl_secs,
-        "tokens": tokens,
+        "tokens": tokens(config),
         "r2": config.has_bucket,
         "limits": config.limits,
+        "signing": config.signing_key.is_some(),
+        "apps": list,
     });
     let mut response = Response::from_json(&body).map_err(internal)?;
     let _ = response.headers_mut().set("Cache-Control", "no-store");
@@ -162,14 +203,17 @@ fn media_url(
     } else {
         ""
     };
-    let plain = format!("{origin}/media/{media_id}{suffix}");
+    let plain = format!("{origin}{}/media/{media_id}{suffix}", config.path_prefix());
     if config.download_auth != DownloadAuth::Signed {
         return Ok((plain, None));
     }
     let key = config.require_signing_key()?;
     let exp = media::now_secs() + lifetime_secs;
     Ok((
-        format!("{plain}?{}", signed_query(key, kind, media_id, exp)),
+        format!(
+            "{plain}?{}",
+            signed_query_in(key, config.sign_scope(), kind, media_id, exp)
+        ),
         Some(exp),
     ))
 }

@@ -1,4 +1,4 @@
-//! Access tokens for upstream calls, and the per-isolate client that uses them.
+//! Access tokens for upstream calls, and the per-isolate clients that use them (one per app).
 //!
 //! With the `TOKENS` Durable Object bound, one holder per app id fetches through `stable_token`,
 //! one fetch at a time, and drops a token only if it is the one that failed. Isolates keep a
@@ -6,16 +6,16 @@
 //! holds the token the same way; with `WECHAT_ACCESS_TOKEN`, that fixed token is used as is.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
 use wxmedia::client::{Client, ClientConfig, Credentials, TokenMode, TokenWait};
-use wxmedia::protocol::AppSecret;
 use wxmedia::protocol::{AccessToken, Error, TokenGrant, WeChatError};
 
-use crate::config::{Config, TokenSource, TOKENS_BINDING};
+use crate::config::{Apps, Config, TokenSource, TOKENS_BINDING};
 
 /// How often a request waiting for another's token fetch looks again (requests must not await
 /// each other's promises in Workers).
@@ -27,6 +27,9 @@ pub const LOCAL_COPY_SECS: u64 = 300;
 /// What an isolate asks the holder.
 #[derive(Serialize, Deserialize)]
 struct TokenAsk {
+    /// The app whose token is asked for (the holder is named by it too).
+    #[serde(default)]
+    appid: Option<String>,
     /// The token that just failed upstream, if that is why it asks.
     failed: Option<String>,
 }
@@ -42,27 +45,30 @@ struct TokenAnswer {
 }
 
 thread_local! {
-    /// The isolate's client, and the configuration it was built for.
-    static CLIENT: RefCell<Option<(String, Client)>> = const { RefCell::new(None) };
+    /// The isolate's clients, by app id, each with the configuration it was built for: a token
+    /// error of one app drops only that app's token.
+    static CLIENTS: RefCell<HashMap<String, (String, Client)>> = RefCell::new(HashMap::new());
 }
 
-/// The isolate's client for `config` (built once, rebuilt if the configuration changes).
+/// The isolate's client for `config`'s app (built once per app, rebuilt if the configuration
+/// changes).
 pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiError> {
     let source = config.require_tokens()?.clone();
     let fingerprint = format!(
-        "{}|{}|{}|{:?}",
+        "{}|{}|{}|{:?}|{:?}",
         config.upstream,
         config.appid,
         config.upstream_timeout_ms,
+        config.limits,
         match &source {
             TokenSource::Fixed(t) => format!("fixed:{}", t.expose().len()),
-            TokenSource::DurableObject => "do".to_string(),
+            TokenSource::DurableObject(_) => "do".to_string(),
             TokenSource::Isolate(_) => "isolate".to_string(),
         }
     );
-    if let Some(client) = CLIENT.with(|c| {
+    if let Some(client) = CLIENTS.with(|c| {
         c.borrow()
-            .as_ref()
+            .get(&config.appid)
             .filter(|(f, _)| *f == fingerprint)
             .map(|(_, client)| client.clone())
     }) {
@@ -75,7 +81,7 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
             secret,
             mode: TokenMode::Stable,
         },
-        TokenSource::DurableObject => {
+        TokenSource::DurableObject(_) => {
             let env = env.clone();
             let appid = config.appid.clone();
             Credentials::Provider(Rc::new(move |failed| {
@@ -88,12 +94,17 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
     let mut client_config = ClientConfig::new(credentials);
     client_config.base_url = config.upstream.clone();
     client_config.media_timeout_ms = config.upstream_timeout_ms;
+    // The app's upload limits (`MAX_UPLOAD_BYTES_<APPID>`), checked by the core before WeChat.
+    client_config.limits = config.limits;
     client_config.token_timeout_ms = config.upstream_timeout_ms.min(10_000);
     client_config.token_wait = TokenWait::Poll {
         interval_ms: TOKEN_POLL_MS,
     };
     let client = Client::new(client_config);
-    CLIENT.with(|c| *c.borrow_mut() = Some((fingerprint, client.clone())));
+    CLIENTS.with(|c| {
+        c.borrow_mut()
+            .insert(config.appid.clone(), (fingerprint, client.clone()))
+    });
     Ok(client)
 }
 
@@ -109,6 +120,7 @@ async fn ask_holder(
         .and_then(|ns| ns.id_from_name(appid)?.get_stub())
         .map_err(internal)?;
     let ask = TokenAsk {
+        appid: Some(appid.to_string()),
         failed: failed.map(|t| t.expose().to_string()),
     };
     let mut init = RequestInit::new();
@@ -156,7 +168,8 @@ mod holder {
     #[durable_object]
     pub struct TokenHolder {
         env: Env,
-        client: RefCell<Option<Client>>,
+        /// The client, and the app id it fetches for.
+        client: RefCell<Option<(String, Client)>>,
     }
 
     impl DurableObject for TokenHolder {
@@ -168,8 +181,11 @@ mod holder {
         }
 
         async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-            let ask: TokenAsk = req.json().await.unwrap_or(TokenAsk { failed: None });
-            let client = match self.holder_client() {
+            let ask: TokenAsk = req.json().await.unwrap_or(TokenAsk {
+                appid: None,
+                failed: None,
+            });
+            let client = match self.holder_client(ask.appid.as_deref()) {
                 Ok(client) => client,
                 Err(message) => {
                     return Response::from_json(&TokenAnswer {
@@ -212,27 +228,30 @@ mod holder {
     }
 
     impl TokenHolder {
-        /// The holder's own client, fetching through `stable_token` (built on first use).
-        fn holder_client(&self) -> Result<Client, String> {
-            if let Some(client) = self.client.borrow().as_ref() {
-                return Ok(client.clone());
+        /// The holder's own client for app `appid` (the default app when `None`), fetching
+        /// through `stable_token` (built on first use).
+        fn holder_client(&self, appid: Option<&str>) -> Result<Client, String> {
+            if let Some((id, client)) = self.client.borrow().as_ref() {
+                if appid.is_none_or(|a| a == id) {
+                    return Ok(client.clone());
+                }
             }
-            let config = Config::from_env(&self.env).map_err(|e| e.message)?;
-            let secret = match config.tokens {
-                Some(TokenSource::DurableObject | TokenSource::Isolate(_)) => self
-                    .env
-                    .secret("WECHAT_SECRET")
-                    .map(|s| AppSecret::new(s.to_string()))
-                    .or_else(|_| {
-                        self.env
-                            .var("WECHAT_SECRET")
-                            .map(|s| AppSecret::new(s.to_string()))
-                    })
-                    .map_err(|_| "WECHAT_SECRET is not set".to_string())?,
-                _ => return Err("WECHAT_SECRET is not set".to_string()),
+            let apps = Apps::from_settings(&self.env).map_err(|e| e.message)?;
+            let config = match appid {
+                Some(id) => apps
+                    .app(id)
+                    .ok_or_else(|| format!("app {id} is not in WECHAT_APPS"))?,
+                None => &apps.default,
             };
+            let secret = match &config.tokens {
+                Some(TokenSource::DurableObject(secret) | TokenSource::Isolate(secret)) => {
+                    secret.clone()
+                }
+                _ => return Err(format!("{} is not set", config.setting("WECHAT_SECRET"))),
+            };
+            let config = (**config).clone();
             let mut client_config = ClientConfig::new(Credentials::AppSecret {
-                appid: config.appid,
+                appid: config.appid.clone(),
                 secret,
                 mode: TokenMode::Stable,
             });
@@ -242,7 +261,7 @@ mod holder {
                 interval_ms: TOKEN_POLL_MS,
             };
             let client = Client::new(client_config);
-            *self.client.borrow_mut() = Some(client.clone());
+            *self.client.borrow_mut() = Some((config.appid, client.clone()));
             Ok(client)
         }
     }
