@@ -886,6 +886,29 @@ mod js_helpers {
     }
 
     #[wasm_bindgen_test]
+    fn sign_media_url_scopes_a_url_to_an_app() {
+        use wxmedia::protocol::sign::{signature, signature_in, SignedKind};
+        let opts = js_sys::Object::new();
+        for (k, v) in [
+            ("baseUrl", JsValue::from("https://m.example.com")),
+            ("mediaId", "abc".into()),
+            ("signingKey", "k".into()),
+            ("expiresIn", 400.into()),
+            ("now", 600.into()),
+            ("appId", "wxB".into()),
+        ] {
+            Reflect::set(&opts, &k.into(), &v).unwrap();
+        }
+        let url = sign_media_url(opts.into()).unwrap();
+        let scoped = signature_in(b"k", Some("wxB"), SignedKind::Media, "abc", 1000);
+        assert_eq!(
+            url,
+            format!("https://m.example.com/apps/wxB/media/abc?exp=1000&sig={scoped}")
+        );
+        assert_ne!(scoped, signature(b"k", SignedKind::Media, "abc", 1000));
+    }
+
+    #[wasm_bindgen_test]
     fn sign_media_url_refuses_what_the_worker_would_refuse() {
         let sign = |base: &str, id: &str, expires_in: f64| {
             let opts = js_sys::Object::new();
