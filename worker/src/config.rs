@@ -1,6 +1,6 @@
 //! The Worker's configuration, read from `env` once per isolate ([`Config::cached`]). Names are the contract (see the
 //! README): vars `UPSTREAM_BASE`, `PUBLIC_BASE_URL`, `WECHAT_APPID`, `DOWNLOAD_AUTH`, `CACHE_TTL_SECS`,
-//! `CORS_ORIGINS`, `UPSTREAM_TIMEOUT_MS`; secrets `WECHAT_SECRET`, `API_KEYS`, `SIGNING_KEY`,
+//! `CORS_ORIGINS`, `UPSTREAM_TIMEOUT_MS`, `MEMORY_CACHE_BYTES`; secrets `WECHAT_SECRET`, `API_KEYS`, `SIGNING_KEY`,
 //! `WECHAT_ACCESS_TOKEN`; bindings `MEDIA_BUCKET` (R2) and `TOKENS` (Durable Object).
 
 use worker::Env;
@@ -80,6 +80,8 @@ pub struct Config {
     pub has_bucket: bool,
     /// Upload limits (WeChat's current ones).
     pub limits: Limits,
+    /// `MEMORY_CACHE_BYTES`: the per-isolate memory tier's bound (0 disables it).
+    pub memory_cache_bytes: u64,
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -206,6 +208,11 @@ impl Config {
             tokens,
             has_bucket: env.bucket(BUCKET_BINDING).is_ok(),
             limits: Limits::default(),
+            memory_cache_bytes: number(
+                env,
+                "MEMORY_CACHE_BYTES",
+                crate::memory::DEFAULT_MEMORY_CACHE_BYTES,
+            )?,
         })
     }
 

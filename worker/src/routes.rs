@@ -99,6 +99,7 @@ fn healthz(config: &Config) -> std::result::Result<Response, ApiError> {
         "tokens": tokens,
         "r2": config.has_bucket,
         "limits": config.limits,
+        "memoryCache": crate::memory::usage(config),
     });
     let mut response = Response::from_json(&body).map_err(internal)?;
     let _ = response.headers_mut().set("Cache-Control", "no-store");
