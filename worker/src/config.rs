@@ -1,6 +1,6 @@
 //! The Worker's configuration, read from `env` once per isolate ([`Config::cached`]). Names are the contract (see the
 //! README): vars `UPSTREAM_BASE`, `PUBLIC_BASE_URL`, `WECHAT_APPID`, `DOWNLOAD_AUTH`, `CACHE_TTL_SECS`,
-//! `CORS_ORIGINS`, `UPSTREAM_TIMEOUT_MS`; secrets `WECHAT_SECRET`, `API_KEYS`, `SIGNING_KEY`,
+//! `CORS_ORIGINS`, `UPSTREAM_TIMEOUT_MS`, `MEMORY_CACHE_BYTES`; secrets `WECHAT_SECRET`, `API_KEYS`, `SIGNING_KEY`,
 //! `WECHAT_ACCESS_TOKEN`; bindings `MEDIA_BUCKET` (R2) and `TOKENS` (Durable Object).
 //!
 //! One deployment may serve many WeChat apps ([`Apps`]): `WECHAT_APPS` lists them, and each has
@@ -96,6 +96,8 @@ pub struct Config {
     /// Whether this app is reached under `/apps/{appid}` (its signed URLs are then in the app's
     /// scope); `false` for the default app's unprefixed routes.
     pub prefixed: bool,
+    /// `MEMORY_CACHE_BYTES`: the per-isolate memory tier's bound (0 disables it).
+    pub memory_cache_bytes: u64,
 }
 
 /// Where settings are read from: `env` in the Worker, a map in native tests.
@@ -296,6 +298,11 @@ impl Apps {
         let cors_origins = list(env.var("CORS_ORIGINS"));
         let has_bucket = env.has_bucket();
         let has_do = env.has_durable_object();
+        let memory_cache_bytes = number(
+            env,
+            "MEMORY_CACHE_BYTES",
+            crate::memory::DEFAULT_MEMORY_CACHE_BYTES,
+        )?;
 
         let mut secrets: Vec<String> = signing_key.iter().map(|k| k.expose().to_string()).collect();
         let mut apps = Vec::new();
@@ -406,6 +413,7 @@ impl Apps {
                 is_default,
                 multi_app,
                 prefixed: true,
+                memory_cache_bytes,
             }));
         }
         let default = Rc::new(Config {

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod memory;
 
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;

@@ -288,6 +288,10 @@ pub async fn fetch(
     // No wait of this request outlives its deadline: cache lookups included.
     let deadline = js_sys::Date::now() + config.upstream_timeout_ms as f64;
     let timeout_ms = config.upstream_timeout_ms;
+    // The per-isolate memory tier answers plain hits without a Cache API call (memory.rs).
+    if let Some(hit) = crate::memory::lookup(&key, client_headers, config) {
+        return Ok(Fetched::Media(hit, Source::Cache));
+    }
     if !CACHE_IS_NOOP.with(Cell::get) {
         if let Some(hit) = within(
             deadline,
@@ -296,6 +300,7 @@ pub async fn fetch(
         )
         .await?
         {
+            let hit = crate::memory::keep(&key, hit, client_headers, config).await?; // memory.rs
             return Ok(Fetched::Media(hit, Source::Cache));
         }
         if let Some(miss) = within(
@@ -323,6 +328,8 @@ pub async fn fetch(
                     )
                     .await?
                     {
+                        let found =
+                            crate::memory::keep(&key, found, client_headers, config).await?; // memory.rs
                         return Ok(Fetched::Media(found, source));
                     }
                     // The put succeeded but stored nothing: a zone without a cache. Serve what

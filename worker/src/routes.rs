@@ -140,6 +140,7 @@ fn healthz(apps: &Apps) -> std::result::Result<Response, ApiError> {
         "limits": config.limits,
         "signing": config.signing_key.is_some(),
         "apps": list,
+        "memoryCache": crate::memory::usage(config),
     });
     let mut response = Response::from_json(&body).map_err(internal)?;
     let _ = response.headers_mut().set("Cache-Control", "no-store");
