@@ -49,9 +49,12 @@ www: setup
 
 # The npm package in pkg/: wasm-pack's web build of the core crate's JS API (`js` feature: one
 # wasm file and its ES module glue), with the per-runtime entry points, the glue as CommonJS for
-# Node, the Node helpers, CLI and README from npm/ (see npm/assemble.mjs).
+# Node, the Node helpers, CLI and README from npm/ (see npm/assemble.mjs). The voice decoders
+# (voice/) are a second wasm file, voice_bg.wasm, which the entries load on first use.
 pkg: setup
 	wasm-pack build --release --target web --out-dir pkg --out-name wxmedia
+	wasm-pack --log-level warn build voice --release --target web --out-dir ../target/voice-pkg --out-name voice
+	cp target/voice-pkg/voice.js target/voice-pkg/voice_bg.wasm pkg/
 	node npm/assemble.mjs pkg $(VERSION)
 
 package: pkg

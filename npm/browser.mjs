@@ -8,3 +8,14 @@ await init({ module_or_path: new URL('./wxmedia_bg.wasm', import.meta.url) });
 
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
+
+// The voice decoders: their own wasm, fetched from next to this module on the first decodeVoice()/wav().
+import initVoice, * as voiceGlue from './voice.mjs';
+import { MediaFile } from './wxmedia.mjs';
+import { installWav, voiceApi } from './lib/voice.mjs';
+const voice = voiceApi(async () => {
+  await initVoice({ module_or_path: new URL('./voice_bg.wasm', import.meta.url) });
+  return voiceGlue;
+});
+installWav(MediaFile, voice.wav);
+export const decodeVoice = voice.decodeVoice;

@@ -7,3 +7,16 @@ initSync({ module: wasmModule });
 
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
+
+// The voice decoders: their own wasm, imported as a compiled module and instantiated on the first decodeVoice()/wav().
+import { initSync as initVoiceSync } from './voice.mjs';
+import * as voiceGlue from './voice.mjs';
+import voiceModule from './voice_bg.wasm?module';
+import { MediaFile } from './wxmedia.mjs';
+import { installWav, voiceApi } from './lib/voice.mjs';
+const voice = voiceApi(() => {
+  initVoiceSync({ module: voiceModule });
+  return voiceGlue;
+});
+installWav(MediaFile, voice.wav);
+export const decodeVoice = voice.decodeVoice;

@@ -10,11 +10,13 @@ import {
   NetworkError,
   TimeoutError,
   WeChatError,
+  decodeVoice,
   inferMediaType,
   openMedia,
   saveMedia,
   signMediaUrl,
   validateMedia,
+  type DecodeVoiceOptions,
   type ErrorClass,
   type GetOptions,
   type MediaClientOptions,
@@ -48,7 +50,8 @@ export function describe(err: unknown): string {
     return `${tag} ${code} ${msg} ${hint ?? ''} ${rid ?? ''} ${what ?? ''}`;
   }
   if (err instanceof MediaValidationError) {
-    const code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' = err.code;
+    const code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' | 'BAD_VOICE' | 'NOT_VOICE' =
+      err.code;
     return code;
   }
   if (err instanceof TimeoutError) {
@@ -103,6 +106,11 @@ async function main(): Promise<void> {
   const file: MediaFile = got;
   check(file instanceof MediaFile, 'MediaFile is the class');
   const contentType: string = file.contentType;
+  // Voice: decodeVoice() and MediaFile.wav() resolve to WAV bytes.
+  const decodeOptions: DecodeVoiceOptions = { format: 'speex' };
+  const toWav: (f: MediaFile) => Promise<Uint8Array> = (f) => f.wav();
+  const decode: (v: Blob, o?: DecodeVoiceOptions) => Promise<Uint8Array> = decodeVoice;
+  check(typeof toWav === 'function' && typeof decode === 'function' && decodeOptions.format === 'speex', 'voice types');
   const filename: string | undefined = file.filename;
   const length: number | undefined = file.contentLength;
   check(contentType === 'image/jpeg' && filename !== undefined && length === jpeg.length, 'MediaFile metadata');
