@@ -75,7 +75,7 @@ test: setup
 lint: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p wxmedia -p wxmedia-worker --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy -p wxmedia -p wxmedia-worker -p wxmedia-voice --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all
