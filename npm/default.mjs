@@ -4,6 +4,9 @@
 // refuses file: URLs, with the runtime's fs found through process.getBuiltinModule (no import of
 // fs that would break a bundle).
 import init from './wxmedia.mjs';
+import initVoice, * as voiceGlue from './voice.mjs';
+import { MediaFile } from './wxmedia.mjs';
+import { installWav, voiceApi } from './lib/voice.mjs';
 
 async function wasmBytes(url) {
   try {
@@ -22,10 +25,8 @@ await init({ module_or_path: await wasmBytes(new URL('./wxmedia_bg.wasm', import
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
 
-// The voice decoders: their own wasm, read like the main one on the first decodeVoice()/wav().
-import initVoice, * as voiceGlue from './voice.mjs';
-import { MediaFile } from './wxmedia.mjs';
-import { installWav, voiceApi } from './lib/voice.mjs';
+// The voice decoders (decodeVoice(), MediaFile.wav()): their own wasm, read like the core's, on
+// the first call only.
 const voice = voiceApi(async () => {
   await initVoice({ module_or_path: await wasmBytes(new URL('./voice_bg.wasm', import.meta.url)) });
   return voiceGlue;

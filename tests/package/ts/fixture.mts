@@ -71,7 +71,8 @@ export function describe(err: unknown): string {
 }
 
 const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1, 7, 7, 0xff, 0xd9]);
-const amr = new Uint8Array([0x23, 0x21, 0x41, 0x4d, 0x52, 0x0a, 0x3c, 0x3c, 0x3c, 0x3c]);
+// Two whole 12.2 kbit/s frames: the emulator makes real HD Speex of them (none of a cut frame).
+const amr = new Uint8Array([0x23, 0x21, 0x41, 0x4d, 0x52, 0x0a, ...new Array<number>(64).fill(0x3c)]);
 
 async function main(): Promise<void> {
   const baseUrl = process.env.EMULATOR_URL;
@@ -165,6 +166,8 @@ async function main(): Promise<void> {
   await hd.arrayBuffer();
   const hdSaved: SavedMedia = await client.downloadHdVoice(note.mediaId, `${dir}/note.speex`);
   check(hdSaved.bytes > 0, 'downloadHdVoice');
+  const hdWav: Uint8Array = await (await client.getHdVoice(note.mediaId)).wav();
+  check(hdWav.length > 44 && (await decodeVoice(amr)).length === 44 + 2 * 160 * 2, 'wav() and decodeVoice');
 
   const missing = await client.get('no-such-media-id').catch((e: unknown) => e);
   check(missing instanceof WeChatError && missing.errcode === 40007, 'a WeChatError for an unknown id');
