@@ -52,6 +52,10 @@ const toCjs = (code, file) =>
 for (const f of ['wxmedia.js', 'wxmedia.d.ts', 'wxmedia_bg.wasm', 'package.json']) {
   if (!existsSync(join(pkg, f))) fail(`${pkg}/${f} is missing: run wasm-pack build --target web first`);
 }
+// The voice decoders' wasm and glue (wasm-pack --target web of voice/, copied in by `make pkg`).
+for (const f of ['voice.js', 'voice_bg.wasm']) {
+  if (!existsSync(join(pkg, f))) fail(`${pkg}/${f} is missing: build voice/ with wasm-pack --target web and copy it in`);
+}
 const built = JSON.parse(read('package.json'));
 if (built.version !== version) {
   fail(`wasm-pack built version ${built.version}, but Cargo.toml says ${version}`);
@@ -64,6 +68,10 @@ if (!/export function initSync|export \{ initSync/.test(glue) || !/as default \}
 }
 renameSync(join(pkg, 'wxmedia.js'), join(pkg, 'wxmedia.mjs'));
 write('wxmedia.cjs', `// wasm-bindgen's glue (wxmedia.mjs) as CommonJS, written by npm/assemble.mjs.\n${toCjs(glue, 'wxmedia.mjs')}`);
+const voiceGlue = read('voice.js');
+if (!/export function decode/.test(voiceGlue)) fail('voice.js exports no decode: was voice/ built?');
+renameSync(join(pkg, 'voice.js'), join(pkg, 'voice.mjs'));
+write('voice.cjs', `// wasm-bindgen's glue of the voice decoders (voice.mjs) as CommonJS, written by npm/assemble.mjs.\n${toCjs(voiceGlue, 'voice.mjs')}`);
 
 // The glue's declarations without its init functions.
 const dts = read('wxmedia.d.ts');
@@ -88,10 +96,12 @@ write(
     `module.exports = {\n${api.map((n) => `  ${n}: glue.${n},`).join('\n')}\n};\n`,
 );
 // Shared by every entry: ESM as written, and CommonJS for the Node entry.
-for (const name of ['errors']) {
+for (const name of ['errors', 'voice']) {
   const source = readFileSync(join(src, `lib/${name}.mjs`), 'utf8');
   write(`lib/${name}.mjs`, source);
-  write(`lib/${name}.cjs`, `'use strict';\n// lib/${name}.mjs as CommonJS, written by npm/assemble.mjs.\n${toCjs(source, `lib/${name}.mjs`)}`);
+  // Their imports of each other become requires of the CommonJS copies.
+  const cjs = toCjs(source, `lib/${name}.mjs`).replace(/require\("\.\/(\w+)\.mjs"\)/g, 'require("./$1.cjs")');
+  write(`lib/${name}.cjs`, `'use strict';\n// lib/${name}.mjs as CommonJS, written by npm/assemble.mjs.\n${cjs}`);
 }
 
 const copies = [

@@ -3,8 +3,20 @@
 // as an asset; esbuild leaves it as is, so copy wxmedia_bg.wasm next to the bundle. Over static
 // files (a <script type="module"> and an import map) it is fetched from the package directory.
 import init from './wxmedia.mjs';
+import initVoice, * as voiceGlue from './voice.mjs';
+import { MediaFile } from './wxmedia.mjs';
+import { installWav, voiceApi } from './lib/voice.mjs';
 
 await init({ module_or_path: new URL('./wxmedia_bg.wasm', import.meta.url) });
 
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
+
+// The voice decoders (decodeVoice(), MediaFile.wav()): their own wasm, fetched from next to
+// this module like the core's, on the first call only.
+const voice = voiceApi(async () => {
+  await initVoice({ module_or_path: new URL('./voice_bg.wasm', import.meta.url) });
+  return voiceGlue;
+});
+installWav(MediaFile, voice.wav);
+export const decodeVoice = voice.decodeVoice;

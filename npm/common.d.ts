@@ -42,6 +42,37 @@ export declare function validateMedia(
   options?: { filename?: string; limits?: MediaClientOptions['limits'] },
 ): Promise<ValidatedMedia>;
 
+/** Options of decodeVoice(). */
+export interface DecodeVoiceOptions {
+  /**
+   * 'amr' (AMR-NB, `#!AMR`, from get()) or 'speex' (WeChat HD voice, from getHdVoice(): it has
+   * no header, so give it). Default: detected from the bytes.
+   */
+  format?: 'amr' | 'speex';
+}
+
+/**
+ * Decodes WeChat voice to a WAV file (16-bit mono PCM: 8 kHz for AMR, 16 kHz for HD Speex).
+ * The decoders are a wasm file of their own, loaded on the first call. Rejects with a
+ * MediaValidationError (code 'BAD_VOICE') for corrupt or unrecognised input, and a TypeError
+ * for bad arguments.
+ */
+export declare function decodeVoice(
+  voice: Uint8Array | ArrayBuffer | Blob,
+  options?: DecodeVoiceOptions,
+): Promise<Uint8Array>;
+
+declare module './wxmedia.js' {
+  interface MediaFile {
+    /**
+     * Reads the body and decodes the voice to a WAV file (see decodeVoice): HD Speex when the
+     * Content-Type says speex (getHdVoice()), AMR when the bytes start with `#!AMR`. Rejects
+     * with a MediaValidationError: 'NOT_VOICE' for other media, 'BAD_VOICE' for corrupt voice.
+     */
+    wav(): Promise<Uint8Array>;
+  }
+}
+
 /**
  * The class of the client's errors named E['name']. The client throws plain Errors with a name
  * and a code (that is what crosses from wasm), so `instanceof` goes by the name: any Error named

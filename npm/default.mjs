@@ -4,10 +4,11 @@
 // refuses file: URLs, with the runtime's fs found through process.getBuiltinModule (no import of
 // fs that would break a bundle).
 import init from './wxmedia.mjs';
+import initVoice, * as voiceGlue from './voice.mjs';
+import { MediaFile } from './wxmedia.mjs';
+import { installWav, voiceApi } from './lib/voice.mjs';
 
-const url = new URL('./wxmedia_bg.wasm', import.meta.url);
-
-async function wasmBytes() {
+async function wasmBytes(url) {
   try {
     const res = await fetch(url);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -19,7 +20,16 @@ async function wasmBytes() {
   }
 }
 
-await init({ module_or_path: await wasmBytes() });
+await init({ module_or_path: await wasmBytes(new URL('./wxmedia_bg.wasm', import.meta.url)) });
 
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
+
+// The voice decoders (decodeVoice(), MediaFile.wav()): their own wasm, read like the core's, on
+// the first call only.
+const voice = voiceApi(async () => {
+  await initVoice({ module_or_path: await wasmBytes(new URL('./voice_bg.wasm', import.meta.url)) });
+  return voiceGlue;
+});
+installWav(MediaFile, voice.wav);
+export const decodeVoice = voice.decodeVoice;

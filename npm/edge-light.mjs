@@ -2,8 +2,22 @@
 // wasm file as a compiled WebAssembly.Module with the `?module` suffix.
 import { initSync } from './wxmedia.mjs';
 import wasmModule from './wxmedia_bg.wasm?module';
+import { initSync as initVoiceSync } from './voice.mjs';
+import * as voiceGlue from './voice.mjs';
+import voiceModule from './voice_bg.wasm?module';
+import { MediaFile } from './wxmedia.mjs';
+import { installWav, voiceApi } from './lib/voice.mjs';
 
 initSync({ module: wasmModule });
 
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
+
+// The voice decoders (decodeVoice(), MediaFile.wav()): their own wasm, imported as a compiled
+// module like the core's, instantiated on the first call only.
+const voice = voiceApi(() => {
+  initVoiceSync({ module: voiceModule });
+  return voiceGlue;
+});
+installWav(MediaFile, voice.wav);
+export const decodeVoice = voice.decodeVoice;

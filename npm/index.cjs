@@ -10,8 +10,17 @@ const glue = require('./wxmedia.cjs');
 const api = require('./lib/api.cjs');
 const errors = require('./lib/errors.cjs');
 const node = require('./lib/node.cjs');
+const voice = require('./lib/voice.cjs');
 
 glue.initSync({ module: fs.readFileSync(path.join(__dirname, 'wxmedia_bg.wasm')) });
+
+// The voice decoders: their own wasm, read and instantiated on the first decodeVoice()/wav().
+const { decodeVoice, wav } = voice.voiceApi(() => {
+  const voiceGlue = require('./voice.cjs');
+  voiceGlue.initSync({ module: fs.readFileSync(path.join(__dirname, 'voice_bg.wasm')) });
+  return voiceGlue;
+});
+voice.installWav(api.MediaFile, wav);
 
 /**
  * The wasm client, plus what a Node program reaches for: uploading a file by path and saving a
@@ -48,6 +57,7 @@ module.exports = {
   MediaClient,
   openMedia: node.openMedia,
   saveMedia: node.saveMedia,
+  decodeVoice,
   WeChatError: errors.WeChatError,
   MediaValidationError: errors.MediaValidationError,
   TimeoutError: errors.TimeoutError,

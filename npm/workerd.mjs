@@ -3,8 +3,22 @@
 // nodejs_compat.
 import { initSync } from './wxmedia.mjs';
 import wasmModule from './wxmedia_bg.wasm';
+import { initSync as initVoiceSync } from './voice.mjs';
+import * as voiceGlue from './voice.mjs';
+import voiceModule from './voice_bg.wasm';
+import { MediaFile } from './wxmedia.mjs';
+import { installWav, voiceApi } from './lib/voice.mjs';
 
 initSync({ module: wasmModule });
 
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
+
+// The voice decoders (decodeVoice(), MediaFile.wav()): their own wasm, bundled by wrangler as a
+// compiled module like the core's, instantiated on the first call only.
+const voice = voiceApi(() => {
+  initVoiceSync({ module: voiceModule });
+  return voiceGlue;
+});
+installWav(MediaFile, voice.wav);
+export const decodeVoice = voice.decodeVoice;

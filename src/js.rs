@@ -137,7 +137,8 @@ export interface WeChatError extends Error {
 /** The input was refused before anything was sent. */
 export interface MediaValidationError extends Error {
   name: 'MediaValidationError';
-  code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID';
+  /** BAD_VOICE and NOT_VOICE come from decodeVoice() and MediaFile.wav(). */
+  code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' | 'BAD_VOICE' | 'NOT_VOICE';
 }
 
 /** The call (or the token fetch) took longer than its timeout. */

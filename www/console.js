@@ -283,8 +283,11 @@ function link(href, text) {
   return el('a', { href, textContent: text ?? href, target: '_blank', rel: 'noopener' });
 }
 
-/** The preview of downloaded media: an image, a player for voice, a link for video. */
-function renderPreview(box, got, title) {
+/**
+ * The preview of downloaded media: an image, a player for voice (`loadWav()` fetches its WAV),
+ * a link for video.
+ */
+function renderPreview(box, got, title, loadWav) {
   const previous = box.dataset.objectUrl;
   box.replaceChildren();
   if (got.kind === 'video') {
@@ -299,12 +302,21 @@ function renderPreview(box, got, title) {
   if (got.contentType.startsWith('image/')) {
     box.append(el('img', { src: url, alt: `Preview of ${title}` }));
   } else if (/^(audio|voice)\//.test(got.contentType)) {
-    const audio = el('audio', { controls: true, src: url, preload: 'metadata' });
+    // WeChat voice (AMR, HD Speex) plays in no browser: play the Worker's WAV of it instead.
+    const audio = el('audio', { controls: true, preload: 'metadata' });
     audio.setAttribute('aria-label', `Play ${title}`);
-    audio.addEventListener('error', () => {
-      audio.replaceWith(el('p', { className: 'note', textContent: `This browser cannot play ${got.contentType}; save the file to listen.` }));
-    }, { once: true });
+    const cannot = (why) => audio.replaceWith(el('p', { className: 'note', textContent: `${why}; save the file to listen.` }));
+    audio.addEventListener('error', () => cannot(`This browser cannot play the WAV of ${got.contentType}`), { once: true });
     box.append(audio);
+    (loadWav ? loadWav() : Promise.reject(new Error('no WAV')))
+      .then((wav) => {
+        const wavUrl = URL.createObjectURL(wav.blob);
+        const before = box.dataset.wavUrl;
+        box.dataset.wavUrl = wavUrl;
+        if (before) setTimeout(() => URL.revokeObjectURL(before), 1000);
+        audio.src = wavUrl;
+      })
+      .catch((e) => cannot(`The voice could not be decoded (${e.message ?? e})`));
   } else {
     box.append(el('p', { className: 'note', textContent: `No preview for ${got.contentType}.` }));
   }
@@ -366,7 +378,7 @@ function showResult({ title, type, mediaId, url, hdVoice = false }) {
         el('td', { textContent: got.kind === 'video' ? '—' : bytes(got.blob.size) })));
       table.hidden = false;
       if (!type) $('.card-type', card).textContent = hdVoice ? 'HD voice' : kindOf(got);
-      renderPreview(preview, got, title);
+      renderPreview(preview, got, title, () => api.download({ key: apiKey(), mediaId, hdVoice, wav: true }));
     } catch (e) {
       api.showError(error, e);
     } finally {

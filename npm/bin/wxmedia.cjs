@@ -27,8 +27,8 @@ const HELP = `wxmedia ${VERSION} — WeChat temporary media (临时素材) from 
 
 Usage:
   wxmedia upload <image|voice|video|thumb> <file> [--filename NAME]
-  wxmedia get <mediaId> [-o FILE|DIR|-]
-  wxmedia hd-voice <mediaId> [-o FILE|DIR|-]
+  wxmedia get <mediaId> [-o FILE|DIR|-] [--wav]
+  wxmedia hd-voice <mediaId> [-o FILE|DIR|-] [--wav]
   wxmedia token
   wxmedia help [command]
 
@@ -46,13 +46,16 @@ Commands:
             stdout is a terminal). WeChat answers a video with a URL: get then downloads the
             video from that URL (it needs no token). With --json and no -o, nothing is
             downloaded: get prints what the media is (its type and name, or a video's URL).
+            With --wav, voice is decoded to a WAV file (16-bit mono PCM; AMR is 8 kHz) and
+            that is written instead (to DIR as <name>.wav); other media are refused.
   hd-voice  Downloads a voice message recorded with the JSSDK as 16 kHz speex
-            (/cgi-bin/media/get/jssdk); -o as for get.
+            (/cgi-bin/media/get/jssdk); -o as for get. With --wav, decoded to a 16 kHz WAV.
   token     Prints the access token the credentials give (fetching one if needed). It is a
             secret: no other command ever prints it.
 
 Options:
   -o, --output PATH    where get/hd-voice write (FILE, DIR or -)
+      --wav            get/hd-voice: write the voice decoded to WAV instead of the original
       --filename NAME  the filename sent with an upload (default: the file's name; its
                        extension is corrected to fit the detected format)
       --base-url URL   where to send requests (default https://api.weixin.qq.com, or
@@ -78,7 +81,8 @@ Credentials (environment only, so they stay out of shell history and process lis
 Exit codes:
   0    success
   1    the call failed: a WeChat error (e.g. 40007, an unknown or expired media id), a
-       network error, a timeout, an HTTP error, a download cut short, or a write error
+       network error, a timeout, an HTTP error, a download cut short, or a write error;
+       with --wav, media that is not voice (NOT_VOICE) or cannot be decoded (BAD_VOICE)
   2    usage: unknown command or option, missing argument, unknown media type, no
        credentials, a bad --base-url, or binary output to a terminal
   3    refused before anything was sent: the file is missing, unreadable or not a file,
@@ -99,8 +103,8 @@ Examples:
 
 const COMMAND_HELP = {
   upload: 'Usage: wxmedia upload <image|voice|video|thumb> <file> [--filename NAME] [--json]',
-  get: 'Usage: wxmedia get <mediaId> [-o FILE|DIR|-] [--json]',
-  'hd-voice': 'Usage: wxmedia hd-voice <mediaId> [-o FILE|DIR|-] [--json]',
+  get: 'Usage: wxmedia get <mediaId> [-o FILE|DIR|-] [--wav] [--json]',
+  'hd-voice': 'Usage: wxmedia hd-voice <mediaId> [-o FILE|DIR|-] [--wav] [--json]',
   token: 'Usage: wxmedia token [--json]',
   help: 'Usage: wxmedia help [command]',
 };
@@ -117,6 +121,7 @@ const VALUE_OPTIONS = new Map([
 ]);
 const FLAG_OPTIONS = new Map([
   ['--json', 'json'],
+  ['--wav', 'wav'],
   ['--progress', 'progress'],
   ['--no-progress', 'noProgress'],
   ['-q', 'quiet'],
@@ -250,6 +255,8 @@ class Progress {
 function exitCodeFor(err, ctx) {
   if (err instanceof UsageError) return EXIT.USAGE;
   if (ctx.interrupted) return EXIT.INTERRUPTED;
+  // --wav on media that is not voice, or voice that does not decode: the download was made.
+  if (wx.MediaValidationError.is(err) && (err.code === 'NOT_VOICE' || err.code === 'BAD_VOICE')) return EXIT.FAILED;
   if (wx.MediaValidationError.is(err)) return EXIT.REFUSED;
   if (wx.WeChatError.is(err)) return CREDENTIAL_ACTIONS.has(err.action) ? EXIT.CREDENTIALS : EXIT.FAILED;
   if (wx.NetworkError.is(err) && (err.status === 401 || err.status === 403)) return EXIT.CREDENTIALS;
@@ -384,13 +391,34 @@ async function outputOf(ctx) {
   return { kind: 'file', path: o };
 }
 
+/**
+ * --wav: the media decoded to WAV, as a MediaFile-like answer (`kind`, `body`, `contentType`,
+ * `filename`, `contentLength`) that saving and printing take like any download.
+ */
+async function asWav(media) {
+  if (media.kind !== 'media') {
+    throw new wx.MediaValidationError('--wav: the media is a video, not voice', { code: 'NOT_VOICE' });
+  }
+  const wav = await media.wav();
+  const base = media.filename ? media.filename.replace(/\.[^.]*$/, '') : null;
+  return {
+    kind: 'media',
+    body: new Blob([wav]).stream(),
+    bodyUsed: false,
+    contentType: 'audio/wav',
+    filename: base ? `${base}.wav` : null,
+    contentLength: wav.length,
+  };
+}
+
 /** A safe file name for `-o DIR`: WeChat's filename, else the media id (.mp4 for videos). */
 function nameFor(mediaId, src) {
   const given = src.filename ? path.basename(src.filename.replace(/\\/g, '/')) : '';
   const clean = given.replace(/[\u0000-\u001f/]/g, '_');
   if (clean && clean !== '.' && clean !== '..') return clean;
   const base = mediaId.replace(/[^\w.-]/g, '_');
-  return src.kind === 'video' ? `${base}.mp4` : base;
+  if (src.kind === 'video') return `${base}.mp4`;
+  return src.contentType === 'audio/wav' ? `${base}.wav` : base;
 }
 
 async function cmdDownload(ctx, hd) {
@@ -402,11 +430,12 @@ async function cmdDownload(ctx, hd) {
     throw new UsageError('refusing to write media to a terminal: use -o FILE, or redirect stdout');
   }
   const client = makeClient(ctx);
-  const fetchMedia = () => {
+  const fetchOriginal = () => {
     ctx.requested = true;
     const opts = { signal: ctx.signal };
     return hd ? client.getHdVoice(mediaId, opts) : client.get(mediaId, opts);
   };
+  const fetchMedia = ctx.opts.wav ? () => fetchOriginal().then(asWav) : fetchOriginal;
   const label = `downloading ${mediaId.length > 24 ? `${mediaId.slice(0, 23)}…` : mediaId}`;
 
   if (out.kind === 'meta') {

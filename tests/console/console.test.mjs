@@ -188,6 +188,11 @@ describe('the console', () => {
     assert.match((await until(() => downloads(voice), (r) => r.length === 1, 'the fetch'))[0], /^1 MISS upstream \d+ ms 70 B$/);
     assert.match(await text(voice.locator('.card-type')), /voice/i);
     assert.equal(await voice.getByRole('link', { name: /^Save \S+\.amr$/ }).count(), 1);
+    // The voice plays: its <audio> holds the Worker's WAV, as long as the recording (2 frames).
+    const duration = (locator) => until(
+      () => locator.locator('audio').evaluate((a) => (Number.isFinite(a.duration) ? a.duration : 0)),
+      (d) => d > 0, 'the audio duration');
+    assert.ok(Math.abs((await duration(voice)) - 2 * 0.02) <= 0.01, 'voice duration');
     await voice.getByRole('button', { name: `Load ${up.media_id} again` }).click();
     assert.match((await until(() => downloads(voice), (r) => r.length === 2, 'the refetch'))[0], /^2 HIT cache /);
 
@@ -196,6 +201,7 @@ describe('the console', () => {
     const hd = card(`HD voice ${up.media_id}`);
     assert.match((await until(() => downloads(hd), (r) => r.length === 1, 'the HD voice'))[0], /^1 (MISS upstream|HIT cache) /);
     assert.match(await text(hd), /voice\/speex/);
+    assert.ok(Math.abs((await duration(hd)) - 2 * 0.02) <= 0.01, 'HD voice duration');
     assert.match(await hd.getByRole('link', { name: /hd-voice/ }).getAttribute('href'), /\/hd-voice\?exp=\d+&sig=/);
 
     await page.getByRole('checkbox', { name: /HD voice/ }).uncheck();

@@ -37,6 +37,7 @@ test('require resolves to the installed package, whose manifest is complete', ()
     default: web('./default.mjs'),
   });
   assert.equal(manifest.exports['./wxmedia_bg.wasm'], './wxmedia_bg.wasm');
+  assert.equal(manifest.exports['./voice_bg.wasm'], './voice_bg.wasm');
   assert.equal(manifest.exports['./package.json'], './package.json');
   assert.match(manifest.engines.node, /^>=18/);
   assert.equal(manifest.bin.wxmedia, 'bin/wxmedia.cjs');
@@ -55,6 +56,7 @@ test('it exports the client, the helpers and the error guards', () => {
     'NetworkError',
     'TimeoutError',
     'WeChatError',
+    'decodeVoice',
     'inferMediaType',
     'openMedia',
     'saveMedia',
@@ -335,4 +337,51 @@ test('fifty concurrent uploads on one client share one token', async () => {
   const results = await Promise.all(Array.from({ length: 50 }, (_, i) => c.upload('image', h.jpeg(1000 + i))));
   assert.equal(new Set(results.map((r) => r.mediaId)).size, 50);
   assert.equal((await h.requests('/cgi-bin/stable_token')).length, 1);
+});
+
+test('decodeVoice: every AMR mode and HD Speex to WAV, bit-exact with the reference decoders', async () => {
+  for (let mode = 0; mode < 8; mode++) {
+    const name = `amr-mode${mode}.amr`;
+    const wav = await wx.decodeVoice(h.voiceFixture(name));
+    h.assertWav(wav, 8000, h.voiceFixture(`${name}.s16`));
+  }
+  // A Blob and an ArrayBuffer too; HD Speex has no header, so it needs format: 'speex'.
+  const speex = h.voiceFixture('hd.speex');
+  const wav = await wx.decodeVoice(new Blob([speex]), { format: 'speex' });
+  h.assertWav(wav, 16000, h.voiceFixture('hd.speex.s16'));
+  const buf = speex.buffer.slice(speex.byteOffset, speex.byteOffset + speex.length);
+  h.assertWav(await wx.decodeVoice(buf, { format: 'speex' }), 16000, h.voiceFixture('hd.speex.s16'));
+});
+
+test('decodeVoice refuses junk with a MediaValidationError (BAD_VOICE) and bad arguments with TypeErrors', async () => {
+  const bad = (err) => err instanceof wx.MediaValidationError && err.code === 'BAD_VOICE' && /voice/.test(err.message);
+  await assert.rejects(wx.decodeVoice(new Uint8Array([1, 2, 3])), bad);
+  await assert.rejects(wx.decodeVoice(new Uint8Array(0)), bad);
+  await assert.rejects(wx.decodeVoice(Buffer.from('#!AMR-WB\n\x04\x01')), bad);
+  await assert.rejects(wx.decodeVoice(Buffer.from([...Buffer.from('#!AMR\n'), 0x64, 1, 2, 3])), bad); // a reserved frame type
+  await assert.rejects(wx.decodeVoice(h.jpeg(), { format: 'amr' }), bad);
+  await assert.rejects(wx.decodeVoice('#!AMR\n'), TypeError);
+  await assert.rejects(wx.decodeVoice(h.voiceFixture('amr-mode0.amr'), { format: 'mp3' }), TypeError);
+  // The decoder still works after refusals.
+  h.assertWav(await wx.decodeVoice(h.voiceFixture('amr-mode0.amr')), 8000, h.voiceFixture('amr-mode0.amr.s16'));
+});
+
+test('MediaFile.wav(): voice from get() and getHdVoice() as WAV; other media refused', async () => {
+  await h.reset();
+  const c = client();
+  const amr = h.voiceFixture('amr-mode7.amr');
+  const { mediaId } = await c.upload('voice', amr, { filename: 'note.amr' });
+  const file = await c.get(mediaId);
+  assert.equal(typeof file.wav, 'function');
+  h.assertWav(await file.wav(), 8000, h.voiceFixture('amr-mode7.amr.s16'));
+  // The emulator answers get/jssdk with HD Speex made from the AMR: as long, at 16 kHz.
+  const hd = await c.getHdVoice(mediaId);
+  assert.match(hd.contentType, /speex/);
+  const samples = h.assertWav(await hd.wav(), 16000);
+  const amrSamples = h.voiceFixture('amr-mode7.amr.s16').length / 2;
+  assert.ok(Math.abs(samples / 16000 - amrSamples / 8000) <= 0.1, `${samples / 16000} s vs ${amrSamples / 8000} s`);
+
+  const image = await c.upload('image', h.jpeg());
+  const notVoice = await c.get(image.mediaId);
+  await assert.rejects(notVoice.wav(), (err) => err instanceof wx.MediaValidationError && err.code === 'NOT_VOICE');
 });

@@ -30,6 +30,7 @@ test('--help explains the commands, credentials, output and exit codes', async (
     'WECHAT_ACCESS_TOKEN',
     '--base-url',
     '--json',
+    '--wav',
     '--progress',
     'downloads the\n            video from that URL',
     'Exit codes',
@@ -307,6 +308,41 @@ test('hd-voice writes speex; for an image it exits 1', async (t) => {
   h.exits(bad, 1);
   assert.match(bad.err, /40007/);
   assert.ok(!fs.existsSync(path.join(dir, 'i.speex')));
+});
+
+test('get --wav and hd-voice --wav write WAV files; media that is not voice exits 1', async (t) => {
+  await h.reset();
+  const dir = h.tempDir(t);
+  const voice = (await h.cli(['upload', 'voice', h.writeSample(dir, 'n.amr', h.voiceFixture('amr-mode5.amr')), ...base])).out.trim();
+  const image = (await h.cli(['upload', 'image', h.writeSample(dir, 'i.jpg', h.jpeg()), ...base])).out.trim();
+
+  const r = await h.cli(['get', voice, '--wav', '-o', path.join(dir, 'n.wav'), '--json', ...base]);
+  h.exits(r, 0);
+  const out = JSON.parse(r.out);
+  assert.equal(out.contentType, 'audio/wav');
+  const wav = fs.readFileSync(path.join(dir, 'n.wav'));
+  assert.equal(out.bytes, wav.length);
+  h.assertWav(wav, 8000, h.voiceFixture('amr-mode5.amr.s16'));
+  // -o DIR names it .wav; stdout gets the same bytes.
+  fs.mkdirSync(path.join(dir, 'out'), { recursive: true });
+  const named = await h.cli(['get', voice, '--wav', '-o', path.join(dir, 'out'), ...base]);
+  h.exits(named, 0);
+  assert.match(path.basename(named.out.trim()), /\.wav$/);
+  assert.ok(fs.readFileSync(named.out.trim()).equals(wav));
+  const piped = await h.cli(['get', voice, '--wav', ...base], { binaryStdout: true });
+  h.exits(piped, 0);
+  assert.ok(piped.stdout.equals(wav));
+
+  const hd = await h.cli(['hd-voice', voice, '--wav', '-o', path.join(dir, 'hd.wav'), ...base]);
+  h.exits(hd, 0);
+  const samples = h.assertWav(fs.readFileSync(path.join(dir, 'hd.wav')), 16000);
+  const expected = h.voiceFixture('amr-mode5.amr.s16').length / 2 / 8000;
+  assert.ok(Math.abs(samples / 16000 - expected) <= 0.1, `${samples / 16000} s vs ${expected} s`);
+
+  const bad = await h.cli(['get', image, '--wav', '-o', path.join(dir, 'i.wav'), ...base]);
+  h.exits(bad, 1);
+  assert.match(bad.err, /not voice/);
+  assert.ok(!fs.existsSync(path.join(dir, 'i.wav')));
 });
 
 test('token prints a working token; only token prints it', async (t) => {

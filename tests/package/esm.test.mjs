@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 import * as ns from 'wxmedia';
-import { MediaClient, MediaFile, WeChatError, NetworkError, saveMedia, openMedia, signMediaUrl } from 'wxmedia';
+import { MediaClient, MediaFile, WeChatError, NetworkError, MediaValidationError, saveMedia, openMedia, signMediaUrl, decodeVoice } from 'wxmedia';
 import h from './helpers.cjs';
 
 const require = createRequire(import.meta.url);
@@ -134,4 +134,14 @@ test('retried uploads: a transient error is retried, a persistent one stores not
   const uploads = await h.requests('/cgi-bin/media/upload');
   assert.equal(uploads.length, 2 + 3, 'three attempts, no more');
   assert.equal((await h.storedMedia()).length, 1, 'nothing stored by the failed upload');
+});
+
+test('decodeVoice through import: AMR and HD Speex to WAV equal to the reference PCM; wav() on a download', async () => {
+  h.assertWav(await decodeVoice(h.voiceFixture('amr-mode4.amr')), 8000, h.voiceFixture('amr-mode4.amr.s16'));
+  h.assertWav(await decodeVoice(new Uint8Array(h.voiceFixture('hd.speex')), { format: 'speex' }), 16000, h.voiceFixture('hd.speex.s16'));
+  await assert.rejects(decodeVoice(new Uint8Array([9, 9, 9])), (err) => err instanceof MediaValidationError && err.code === 'BAD_VOICE');
+  await h.reset();
+  const client = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });
+  const { mediaId } = await client.upload('voice', h.voiceFixture('amr-damaged.amr'));
+  h.assertWav(await (await client.get(mediaId)).wav(), 8000, h.voiceFixture('amr-damaged.amr.s16'));
 });

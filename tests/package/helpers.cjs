@@ -70,6 +70,31 @@ function mp4() {
   ]);
 }
 
+/** The repository's voice fixtures (tests/fixtures/voice), given by tests/package/run. */
+const VOICE_FIXTURES = process.env.WXMEDIA_VOICE_FIXTURES || path.join(__dirname, '..', '..', 'tests', 'fixtures', 'voice');
+/** A voice fixture's bytes. */
+function voiceFixture(name) {
+  return fs.readFileSync(path.join(VOICE_FIXTURES, name));
+}
+
+/**
+ * Checks a WAV from decodeVoice(): a 44-byte RIFF/WAVE header, 16-bit mono at `rate`, and (when
+ * given) a data chunk equal to the reference PCM `ref`. Returns the number of samples.
+ */
+function assertWav(wav, rate, ref) {
+  const b = Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength);
+  assert.ok(wav instanceof Uint8Array, 'a Uint8Array');
+  assert.equal(b.toString('latin1', 0, 4), 'RIFF');
+  assert.equal(b.toString('latin1', 8, 16), 'WAVEfmt ');
+  assert.equal(b.readUInt16LE(22), 1, 'mono');
+  assert.equal(b.readUInt32LE(24), rate, 'sample rate');
+  assert.equal(b.readUInt16LE(34), 16, '16-bit');
+  assert.equal(b.toString('latin1', 36, 40), 'data');
+  assert.equal(b.readUInt32LE(40), b.length - 44);
+  if (ref) assert.ok(b.subarray(44).equals(ref), 'the data chunk equals the reference PCM');
+  return (b.length - 44) / 2;
+}
+
 /** A fresh directory, removed when the test ends. */
 function tempDir(t) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxmedia-t-'));
@@ -167,6 +192,7 @@ async function assertRoundTrip(r, label) {
   assert.equal(r.error, undefined, `${label} failed: ${r.error}`);
   const expected = Object.keys(require('wxmedia')).filter((n) => !NODE_ONLY.includes(n)).sort();
   assert.deepEqual(r.exports, expected, `${label}: the exports`);
+  assert.deepEqual(r.voice, { riff: 'RIFF', samples: 1600 }, `${label}: decodeVoice`);
   assert.ok(r.uploaded > 0);
   assert.equal(r.downloaded, r.uploaded, `${label}: downloaded ${r.downloaded} of ${r.uploaded} bytes`);
   assert.equal(r.same, true, `${label}: the downloaded bytes differ from the uploaded ones`);
@@ -218,6 +244,8 @@ module.exports = {
   jpeg,
   amr,
   mp4,
+  voiceFixture,
+  assertWav,
   tempDir,
   writeSample,
   cleanEnv,

@@ -58,11 +58,15 @@ pub enum ErrorCode {
     UpstreamTruncated,
     /// 504: WeChat did not answer in time.
     UpstreamTimeout,
+    /// 415: `?format=wav` on media that is not voice.
+    NotVoice,
+    /// 422: voice that cannot be decoded (`?format=wav`).
+    BadVoice,
 }
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::BadRequest,
         ErrorCode::BadMediaId,
         ErrorCode::MissingMediaId,
@@ -86,6 +90,8 @@ impl ErrorCode {
         ErrorCode::UpstreamError,
         ErrorCode::UpstreamTruncated,
         ErrorCode::UpstreamTimeout,
+        ErrorCode::NotVoice,
+        ErrorCode::BadVoice,
     ];
 
     /// The stable string clients branch on.
@@ -114,6 +120,8 @@ impl ErrorCode {
             ErrorCode::UpstreamError => "UPSTREAM_ERROR",
             ErrorCode::UpstreamTruncated => "UPSTREAM_TRUNCATED",
             ErrorCode::UpstreamTimeout => "UPSTREAM_TIMEOUT",
+            ErrorCode::NotVoice => "NOT_VOICE",
+            ErrorCode::BadVoice => "BAD_VOICE",
         }
     }
 
@@ -133,7 +141,8 @@ impl ErrorCode {
             ErrorCode::NotFound | ErrorCode::UnknownApp => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::TooLarge => 413,
-            ErrorCode::BadFormat => 415,
+            ErrorCode::BadFormat | ErrorCode::NotVoice => 415,
+            ErrorCode::BadVoice => 422,
             ErrorCode::QuotaExceeded | ErrorCode::RateLimited => 429,
             ErrorCode::Config | ErrorCode::Internal => 500,
             ErrorCode::UpstreamAuth | ErrorCode::UpstreamError | ErrorCode::UpstreamTruncated => {
@@ -208,6 +217,8 @@ impl ErrorCode {
             ErrorCode::UpstreamError => "WeChat failed",
             ErrorCode::UpstreamTruncated => "WeChat's answer was cut short",
             ErrorCode::UpstreamTimeout => "WeChat did not answer in time",
+            ErrorCode::NotVoice => "This media is not voice, so it has no WAV",
+            ErrorCode::BadVoice => "The voice could not be decoded",
         }
     }
 }

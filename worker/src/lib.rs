@@ -26,6 +26,8 @@ pub mod pipeline;
 pub mod routes;
 #[cfg(target_arch = "wasm32")]
 pub mod tokens;
+#[cfg(target_arch = "wasm32")]
+pub mod voice;
 
 #[cfg(target_arch = "wasm32")]
 pub use tokens::TokenHolder;

@@ -212,6 +212,34 @@ fn stored_response(body: &JsValue, stored: &Stored<'_>) -> Result<Response, ApiE
     .map_err(|e| js_err("response", &e))
 }
 
+/// A rendition the Worker made itself (a WAV decoded from voice) under `key`, from the cache,
+/// as the cache answers it (206/304 for the caller's `Range`/`If-None-Match`).
+pub async fn cached_rendition(
+    key: &str,
+    client_headers: &Headers,
+) -> Result<Option<Response>, ApiError> {
+    if CACHE_IS_NOOP.with(Cell::get) {
+        return Ok(None);
+    }
+    cache_match(key, Some(client_headers)).await
+}
+
+/// Stores a rendition the Worker made (complete bytes) under `stored.key` and answers it as the
+/// cache does; in a zone whose cache stores nothing, the whole 200 from the bytes.
+pub async fn store_rendition(
+    blob: &web_sys::Blob,
+    stored: &Stored<'_>,
+    client_headers: &Headers,
+) -> Result<Response, ApiError> {
+    cache_put(blob, stored).await?;
+    if !CACHE_IS_NOOP.with(Cell::get) {
+        if let Some(found) = cache_match(stored.key, Some(client_headers)).await? {
+            return Ok(found);
+        }
+    }
+    stored_response(blob, stored)
+}
+
 use wasm_bindgen::JsCast;
 
 fn truncated(e: &JsValue) -> ApiError {

@@ -247,7 +247,7 @@ fn sign(req: &Request, config: &Config, media_id: &str) -> std::result::Result<R
     Response::from_json(&json!({ "url": url, "expiresAt": exp })).map_err(internal)
 }
 
-/// `GET`/`HEAD /media/{mediaId}[/hd-voice]`.
+/// `GET`/`HEAD /media/{mediaId}[/hd-voice][?format=wav]`.
 async fn download(
     req: &Request,
     env: &Env,
@@ -272,7 +272,10 @@ async fn download(
     };
     auth::check_download(config, kind, media_id, &creds, media::now_secs())?;
     let headers = req.inner().headers();
-    match media::fetch(
+    // `?format=wav`: voice decoded to WAV (crate::voice); the same credentials as the original.
+    let wav = crate::voice::wants_wav(query(req, "format").as_deref())?;
+    match crate::voice::fetch_as(
+        wav,
         || fill_context(env, config),
         config,
         media_id,

@@ -10,11 +10,13 @@ import {
   NetworkError,
   TimeoutError,
   WeChatError,
+  decodeVoice,
   inferMediaType,
   openMedia,
   saveMedia,
   signMediaUrl,
   validateMedia,
+  type DecodeVoiceOptions,
   type ErrorClass,
   type GetOptions,
   type MediaClientOptions,
@@ -48,7 +50,8 @@ export function describe(err: unknown): string {
     return `${tag} ${code} ${msg} ${hint ?? ''} ${rid ?? ''} ${what ?? ''}`;
   }
   if (err instanceof MediaValidationError) {
-    const code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' = err.code;
+    const code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' | 'BAD_VOICE' | 'NOT_VOICE' =
+      err.code;
     return code;
   }
   if (err instanceof TimeoutError) {
@@ -104,6 +107,11 @@ async function main(): Promise<void> {
   const file: MediaFile = got;
   check(file instanceof MediaFile, 'MediaFile is the class');
   const contentType: string = file.contentType;
+  // Voice: decodeVoice() and MediaFile.wav() resolve to WAV bytes.
+  const decodeOptions: DecodeVoiceOptions = { format: 'speex' };
+  const toWav: (f: MediaFile) => Promise<Uint8Array> = (f) => f.wav();
+  const decode: (v: Blob, o?: DecodeVoiceOptions) => Promise<Uint8Array> = decodeVoice;
+  check(typeof toWav === 'function' && typeof decode === 'function' && decodeOptions.format === 'speex', 'voice types');
   const filename: string | undefined = file.filename;
   const length: number | undefined = file.contentLength;
   check(contentType === 'image/jpeg' && filename !== undefined && length === jpeg.length, 'MediaFile metadata');
@@ -158,6 +166,10 @@ async function main(): Promise<void> {
   await hd.arrayBuffer();
   const hdSaved: SavedMedia = await client.downloadHdVoice(note.mediaId, `${dir}/note.speex`);
   check(hdSaved.bytes > 0, 'downloadHdVoice');
+  const hdWav: Uint8Array = await (await client.getHdVoice(note.mediaId)).wav();
+  // Each 20 ms AMR frame is 160 samples of 16 bits after the 44-byte header.
+  const amrWav: Uint8Array = await decodeVoice(amr);
+  check(hdWav.length > 44 && amrWav.length > 44 && (amrWav.length - 44) % 320 === 0, 'wav() and decodeVoice');
 
   const missing = await client.get('no-such-media-id').catch((e: unknown) => e);
   check(missing instanceof WeChatError && missing.errcode === 40007, 'a WeChatError for an unknown id');

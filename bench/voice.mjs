@@ -1,0 +1,90 @@
+// Benchmark: decoding 60 s of WeChat voice to WAV with the npm package's voice wasm (Node),
+// beside the native reference decoders in the same run: sox (opencore-amrnb) for AMR-NB, and a
+// few lines of C over Debian's libspeex (scripts/voice-ref/speexref.c) for HD Speex. Prints the
+// median time of each and the ratio wasm / native (target <= 2). The native times are whole
+// processes (spawn included), as a server shelling out to them would pay; the wasm times are
+// calls after a warm-up (the voice wasm is instantiated once, on the first call).
+//
+// The 60 s inputs are made here from espeak-ng speech by the reference encoders (sox -C 7 for
+// AMR, speexref enc for Speex wideband quality 7). Needs sox + libsox-fmt-all, espeak-ng,
+// libspeex-dev and gcc (scripts/setup installs them), and pkg/ (make pkg).
+//
+// Usage: node bench/voice.mjs   (scripts/bench runs it; BENCH_RUNS sets the runs, default 7)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const require = createRequire(import.meta.url);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { decodeVoice } = require(`${root}/pkg/index.cjs`);
+const RUNS = Number(process.env.BENCH_RUNS || 7);
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'wxmedia-voice-bench-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const at = (f) => path.join(work, f);
+const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+
+// 60 s of speech: espeak-ng, repeated and cut to exactly a minute.
+run('gcc', ['-O2', path.join(root, 'scripts/voice-ref/speexref.c'), '-lspeex', '-o', at('speexref')]);
+run('espeak-ng', ['-w', at('speech.wav'),
+  'WeChat voice messages are at most one minute long. This benchmark decodes a whole minute of it, ' +
+  'first as AMR narrowband, then as the high definition Speex wideband of the JSSDK.']);
+run('sox', ['-R', '-D', at('speech.wav'), at('minute.wav'), 'pad', '0', '0.5', 'repeat', '12', 'trim', '0', '60']);
+run('sox', ['-R', '-D', at('minute.wav'), '-r', '8000', '-c', '1', '-C', '7', '-t', 'amr-nb', at('minute.amr')]);
+run('sox', ['-R', '-D', at('minute.wav'), '-r', '16000', '-c', '1', '-t', 's16', at('minute16.s16')]);
+run(at('speexref'), ['enc', at('minute16.s16'), at('minute.speex')]);
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+function timeNative(cmd, args) {
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = process.hrtime.bigint();
+    run(cmd, args);
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return median(times);
+}
+async function timeWasm(bytes, options) {
+  let wav = await decodeVoice(bytes, options); // warm-up: instantiates the voice wasm
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = process.hrtime.bigint();
+    wav = await decodeVoice(bytes, options);
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return { ms: median(times), wav };
+}
+
+const rows = [];
+{
+  const bytes = readFileSync(at('minute.amr'));
+  const native = timeNative('sox', ['-t', 'amr-nb', at('minute.amr'), '-t', 's16', at('amr.s16')]);
+  const wasm = await timeWasm(bytes);
+  const same = Buffer.from(wasm.wav.subarray(44)).equals(readFileSync(at('amr.s16')));
+  rows.push(['AMR-NB 12.2k', bytes.length, (wasm.wav.length - 44) / 2 / 8000, wasm.ms, native, same]);
+}
+{
+  const bytes = readFileSync(at('minute.speex'));
+  const native = timeNative(at('speexref'), ['dec', at('minute.speex'), at('speex.s16')]);
+  const wasm = await timeWasm(bytes, { format: 'speex' });
+  const same = Buffer.from(wasm.wav.subarray(44)).equals(readFileSync(at('speex.s16')));
+  rows.push(['HD Speex WB q7', bytes.length, (wasm.wav.length - 44) / 2 / 16000, wasm.ms, native, same]);
+}
+
+console.log(`voice decoding, median of ${RUNS} runs (wasm in Node ${process.version} vs native processes)`);
+console.log('format           input    audio   wasm ms  native ms  wasm/native  bit-exact');
+for (const [name, size, secs, wasm, native, same] of rows) {
+  console.log(
+    `${name.padEnd(15)} ${String(size).padStart(6)} B ${secs.toFixed(1).padStart(5)} s ${wasm.toFixed(1).padStart(8)} ` +
+      `${native.toFixed(1).padStart(10)} ${(wasm / native).toFixed(2).padStart(11)}x  ${same ? 'yes' : 'NO'}`,
+  );
+}
+const voiceWasm = path.join(root, 'pkg/voice_bg.wasm');
+console.log(`voice wasm: ${statSync(voiceWasm).size} B, ${gzipSync(readFileSync(voiceWasm), { level: 9 }).length} B gzipped`);

@@ -1,0 +1,98 @@
+// Voice decoding for every entry of the package: decodeVoice() and MediaFile.prototype.wav().
+// The decoders live in a wasm file of their own (voice_bg.wasm, built from voice/ in the
+// repository), loaded on the first call, so callers who never decode voice never load them.
+// Each entry passes `load`, which instantiates that wasm the way the entry loads the main one
+// and resolves to its glue (with `decode(bytes, format)`). npm/assemble.mjs also writes this
+// module as lib/voice.cjs for the Node entry.
+
+import { makeError } from './errors.mjs';
+
+const FORMATS = new Set(['amr', 'speex']);
+
+/** The format a MediaFile's Content-Type names: 'speex', 'amr', or null (look at the bytes). */
+export function formatOfContentType(contentType) {
+  const type = String(contentType || '').toLowerCase().split(';')[0].trim();
+  if (type.includes('speex')) return 'speex';
+  if (type.includes('amr')) return 'amr';
+  return null;
+}
+
+/** Whether a Content-Type says the media is certainly not voice (an image, a video…). */
+function notVoiceType(contentType) {
+  const type = String(contentType || '').toLowerCase().split(';')[0].trim();
+  return /^(image|video|text)\//.test(type) || type === 'application/json';
+}
+
+async function toBytes(input) {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  if (typeof Blob === 'function' && input instanceof Blob) return new Uint8Array(await input.arrayBuffer());
+  throw new TypeError('voice must be a Uint8Array, an ArrayBuffer or a Blob');
+}
+
+/**
+ * decodeVoice and wav for an entry. `load()` instantiates voice_bg.wasm and returns its glue; it
+ * is called once (again only if it failed).
+ */
+export function voiceApi(load) {
+  let loading = null;
+  const glue = () => {
+    if (!loading) {
+      loading = Promise.resolve()
+        .then(load)
+        .catch((err) => {
+          loading = null;
+          throw err;
+        });
+    }
+    return loading;
+  };
+
+  /** WeChat voice (AMR-NB, or HD Speex with format 'speex') to a WAV file. */
+  async function decodeVoice(input, options) {
+    if (options != null && typeof options !== 'object') throw new TypeError('decodeVoice options must be an object');
+    const format = options == null ? undefined : options.format;
+    if (format != null && !FORMATS.has(format)) {
+      throw new TypeError(`option format must be 'amr' or 'speex', not ${JSON.stringify(format)}`);
+    }
+    const bytes = await toBytes(input);
+    const voice = await glue();
+    try {
+      return voice.decode(bytes, format == null ? undefined : format);
+    } catch (err) {
+      const message = err && err.message ? err.message : String(err);
+      throw makeError('MediaValidationError', 'BAD_VOICE', message);
+    }
+  }
+
+  /**
+   * MediaFile.prototype.wav: reads the body and decodes it; the format comes from the
+   * Content-Type (speex for HD voice), else from the bytes (#!AMR).
+   */
+  async function wav() {
+    const contentType = this.contentType;
+    let format = formatOfContentType(contentType);
+    if (!format && notVoiceType(contentType)) {
+      throw makeError('MediaValidationError', 'NOT_VOICE', `wav(): the media is ${contentType}, not voice`);
+    }
+    const bytes = new Uint8Array(await this.arrayBuffer());
+    if (!format) {
+      const amr = bytes.length >= 5 && String.fromCharCode(...bytes.subarray(0, 5)) === '#!AMR';
+      if (!amr) {
+        throw makeError('MediaValidationError', 'NOT_VOICE', `wav(): the media (${contentType}) is neither AMR nor Speex voice`);
+      }
+      format = 'amr';
+    }
+    return decodeVoice(bytes, { format });
+  }
+
+  return { decodeVoice, wav };
+}
+
+/** Adds wav() to the glue's MediaFile class (once). */
+export function installWav(MediaFile, wav) {
+  if (!Object.prototype.hasOwnProperty.call(MediaFile.prototype, 'wav')) {
+    Object.defineProperty(MediaFile.prototype, 'wav', { value: wav, writable: true, configurable: true });
+  }
+}

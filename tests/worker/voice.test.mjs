@@ -1,0 +1,116 @@
+// `?format=wav`: voice decoded to WAV by the Worker, for /media/{id} (AMR) and
+// /media/{id}/hd-voice (HD Speex, which the emulator makes from the uploaded AMR): the WAV's data
+// equals the reference decoder's PCM, it is cached as an entry of its own (second GET a HIT),
+// Range and If-None-Match work on it, the original's credentials (API key, signed URL) are the
+// ones it takes, and media that is not voice is refused with 415 NOT_VOICE.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startEmulator, startWorker, jpeg, ROOT, APPID, SECRET, API_KEY, SIGNING_KEY } from './harness.mjs';
+
+const auth = { authorization: `Bearer ${API_KEY}` };
+const fixture = (name) => readFileSync(path.join(ROOT, 'tests/fixtures/voice', name));
+
+/** Checks a RIFF/WAVE header (16-bit mono at `rate`); returns the data chunk. */
+function wavData(body, rate) {
+  assert.equal(body.toString('latin1', 0, 4), 'RIFF');
+  assert.equal(body.toString('latin1', 8, 16), 'WAVEfmt ');
+  assert.equal(body.readUInt16LE(22), 1);
+  assert.equal(body.readUInt32LE(24), rate);
+  assert.equal(body.readUInt16LE(34), 16);
+  assert.equal(body.toString('latin1', 36, 40), 'data');
+  assert.equal(body.readUInt32LE(40), body.length - 44);
+  return body.subarray(44);
+}
+
+async function upload(w, type, bytes, filename) {
+  const form = new FormData();
+  form.append('media', new Blob([bytes]), filename);
+  const r = await w.fetch(`/media?type=${type}`, { method: 'POST', headers: auth, body: form });
+  assert.equal(r.status, 201, r.text());
+  return r.json();
+}
+
+describe('voice as WAV (?format=wav)', () => {
+  let emu;
+  let w;
+  before(async () => {
+    emu = await startEmulator();
+    w = await startWorker({
+      name: 'voice',
+      vars: { UPSTREAM_BASE: emu.url, WECHAT_APPID: APPID },
+      secrets: { WECHAT_SECRET: SECRET, API_KEYS: API_KEY, SIGNING_KEY },
+    });
+  });
+  after(async () => {
+    await w?.stop();
+    emu?.stop();
+  });
+
+  it('decodes AMR to a WAV equal to the reference PCM, cached as an entry of its own', async () => {
+    const amr = fixture('amr-mode7.amr');
+    const { mediaId } = await upload(w, 'voice', amr, 'note.amr');
+    const r = await w.fetch(`/media/${mediaId}?format=wav`, { headers: auth });
+    assert.equal(r.status, 200, r.text());
+    assert.equal(r.headers.get('content-type'), 'audio/wav');
+    assert.equal(r.headers.get('etag'), `"${mediaId}.wav"`);
+    assert.equal(r.headers.get('content-disposition'), `attachment; filename="${mediaId}.wav"`);
+    assert.equal(Number(r.headers.get('content-length')), r.body.length);
+    assert.ok(wavData(r.body, 8000).equals(fixture('amr-mode7.amr.s16')));
+
+    const again = await w.fetch(`/media/${mediaId}?format=wav`, { headers: auth });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get('x-cache'), 'HIT');
+    assert.deepEqual(again.body, r.body);
+    // The original is unchanged beside it.
+    const original = await w.fetch(`/media/${mediaId}`, { headers: auth });
+    assert.deepEqual(original.body, amr);
+    assert.equal(original.headers.get('etag'), `"${mediaId}"`);
+
+    const range = await w.fetch(`/media/${mediaId}?format=wav`, { headers: { ...auth, range: 'bytes=0-43' } });
+    assert.equal(range.status, 206);
+    assert.deepEqual(range.body, r.body.subarray(0, 44));
+    assert.equal(range.headers.get('content-range'), `bytes 0-43/${r.body.length}`);
+
+    const notModified = await w.fetch(`/media/${mediaId}?format=wav`, { headers: { ...auth, 'if-none-match': `"${mediaId}.wav"` } });
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.body.length, 0);
+  });
+
+  it('decodes HD voice (Speex from get/jssdk) to a 16 kHz WAV as long as the recording', async () => {
+    const amr = fixture('amr-mode4.amr');
+    const { mediaId } = await upload(w, 'voice', amr, 'hd.amr');
+    const r = await w.fetch(`/media/${mediaId}/hd-voice?format=wav`, { headers: auth });
+    assert.equal(r.status, 200, r.text());
+    assert.equal(r.headers.get('content-type'), 'audio/wav');
+    assert.equal(r.headers.get('etag'), `"${mediaId}.hd.wav"`);
+    const seconds = wavData(r.body, 16000).length / 2 / 16000;
+    const expected = fixture('amr-mode4.amr.s16').length / 2 / 8000;
+    assert.ok(Math.abs(seconds - expected) <= 0.1, `${seconds} s vs ${expected} s`);
+    const again = await w.fetch(`/media/${mediaId}/hd-voice?format=wav`, { headers: auth });
+    assert.equal(again.headers.get('x-cache'), 'HIT');
+  });
+
+  it('takes the original credentials only, and refuses what is not voice', async () => {
+    const { mediaId } = await upload(w, 'voice', fixture('amr-mode0.amr'), 'a.amr');
+    assert.equal((await w.fetch(`/media/${mediaId}?format=wav`)).status, 403);
+    assert.equal((await w.fetch(`/media/${mediaId}?format=wav`, { headers: { authorization: 'Bearer nope' } })).status, 401);
+    // A signed URL for the media is valid for its WAV too (format is not signed).
+    const s = await w.fetch(`/media/${mediaId}/sign`, { method: 'POST', headers: auth });
+    const signed = new URL(s.json().url);
+    const r = await w.fetch(`${signed.pathname}${signed.search}&format=wav`);
+    assert.equal(r.status, 200, r.text());
+    assert.ok(wavData(r.body, 8000).equals(fixture('amr-mode0.amr.s16')));
+    // ... but not one for another media's.
+    const other = await upload(w, 'voice', fixture('amr-mode1.amr'), 'b.amr');
+    assert.equal((await w.fetch(`/media/${other.mediaId}${signed.search}&format=wav`)).status, 403);
+
+    const image = await upload(w, 'image', jpeg(3000), 'p.jpg');
+    const refused = await w.fetch(`/media/${image.mediaId}?format=wav`, { headers: auth });
+    assert.equal(refused.status, 415);
+    assert.equal(refused.json().error.code, 'NOT_VOICE');
+    const bad = await w.fetch(`/media/${mediaId}?format=mp3`, { headers: auth });
+    assert.equal(bad.status, 400);
+  });
+});
