@@ -454,24 +454,6 @@ impl Config {
         self.prefixed.then_some(self.appid.as_str())
     }
 
-    /// Every secret in the configuration, for scrubbing error answers.
-    pub fn secrets(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .api_keys
-            .iter()
-            .map(|k| k.expose().to_string())
-            .collect();
-        out.extend(self.signing_key.iter().map(|k| k.expose().to_string()));
-        match &self.tokens {
-            Some(TokenSource::Fixed(t)) => out.push(t.expose().to_string()),
-            Some(TokenSource::Isolate(s) | TokenSource::DurableObject(s)) => {
-                out.push(s.expose().to_string())
-            }
-            None => {}
-        }
-        out
-    }
-
     /// The API keys, or a 500 naming `API_KEYS`.
     pub fn require_api_keys(&self) -> Result<&[ApiKey], ApiError> {
         if self.api_keys.is_empty() {

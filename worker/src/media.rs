@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::future::{select, Either, FutureExt};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Response, ResponseInit};
 use wxmedia::client::{read_head, Client, Download, MediaBody};
@@ -217,11 +217,18 @@ fn stored_response(body: &JsValue, stored: &Stored<'_>) -> Result<Response, ApiE
 pub async fn cached_rendition(
     key: &str,
     client_headers: &Headers,
+    config: &Config,
 ) -> Result<Option<Response>, ApiError> {
     if CACHE_IS_NOOP.with(Cell::get) {
         return Ok(None);
     }
-    cache_match(key, Some(client_headers)).await
+    let deadline = js_sys::Date::now() + config.upstream_timeout_ms as f64;
+    within(
+        deadline,
+        config.upstream_timeout_ms,
+        cache_match(key, Some(client_headers)),
+    )
+    .await
 }
 
 /// Stores a rendition the Worker made (complete bytes) under `stored.key` and answers it as the
@@ -230,17 +237,25 @@ pub async fn store_rendition(
     blob: &web_sys::Blob,
     stored: &Stored<'_>,
     client_headers: &Headers,
+    config: &Config,
 ) -> Result<Response, ApiError> {
-    cache_put(blob, stored).await?;
+    // Like every wait of a request, the cache write and read-back end by its deadline.
+    let deadline = js_sys::Date::now() + config.upstream_timeout_ms as f64;
+    let timeout_ms = config.upstream_timeout_ms;
+    within(deadline, timeout_ms, cache_put(blob, stored)).await?;
     if !CACHE_IS_NOOP.with(Cell::get) {
-        if let Some(found) = cache_match(stored.key, Some(client_headers)).await? {
+        let found = within(
+            deadline,
+            timeout_ms,
+            cache_match(stored.key, Some(client_headers)),
+        )
+        .await?;
+        if let Some(found) = found {
             return Ok(found);
         }
     }
     stored_response(blob, stored)
 }
-
-use wasm_bindgen::JsCast;
 
 fn truncated(e: &JsValue) -> ApiError {
     ApiError::new(

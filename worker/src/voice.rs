@@ -54,12 +54,17 @@ pub fn wav_key(appid: &str, media_id: &str, kind: SignedKind) -> String {
     format!("{}/wav", cache_key(appid, media_id, kind))
 }
 
-/// The ETag of the WAV rendition (distinct from the original's).
-pub fn wav_etag(media_id: &str, kind: SignedKind) -> String {
+/// The file name of the WAV rendition: `ID.wav`, or `ID.hd.wav` for HD voice.
+fn wav_name(media_id: &str, kind: SignedKind) -> String {
     match kind {
-        SignedKind::Media => format!("\"{media_id}.wav\""),
-        SignedKind::HdVoice => format!("\"{media_id}.hd.wav\""),
+        SignedKind::Media => format!("{media_id}.wav"),
+        SignedKind::HdVoice => format!("{media_id}.hd.wav"),
     }
+}
+
+/// The ETag of the WAV rendition (distinct from the original's): its quoted file name.
+pub fn wav_etag(media_id: &str, kind: SignedKind) -> String {
+    format!("\"{}\"", wav_name(media_id, kind))
 }
 
 /// The voice format by route and Content-Type: HD voice is Speex; `Some(None)` means "look at
@@ -94,7 +99,7 @@ pub async fn fetch_wav(
     client_headers: &Headers,
 ) -> Result<Fetched, ApiError> {
     let key = wav_key(&config.appid, media_id, kind);
-    if let Some(hit) = media::cached_rendition(&key, client_headers).await? {
+    if let Some(hit) = media::cached_rendition(&key, client_headers, config).await? {
         return Ok(Fetched::Media(hit, media::Source::Cache));
     }
     // The whole original: no Range or If-None-Match of the caller's applies to it.
@@ -142,10 +147,7 @@ pub async fn fetch_wav(
     let blob =
         web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(wav.as_slice())))
             .map_err(js_internal)?;
-    let name = match kind {
-        SignedKind::Media => format!("{media_id}.wav"),
-        SignedKind::HdVoice => format!("{media_id}.hd.wav"),
-    };
+    let name = wav_name(media_id, kind);
     let etag = wav_etag(media_id, kind);
     let disposition = content_disposition(&name, &name);
     let stored = Stored {
@@ -156,6 +158,6 @@ pub async fn fetch_wav(
         etag: &etag,
         ttl_secs: config.cache_ttl_secs,
     };
-    let response = media::store_rendition(&blob, &stored, client_headers).await?;
+    let response = media::store_rendition(&blob, &stored, client_headers, config).await?;
     Ok(Fetched::Media(response, source))
 }
