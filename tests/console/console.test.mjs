@@ -2,7 +2,7 @@
 // emulator as WeChat, driven in Debian's Chromium. Assertions are about what is on the page.
 import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startEmulator, startWorker, jpeg, amr, png, mp4, APPID, SECRET, API_KEY, SIGNING_KEY, ROOT } from '../worker/harness.mjs';
 import { launch, until, makeJpeg, dropFiles } from './browser.mjs';
@@ -175,24 +175,29 @@ describe('the console', () => {
 
   it('fetches media by id: a MISS from WeChat, then a HIT; HD voice; an unknown id in words', async () => {
     await openConsole();
-    // A voice uploaded straight to WeChat, so the proxy has not seen it.
+    // A real recording (espeak-ng speech, AMR mode 7), uploaded straight to WeChat, so the proxy
+    // has not seen it. Its length comes from the reference decoder's output (8 kHz, 16-bit).
+    const recording = readFileSync(path.join(ROOT, 'tests/fixtures/voice/amr-mode7.amr'));
+    const seconds = statSync(path.join(ROOT, 'tests/fixtures/voice/amr-mode7.amr.s16')).size / 2 / 8000;
     const token = await emu.token();
     const form = new FormData();
-    form.append('media', new Blob([amr()]), 'hello.amr');
+    form.append('media', new Blob([recording]), 'hello.amr');
     const up = await (await fetch(`${emu.url}/cgi-bin/media/upload?access_token=${token}&type=voice`, { method: 'POST', body: form })).json();
     assert.ok(up.media_id, JSON.stringify(up));
 
     await page.getByLabel('Media id', { exact: true }).fill(up.media_id);
     await page.getByRole('button', { name: 'Fetch' }).click();
     const voice = card(up.media_id);
-    assert.match((await until(() => downloads(voice), (r) => r.length === 1, 'the fetch'))[0], /^1 MISS upstream \d+ ms 70 B$/);
+    assert.match((await until(() => downloads(voice), (r) => r.length === 1, 'the fetch'))[0], /^1 MISS upstream \d+ ms [\d.]+ KiB$/);
     assert.match(await text(voice.locator('.card-type')), /voice/i);
     assert.equal(await voice.getByRole('link', { name: /^Save \S+\.amr$/ }).count(), 1);
-    // The voice plays: its <audio> holds the Worker's WAV, as long as the recording (2 frames).
+    // The voice plays: its <audio> holds the Worker's WAV, as long as the recording (within a
+    // 20 ms frame).
     const duration = (locator) => until(
       () => locator.locator('audio').evaluate((a) => (Number.isFinite(a.duration) ? a.duration : 0)),
       (d) => d > 0, 'the audio duration');
-    assert.ok(Math.abs((await duration(voice)) - 2 * 0.02) <= 0.01, 'voice duration');
+    const heard = await duration(voice);
+    assert.ok(seconds > 2 && Math.abs(heard - seconds) <= 0.02, `voice duration ${heard} s, recording ${seconds} s`);
     await voice.getByRole('button', { name: `Load ${up.media_id} again` }).click();
     assert.match((await until(() => downloads(voice), (r) => r.length === 2, 'the refetch'))[0], /^2 HIT cache /);
 
@@ -201,7 +206,8 @@ describe('the console', () => {
     const hd = card(`HD voice ${up.media_id}`);
     assert.match((await until(() => downloads(hd), (r) => r.length === 1, 'the HD voice'))[0], /^1 (MISS upstream|HIT cache) /);
     assert.match(await text(hd), /voice\/speex/);
-    assert.ok(Math.abs((await duration(hd)) - 2 * 0.02) <= 0.01, 'HD voice duration');
+    const heardHd = await duration(hd);
+    assert.ok(Math.abs(heardHd - seconds) <= 0.02, `HD voice duration ${heardHd} s, recording ${seconds} s`);
     assert.match(await hd.getByRole('link', { name: /hd-voice/ }).getAttribute('href'), /\/hd-voice\?exp=\d+&sig=/);
 
     await page.getByRole('checkbox', { name: /HD voice/ }).uncheck();
