@@ -2,8 +2,9 @@
 // side in one run, against the emulator on loopback: hand-written fetch + FormData (target ratio
 // >= 0.9), a hand-written node:http client (target >= 0.9) and co-wechat-api 3.11, which uses
 // node:http through httpx (target >= 1.0). Prints the throughput of each and the ratios, and the
-// gzipped size of the package's wasm (target <= 120 KB). With WXMEDIA_BENCH_FETCH=http the
-// client runs over the prototype node:http transport (npm/lib/http.cjs) put in globalThis.fetch.
+// gzipped size of the package's wasm (target <= 120 KB). `client` is the package's Node entry as a
+// user gets it (its node:http transport, npm/lib/http.cjs); `client/fetch` is the same client
+// given Node's global fetch (undici) as its `fetch` option, for comparison.
 //
 // Usage: EMULATOR_URL=http://127.0.0.1:PORT node bench/client.mjs   (scripts/bench does this)
 import http from 'node:http';
@@ -16,13 +17,6 @@ const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { MediaClient } = require(`${root}/pkg/index.cjs`);
 const WechatAPI = require('co-wechat-api');
-const undiciFetch = globalThis.fetch;
-if (process.env.WXMEDIA_BENCH_FETCH === 'http') {
-  // The client calls the global fetch at call time: swap in the node:http transport for it only.
-  const { nodeFetch } = require(`${root}/npm/lib/http.cjs`);
-  globalThis.fetch = nodeFetch;
-}
-const fetch = undiciFetch;
 
 const base = process.env.EMULATOR_URL;
 if (!base) throw new Error('EMULATOR_URL is not set');
@@ -112,11 +106,12 @@ async function coGet(id) {
 }
 
 const client = new MediaClient({ appId: APPID, appSecret: SECRET, baseUrl: base });
-async function clientUpload() {
-  return (await client.upload('image', blob, { filename: 'bench.jpg' })).mediaId;
+const undiciClient = new MediaClient({ appId: APPID, appSecret: SECRET, baseUrl: base, fetch: globalThis.fetch });
+async function clientUpload(c = client) {
+  return (await c.upload('image', blob, { filename: 'bench.jpg' })).mediaId;
 }
-async function clientGet(id) {
-  const file = await client.get(id);
+async function clientGet(id, c = client) {
+  const file = await c.get(id);
   const buf = await file.arrayBuffer();
   if (buf.byteLength !== SIZE) throw new Error(`got ${buf.byteLength} bytes`);
 }
@@ -133,10 +128,11 @@ const token = await baselineToken();
 const ids = [await baselineUpload(token)];
 await baselineGet(token, ids[0]); // warm up every path
 await clientGet(await clientUpload());
+await clientGet(await clientUpload(undiciClient), undiciClient);
 await httpGet(token, await httpUpload(token));
 await coGet(await coUpload());
 
-const SIDES = ['fetch', 'http', 'co-wechat-api', 'client'];
+const SIDES = ['fetch', 'http', 'co-wechat-api', 'client/fetch', 'client'];
 const results = { upload: {}, download: {} };
 for (const op of Object.keys(results)) for (const side of SIDES) results[op][side] = [];
 for (let round = 0; round < ROUNDS; round++) {
@@ -152,7 +148,8 @@ for (let round = 0; round < ROUNDS; round++) {
       fetch: [() => baselineUpload(t), () => baselineGet(t, id)],
       http: [() => httpUpload(t), () => httpGet(t, id)],
       'co-wechat-api': [coUpload, () => coGet(coId)],
-      client: [clientUpload, () => clientGet(id)],
+      'client/fetch': [() => clientUpload(undiciClient), () => clientGet(id, undiciClient)],
+      client: [() => clientUpload(), () => clientGet(id)],
     }[side];
     results.upload[side].push(await timed(up));
     results.download[side].push(await timed(get));
@@ -160,14 +157,13 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 const mbps = (ms) => (OPS * SIZE) / (1 << 20) / (ms / 1000);
-const transport = process.env.WXMEDIA_BENCH_FETCH === 'http' ? 'the node:http transport' : "Node's fetch (undici)";
-console.log(`wxmedia client (over ${transport}) vs baselines, ${OPS} x 1 MiB per round, median of ${ROUNDS} rounds, Node ${process.version}`);
-console.log('MiB/s       fetch    http   co-wechat-api   client   client/fetch (>=0.9)   client/http (>=0.9)   client/co (>=1.0)');
+console.log(`wxmedia client (Node entry, node:http transport) vs baselines, ${OPS} x 1 MiB per round, median of ${ROUNDS} rounds, Node ${process.version}`);
+console.log('MiB/s       fetch    http   co-wechat-api   client/fetch   client   client/fetch-baseline (>=0.9)   client/http (>=0.9)   client/co (>=1.0)');
 for (const op of ['upload', 'download']) {
   const m = Object.fromEntries(SIDES.map((side) => [side, mbps(median(results[op][side]))]));
   console.log(
-    `${op.padEnd(10)} ${m.fetch.toFixed(1).padStart(6)}  ${m.http.toFixed(1).padStart(6)}  ${m['co-wechat-api'].toFixed(1).padStart(14)}  ${m.client.toFixed(1).padStart(7)}` +
-      `   ${(m.client / m.fetch).toFixed(2).padStart(20)}   ${(m.client / m.http).toFixed(2).padStart(19)}   ${(m.client / m['co-wechat-api']).toFixed(2).padStart(17)}`,
+    `${op.padEnd(10)} ${m.fetch.toFixed(1).padStart(6)}  ${m.http.toFixed(1).padStart(6)}  ${m['co-wechat-api'].toFixed(1).padStart(14)}  ${m['client/fetch'].toFixed(1).padStart(13)}  ${m.client.toFixed(1).padStart(7)}` +
+      `   ${(m.client / m.fetch).toFixed(2).padStart(29)}   ${(m.client / m.http).toFixed(2).padStart(19)}   ${(m.client / m['co-wechat-api']).toFixed(2).padStart(17)}`,
   );
 }
 const wasm = readFileSync(`${root}/pkg/wxmedia_bg.wasm`);

@@ -115,6 +115,7 @@ const copies = [
   ['browser.mjs', 'browser.mjs'],
   ['default.mjs', 'default.mjs'],
   ['lib/node.cjs', 'lib/node.cjs'],
+  ['lib/http.cjs', 'lib/http.cjs'],
   ['bin/wxmedia.cjs', 'bin/wxmedia.cjs'],
   ['README.md', 'README.md'],
 ];

@@ -10,6 +10,7 @@ const glue = require('./wxmedia.cjs');
 const api = require('./lib/api.cjs');
 const errors = require('./lib/errors.cjs');
 const node = require('./lib/node.cjs');
+const { nodeFetch } = require('./lib/http.cjs');
 const voice = require('./lib/voice.cjs');
 
 glue.initSync({ module: fs.readFileSync(path.join(__dirname, 'wxmedia_bg.wasm')) });
@@ -24,9 +25,18 @@ voice.installWav(api.MediaFile, wav);
 
 /**
  * The wasm client, plus what a Node program reaches for: uploading a file by path and saving a
- * download to a path.
+ * download to a path. Its requests go over node:http/https (lib/http.cjs), which moves bytes
+ * faster than Node's global fetch, unless `options.fetch` names another transport.
  */
 class MediaClient extends api.MediaClient {
+  constructor(options) {
+    const withTransport =
+      options !== null && typeof options === 'object' && options.fetch == null
+        ? Object.create(options, { fetch: { value: nodeFetch, enumerable: true } })
+        : options;
+    super(withTransport);
+  }
+
   /** Uploads the file at `file` without reading it into memory (fs.openAsBlob). */
   async uploadFile(type, file, options) {
     const p = node.toPath(file, 'path');

@@ -47,7 +47,7 @@ export interface MediaClientOptions {
   maxRetries?: number;
   /** Size limits in bytes, checked before upload. Defaults: image and video 10 MiB, voice 2 MiB, thumb 64 KiB. */
   limits?: { image?: number; voice?: number; video?: number; thumb?: number };
-  /** Your own transport, called as fetch(url, init) instead of the global fetch; it must resolve to a Response. */
+  /** Your own transport, called as fetch(url, init) instead of the default (the global fetch; in Node, a node:http transport); it must resolve to a Response. */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 

@@ -1,13 +1,21 @@
 'use strict';
-// Prototype (not shipped): a fetch-compatible transport for Node over node:http/https, for the
-// Node entry to pass as MediaClient's `fetch` option once the wasm client takes one. It keeps the
-// Fetch API shapes the client expects (a Response with a ReadableStream body) and does only what
-// the client needs: any method; bodies given as FormData (multipart encoded here, with a
-// Content-Length, Blobs streamed, so a file-backed Blob is read from disk as it is sent), Blob,
-// bytes, string or stream (chunked); response bodies streamed with backpressure; AbortSignal;
-// redirects followed for GET/HEAD. Given a Request whose body is a stream (what the client passes
-// to the global fetch today), the length is unknown and the body goes chunked.
-// bench/client.mjs measures it (WXMEDIA_BENCH_FETCH=http).
+// The Node entry's transport: a fetch-compatible function over node:http/https, which the Node
+// MediaClient passes as its `fetch` option unless the caller gives one. Node's global fetch
+// (undici) moves bytes markedly slower than node:http; this does only what the client needs, in
+// the Fetch API's shapes (a Response whose body is a ReadableStream), so the wasm client cannot
+// tell the difference:
+//   - any method; a body given as FormData (multipart encoded here as WHATWG FormData encodes it,
+//     with a Content-Length; a Blob part is streamed from its source, so a file-backed Blob is read
+//     from disk as it is sent and memory stays flat), Blob, bytes, string, URLSearchParams or a
+//     ReadableStream (chunked);
+//   - the answer's body as a ReadableStream that reads from the socket only when read, with
+//     backpressure; reading it whole (arrayBuffer(), blob(), text(), json()) before anyone has
+//     touched the stream collects Node's Buffers directly, skipping the web stream;
+//   - AbortSignal (the client's deadline and the caller's signal) at any point, body included;
+//   - redirects: `manual` hands the 3xx back (what the client asks for), `error` rejects, and
+//     `follow` follows at most 20 for GET/HEAD.
+// Failures reject as fetch does: a TypeError('fetch failed', { cause }) for the network, the
+// signal's reason for an abort, TypeError('terminated') for a body cut short.
 
 const crypto = require('node:crypto');
 const http = require('node:http');
@@ -72,9 +80,10 @@ function encodeBody(body) {
     return { parts: [b], length: b.length, contentType: 'application/x-www-form-urlencoded;charset=UTF-8' };
   }
   if (typeof body.getReader === 'function') return { parts: [body], length: null, contentType: null };
-  throw new TypeError('nodeFetch: unsupported body');
+  throw new TypeError('fetch: unsupported body');
 }
 
+/** Writes the parts in order, waiting for 'drain' whenever the socket is full, then ends. */
 async function writeParts(req, parts) {
   const write = (chunk) => (req.write(chunk) ? null : new Promise((r) => req.once('drain', r)));
   for (const part of parts) {
@@ -92,28 +101,141 @@ async function writeParts(req, parts) {
   req.end();
 }
 
-/** The response body as a web ReadableStream, pausing the socket when the reader falls behind. */
-function bodyStream(res) {
-  return new ReadableStream(
-    {
-      start(controller) {
-        res.on('data', (chunk) => {
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if (controller.desiredSize <= 0) res.pause();
-        });
-        res.on('end', () => controller.close());
-        res.on('error', (err) => controller.error(new TypeError('terminated', { cause: err })));
-        res.on('aborted', () => controller.error(new TypeError('terminated')));
+/** How many bytes of an answer are read ahead of its reader; the socket pauses beyond that. */
+const READ_AHEAD = 1 << 20;
+
+/**
+ * A Response over a node:http answer. The socket is read ahead of the body's reader by at most
+ * READ_AHEAD bytes (memory stays flat whatever the answer's size); the body stream hands those
+ * chunks on as it is read. A whole-body read (arrayBuffer(), blob(), text(), json()) that comes
+ * before anyone touched the stream takes Node's Buffers as they are, without a web stream.
+ */
+class NodeResponse extends Response {
+  #res;
+  #signal;
+  #chunks = [];
+  #size = 0;
+  #limit = READ_AHEAD;
+  #ended = false;
+  #failure = null;
+  #wake = null;
+  #taken = false;
+  #collected = false;
+
+  constructor(res, init, signal) {
+    let self = null;
+    const stream = new ReadableStream(
+      {
+        pull: (controller) => self.#pull(controller),
+        cancel: () => {
+          self.#chunks = [];
+          res.destroy();
+        },
       },
-      pull() {
-        res.resume();
-      },
-      cancel() {
-        res.destroy();
-      },
-    },
-    { highWaterMark: 4 },
-  );
+      { highWaterMark: 0 },
+    );
+    super(stream, init);
+    self = this;
+    this.#res = res;
+    this.#signal = signal;
+    res.on('data', (chunk) => {
+      this.#chunks.push(chunk);
+      this.#size += chunk.length;
+      if (this.#size >= this.#limit) res.pause();
+      this.#notify();
+    });
+    res.on('end', () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    res.on('close', () => {
+      if (!res.complete && !this.#ended) {
+        // Why the body ended short: the signal's reason if it fired, else a network failure.
+        this.#failure = signal && signal.aborted ? abortError(signal) : new TypeError('terminated');
+        this.#notify();
+      }
+    });
+    res.on('error', () => {});
+  }
+
+  #notify() {
+    const wake = this.#wake;
+    this.#wake = null;
+    if (wake) wake();
+  }
+
+  /** Resolves on the next chunk, the end or a failure (at once if the socket is done). */
+  #next() {
+    if (this.#ended || this.#failure) return null;
+    if (this.#size < this.#limit) this.#res.resume();
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  async #pull(controller) {
+    this.#taken = true;
+    while (this.#chunks.length === 0) {
+      if (this.#failure) return controller.error(this.#failure);
+      if (this.#ended) return controller.close();
+      await this.#next();
+    }
+    const chunk = this.#chunks.shift();
+    this.#size -= chunk.length;
+    if (this.#size < this.#limit) this.#res.resume();
+    controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+
+  /** The whole body as Node Buffers, or null if its stream is in use. */
+  #collect() {
+    if (this.#taken || this.bodyUsed || this.body.locked) return null;
+    this.#taken = true;
+    this.#collected = true;
+    // Lock the stream: the body is being read, and nobody may read it a second time.
+    this.body.getReader();
+    this.#limit = Infinity;
+    return (async () => {
+      while (!this.#ended && !this.#failure) await this.#next();
+      if (this.#failure) throw this.#failure;
+      return this.#chunks;
+    })();
+  }
+
+  get bodyUsed() {
+    return this.#collected || super.bodyUsed;
+  }
+
+  clone() {
+    // The copy tees the stream: from now on the body is read through it only.
+    this.#taken = true;
+    return super.clone();
+  }
+
+  async arrayBuffer() {
+    const chunks = this.#collect();
+    if (!chunks) return super.arrayBuffer();
+    const whole = Buffer.concat(await chunks);
+    // A Buffer may be a view into a shared pool: hand back an ArrayBuffer of its own.
+    return whole.byteOffset === 0 && whole.byteLength === whole.buffer.byteLength
+      ? whole.buffer
+      : whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength);
+  }
+
+  async blob() {
+    const chunks = this.#collect();
+    if (!chunks) return super.blob();
+    return new Blob(await chunks, { type: this.headers.get('content-type') || '' });
+  }
+
+  async text() {
+    const chunks = this.#collect();
+    if (!chunks) return super.text();
+    return Buffer.concat(await chunks).toString('utf8');
+  }
+
+  async json() {
+    return JSON.parse(await this.text());
+  }
 }
 
 function send(call, url, redirects) {
@@ -139,20 +261,28 @@ function send(call, url, redirects) {
     });
     req.on('response', (res) => {
       const status = res.statusCode;
-      if (REDIRECT.has(status) && res.headers.location && call.redirect !== 'manual' && (method === 'GET' || method === 'HEAD')) {
+      if (REDIRECT.has(status) && call.redirect !== 'manual') {
         res.resume();
         done();
-        if (redirects >= 20 || call.redirect === 'error') reject(new TypeError('fetch failed: redirect'));
-        else resolve(send(call, new URL(res.headers.location, url), redirects + 1));
+        if (call.redirect === 'error' || redirects >= 20 || !res.headers.location || !(method === 'GET' || method === 'HEAD')) {
+          reject(new TypeError('fetch failed: redirect'));
+        } else {
+          resolve(send(call, new URL(res.headers.location, url), redirects + 1));
+        }
         return;
       }
       const out = new Headers();
       const raw = res.rawHeaders;
       for (let i = 0; i < raw.length; i += 2) out.append(raw[i], raw[i + 1]);
       res.on('close', done);
-      const nullBody = NULL_BODY.has(status) || method === 'HEAD';
-      if (nullBody) res.resume();
-      const response = new Response(nullBody ? null : bodyStream(res), { status, statusText: res.statusMessage, headers: out });
+      const init = { status, statusText: res.statusMessage, headers: out };
+      let response;
+      if (NULL_BODY.has(status) || method === 'HEAD') {
+        res.resume();
+        response = new Response(null, init);
+      } else {
+        response = new NodeResponse(res, init, signal);
+      }
       Object.defineProperty(response, 'url', { value: url.href });
       resolve(response);
     });
@@ -164,15 +294,19 @@ function send(call, url, redirects) {
 /** fetch(input, init) over node:http/https. */
 function nodeFetch(input, init) {
   let call;
-  if (input instanceof Request && init === undefined) {
-    call = { url: input.url, method: input.method, headers: Object.fromEntries(input.headers), body: encodeBody(input.body), signal: input.signal, redirect: input.redirect };
-  } else {
-    const i = init || {};
-    const headers = {};
-    for (const [k, v] of new Headers(i.headers)) headers[k] = v;
-    call = { url: String(input instanceof Request ? input.url : input), method: (i.method || 'GET').toUpperCase(), headers, body: encodeBody(i.body), signal: i.signal, redirect: i.redirect };
+  try {
+    if (input instanceof Request && init === undefined) {
+      call = { url: input.url, method: input.method, headers: Object.fromEntries(input.headers), body: encodeBody(input.body), signal: input.signal, redirect: input.redirect };
+    } else {
+      const i = init || {};
+      const headers = {};
+      for (const [k, v] of new Headers(i.headers)) headers[k] = v;
+      call = { url: String(input instanceof Request ? input.url : input), method: (i.method || 'GET').toUpperCase(), headers, body: encodeBody(i.body), signal: i.signal, redirect: i.redirect || 'follow' };
+    }
+    return send(call, new URL(call.url), 0);
+  } catch (err) {
+    return Promise.reject(err);
   }
-  return send(call, new URL(call.url), 0);
 }
 
 module.exports = { nodeFetch };
