@@ -1,7 +1,7 @@
 //! AMR-NB in the RFC 4867 §5 storage format (`#!AMR\n`), WeChat's ordinary voice.
 //!
-//! The codec itself is `rvoip-codec-core`'s fixed-point AMR-NB decoder, a port of the 3GPP
-//! TS 26.073 reference; this file only walks the storage records and routes each frame type
+//! The codec itself is in [`nb`], a fixed-point port of the 3GPP TS 26.073 reference decoder
+//! (from the `rvoip-codec-core` crate); this file only walks the storage records and routes each frame type
 //! (speech, SID_FIRST/SID_UPDATE, NO_DATA) to it the way opencore-amrnb does, which is what
 //! `sox -t amr-nb`, ffmpeg's libopencore and most players decode with.
 //!
@@ -11,7 +11,9 @@
 //! only this way.) A NO_DATA frame in mid-speech is concealed; in a silence it continues the
 //! comfort noise.
 
-use codec_core::codecs::amr::nb::{bitstream, decoder::Decoder, dtx::RxFrameType};
+mod nb;
+
+use nb::{bitstream, decoder::Decoder, dtx::RxFrameType};
 
 use super::{VoiceError, MAX_FRAMES};
 
