@@ -539,40 +539,73 @@ impl Excitation {
         let base = HISTORY - reach;
 
         let lead = usize::try_from(phase.0).expect("interpolation phase is 0..=5");
+        // The reference recomputes this every output sample. It is
+        // loop-invariant, but it also clears the saturation flag that the
+        // accumulator may have raised, which the loop below reproduces.
+        let trail =
+            usize::try_from(sub(ctx, Word16(PHASE_COUNT), phase).0).expect("phase complement");
+
+        // Six coefficients per sample of delay, one phase each side.
+        let lead_taps: [i32; TAPS_PER_SIDE] =
+            std::array::from_fn(|i| i32::from(INTER_6_PRED[lead + i * UP_SAMP_MAX]));
+        let trail_taps: [i32; TAPS_PER_SIDE] =
+            std::array::from_fn(|i| i32::from(INTER_6_PRED[trail + i * UP_SAMP_MAX]));
+        // While Σ|taps| times the largest |sample| in reach is under 2^30, no
+        // partial sum of the `L_mac` chain can saturate and the plain sum is
+        // exact. The reach includes the samples this loop writes (the
+        // short-lag recursion), so the peak follows them.
+        let tap_sum: i64 = lead_taps
+            .iter()
+            .chain(&trail_taps)
+            .map(|&t| i64::from(t.unsigned_abs()))
+            .sum();
+        let first = base + 1 - TAPS_PER_SIDE;
+        let mut peak = self.samples[first..]
+            .iter()
+            .map(|v| i64::from(v.0.unsigned_abs()))
+            .max()
+            .unwrap_or(0);
 
         for j in 0..L_SUBFR {
-            // The reference recomputes this every output sample. It is
-            // loop-invariant, but it also clears the saturation flag that the
-            // accumulator may have raised, so it stays where it was.
-            let trail =
-                usize::try_from(sub(ctx, Word16(PHASE_COUNT), phase).0).expect("phase complement");
-
-            let backward = base + j;
-            let forward = backward + 1;
-
-            let mut acc = Word32(0);
-            for i in 0..TAPS_PER_SIDE {
-                // Six coefficients per sample of delay: plain index
-                // arithmetic, which the reference carries as a second loop
-                // counter rather than a multiply.
-                let k = i * UP_SAMP_MAX;
-                acc = l_mac(
-                    ctx,
-                    acc,
-                    self.samples[backward - i],
-                    Word16(INTER_6_PRED[lead + k]),
-                );
-                acc = l_mac(
-                    ctx,
-                    acc,
-                    self.samples[forward + i],
-                    Word16(INTER_6_PRED[trail + k]),
-                );
-            }
+            ctx.overflow = false;
+            // `window[TAPS_PER_SIDE - 1 - i]` is `exc[-T0 - i]` and
+            // `window[TAPS_PER_SIDE + i]` is `exc[-T0 + 1 + i]`.
+            let window: &[Word16; 2 * TAPS_PER_SIDE] = self.samples
+                [first + j..first + j + 2 * TAPS_PER_SIDE]
+                .try_into()
+                .expect("window of 2 * TAPS_PER_SIDE");
+            let acc = if tap_sum * peak < 1 << 30 {
+                let mut acc = 0i32;
+                for i in 0..TAPS_PER_SIDE {
+                    acc += lead_taps[i] * i32::from(window[TAPS_PER_SIDE - 1 - i].0);
+                    acc += trail_taps[i] * i32::from(window[TAPS_PER_SIDE + i].0);
+                }
+                Word32(acc << 1)
+            } else {
+                let mut acc = Word32(0);
+                for i in 0..TAPS_PER_SIDE {
+                    let k = i * UP_SAMP_MAX;
+                    acc = l_mac(
+                        ctx,
+                        acc,
+                        window[TAPS_PER_SIDE - 1 - i],
+                        Word16(INTER_6_PRED[lead + k]),
+                    );
+                    acc = l_mac(
+                        ctx,
+                        acc,
+                        window[TAPS_PER_SIDE + i],
+                        Word16(INTER_6_PRED[trail + k]),
+                    );
+                }
+                acc
+            };
 
             // Written into the buffer the next iterations read from. See the
             // module documentation: this is the short-lag recursion.
-            self.samples[HISTORY + j] = round(ctx, acc);
+            let y = round(ctx, acc);
+            self.samples[HISTORY + j] = y;
+            peak = peak.max(i64::from(y.0.unsigned_abs()));
         }
     }
 }

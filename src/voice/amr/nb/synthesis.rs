@@ -55,7 +55,7 @@
 //! its reset value — in particular [`AdaptiveGain`] resets to 1.0, not to zero.
 
 use super::basicop::arith::{add, extract_h, extract_l, mult, round, sub};
-use super::basicop::arith32::{l_deposit_l, l_mac, l_msu, l_mult, l_sub};
+use super::basicop::arith32::{l_deposit_l, l_mac, l_msu, l_mult, l_sub, l_sum_sq};
 use super::basicop::div::div_s;
 use super::basicop::shift::{l_shl, l_shr, norm_l, norm_s, shl, shr};
 use super::basicop::types::{DspContext, Word16, Word32, MAX_32};
@@ -120,26 +120,58 @@ fn synthesis_recursion(
         lg + M <= SYN_SCRATCH,
         "synthesis filter length {lg} exceeds the reference's fixed scratch"
     );
-    assert!(a.len() >= MP1, "synthesis filter needs a[0..=M]");
+    let a: &[Word16; MP1] = a
+        .get(..MP1)
+        .and_then(|a| a.try_into().ok())
+        .expect("synthesis filter needs a[0..=M]");
 
     let mut tmp = [Word16(0); SYN_SCRATCH];
     tmp[..M].copy_from_slice(mem);
 
+    // The chain of `L_msu`s saturates only if some partial sum leaves the
+    // 32-bit range. Every partial sum is at most twice |x[i]·a[0]| plus
+    // Σ|a[j]| times the largest |y| in reach, so while that bound is under
+    // 2^30 the plain sum is exact (and `L_mult`'s one saturating product,
+    // -32768², cannot occur either). `taps[k]` pairs with `window[k]`, the
+    // output `M - k` samples back.
+    let taps: [i32; M] = std::array::from_fn(|k| i32::from(a[M - k].0));
+    let tap_sum: i64 = taps.iter().map(|&t| i64::from(t.unsigned_abs())).sum();
+    let a0 = i32::from(a[0].0);
+    let mut peak = mem
+        .iter()
+        .map(|v| i64::from(v.0.unsigned_abs()))
+        .max()
+        .unwrap_or(0);
+
     for i in 0..lg {
-        // `a[0]` is 4096, so this is `x[i] << 13` — but the encoder passes
-        // weighted coefficients whose leading term is still 4096 while the
-        // rest are scaled, so the multiply must stay.
-        let mut s = l_mult(ctx, x[i], a[0]);
-        for j in 1..=M {
-            // `L_msu`, subtract: this is 1/A(z), the sign convention opposite
-            // to `Residu`'s. `tmp[M + i - j]` is the reference's `yy[-j]`, the
-            // outputs this same loop produced — the recursion feeds itself.
-            s = l_msu(ctx, s, a[j], tmp[M + i - j]);
-        }
+        let xi = x[i];
+        let window: &[Word16; M] = tmp[i..i + M].try_into().expect("window of M");
+        let bound = i64::from(xi.0.unsigned_abs()) * i64::from(a0.unsigned_abs()) + tap_sum * peak;
+        let s = if bound < 1 << 30 {
+            let mut acc = 0i32;
+            for k in 0..M {
+                acc += taps[k] * i32::from(window[k].0);
+            }
+            Word32((i32::from(xi.0) * a0 - acc) << 1)
+        } else {
+            // `a[0]` is 4096, so this is `x[i] << 13` — but the encoder passes
+            // weighted coefficients whose leading term is still 4096 while the
+            // rest are scaled, so the multiply must stay.
+            let mut s = l_mult(ctx, xi, a[0]);
+            for j in 1..=M {
+                // `L_msu`, subtract: this is 1/A(z), the sign convention opposite
+                // to `Residu`'s. `window[M - j]` is the reference's `yy[-j]`, the
+                // outputs this same loop produced — the recursion feeds itself.
+                s = l_msu(ctx, s, a[j], window[M - j]);
+            }
+            s
+        };
         // Q13 (Q0 * Q12, doubled by `L_mult`) up to Q16. By far the most
         // frequent source of the overflow the caller's retry watches for.
-        s = l_shl(ctx, s, 3);
-        tmp[M + i] = round(ctx, s);
+        let s = l_shl(ctx, s, 3);
+        let y = round(ctx, s);
+        tmp[M + i] = y;
+        peak = peak.max(i64::from(y.0.unsigned_abs()));
     }
     tmp
 }
@@ -230,16 +262,41 @@ pub fn lp_residual(ctx: &mut DspContext, a: &[Word16], signal: &[Word16], residu
         residual.len() + M,
         "Residu needs exactly M samples of history before the window"
     );
-    assert!(a.len() >= MP1, "Residu needs a[0..=M]");
+    let a: &[Word16; MP1] = a
+        .get(..MP1)
+        .and_then(|a| a.try_into().ok())
+        .expect("Residu needs a[0..=M]");
+
+    // As in the synthesis filter: while Σ|a[j]| times the largest |x| is under
+    // 2^30, no partial sum of the `L_mac` chain can saturate and the plain sum
+    // is exact. `taps[k]` pairs with `window[k]`, the input `M - k` back.
+    let taps: [i32; MP1] = std::array::from_fn(|k| i32::from(a[M - k].0));
+    let tap_sum: i64 = taps.iter().map(|&t| i64::from(t.unsigned_abs())).sum();
+    let peak = signal
+        .iter()
+        .map(|v| i64::from(v.0.unsigned_abs()))
+        .max()
+        .unwrap_or(0);
+    let exact = tap_sum * peak < 1 << 30;
 
     for (i, slot) in residual.iter_mut().enumerate() {
-        let mut s = l_mult(ctx, signal[M + i], a[0]);
-        for j in 1..=M {
-            // `L_mac`, add — the opposite sign to `Syn_filt`'s `L_msu`, which
-            // is what makes this the inverse rather than the synthesis filter.
-            s = l_mac(ctx, s, a[j], signal[M + i - j]);
-        }
-        s = l_shl(ctx, s, 3);
+        let window: &[Word16; MP1] = signal[i..i + MP1].try_into().expect("window of M + 1");
+        let s = if exact {
+            let mut acc = 0i32;
+            for k in 0..MP1 {
+                acc += taps[k] * i32::from(window[k].0);
+            }
+            Word32(acc << 1)
+        } else {
+            let mut s = l_mult(ctx, window[M], a[0]);
+            for j in 1..=M {
+                // `L_mac`, add — the opposite sign to `Syn_filt`'s `L_msu`, which
+                // is what makes this the inverse rather than the synthesis filter.
+                s = l_mac(ctx, s, a[j], window[M - j]);
+            }
+            s
+        };
+        let s = l_shl(ctx, s, 3);
         *slot = round(ctx, s);
     }
 }
@@ -337,20 +394,11 @@ impl Preemphasis {
 fn block_energy(ctx: &mut DspContext, x: &[Word16]) -> Word32 {
     let saved_overflow = ctx.overflow;
 
-    let mut s = l_mult(ctx, x[0], x[0]);
-    for &v in &x[1..] {
-        s = l_mac(ctx, s, v, v);
-    }
-
+    let s = l_sum_sq(ctx, x.iter().copied());
     if l_sub(ctx, s, Word32(MAX_32)).0 == 0 {
         ctx.overflow = saved_overflow;
-        let mut t = shr(ctx, x[0], 2);
-        let mut s = l_mult(ctx, t, t);
-        for &v in &x[1..] {
-            t = shr(ctx, v, 2);
-            s = l_mac(ctx, s, t, t);
-        }
-        s
+        // `shr(v, 2)`: an arithmetic shift.
+        l_sum_sq(ctx, x.iter().map(|&v| Word16(v.0 >> 2)))
     } else {
         l_shr(ctx, s, 4)
     }

@@ -74,10 +74,8 @@ pub fn round(ctx: &mut DspContext, l_var1: Word32) -> Word16 {
 /// Public function `mult`.
 #[inline(always)]
 pub fn mult(ctx: &mut DspContext, var1: Word16, var2: Word16) -> Word16 {
-    let p = i32::from(var1.0).wrapping_mul(i32::from(var2.0)) as u32;
-    let mut l_prod = ((p & 0xFFFF_8000) >> 15) as i32;
-    if (l_prod & 0x0001_0000) != 0 {
-        l_prod |= !0x0000_FFFF;
-    }
-    sature(ctx, Word32(l_prod))
+    // The reference masks and sign-extends bits 15..31 of the product: an
+    // arithmetic shift.
+    let p = (i32::from(var1.0) * i32::from(var2.0)) >> 15;
+    sature(ctx, Word32(p))
 }

@@ -36,13 +36,30 @@ pub fn shr(ctx: &mut DspContext, var1: Word16, var2: i16) -> Word16 {
 }
 
 /// Public function `l_shl`.
+///
+/// The reference doubles one bit at a time and saturates as soon as the value
+/// leaves `[-2^30, 2^30)`; for shifts below 31 that happens exactly when the
+/// input is outside `[MIN_32 >> n, MAX_32 >> n]`, which is tested directly.
 #[inline(always)]
 pub fn l_shl(ctx: &mut DspContext, l_var1: Word32, var2: i16) -> Word32 {
     if var2 <= 0 {
         return l_shr(ctx, l_var1, -var2);
     }
 
-    let mut acc = l_var1.0;
+    let x = l_var1.0;
+    if var2 < 31 {
+        return if x > MAX_32 >> var2 {
+            ctx.overflow = true;
+            Word32(MAX_32)
+        } else if x < MIN_32 >> var2 {
+            ctx.overflow = true;
+            Word32(MIN_32)
+        } else {
+            Word32(x << var2)
+        };
+    }
+
+    let mut acc = x;
     let mut out = 0i32;
     let mut n = var2;
 
@@ -110,48 +127,29 @@ pub fn l_shr_r(ctx: &mut DspContext, l_var1: Word32, var2: i16) -> Word32 {
     out
 }
 
-/// Public function `norm_s`.
+/// Public function `norm_s`: the left shift that brings `var1` into
+/// `[0x4000, 0x7fff]` (or its negative counterpart); 0 for 0, 15 for -1.
 #[inline(always)]
 pub fn norm_s(var1: Word16) -> i16 {
-    if var1.0 == 0 {
-        return 0;
+    match var1.0 {
+        0 => 0,
+        -1 => 15,
+        x => {
+            let x = if x < 0 { !x } else { x };
+            x.leading_zeros() as i16 - 1
+        }
     }
-    if var1.0 == -1 {
-        return 15;
-    }
-
-    let mut x = var1.0;
-    if x < 0 {
-        x = !x;
-    }
-
-    let mut out = 0;
-    while x < 0x4000 {
-        x <<= 1;
-        out += 1;
-    }
-    out
 }
 
-/// Public function `norm_l`.
+/// Public function `norm_l`: the 32-bit [`norm_s`]; 0 for 0, 31 for -1.
 #[inline(always)]
 pub fn norm_l(l_var1: Word32) -> i16 {
-    if l_var1.0 == 0 {
-        return 0;
+    match l_var1.0 {
+        0 => 0,
+        -1 => 31,
+        x => {
+            let x = if x < 0 { !x } else { x };
+            x.leading_zeros() as i16 - 1
+        }
     }
-    if l_var1.0 == -1 {
-        return 31;
-    }
-
-    let mut x = l_var1.0;
-    if x < 0 {
-        x = !x;
-    }
-
-    let mut out = 0;
-    while x < 0x4000_0000 {
-        x <<= 1;
-        out += 1;
-    }
-    out
 }
