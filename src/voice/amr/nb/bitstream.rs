@@ -52,21 +52,26 @@ pub const fn parameter_widths(mode_index: u8) -> &'static [usize] {
     }
 }
 
-/// Unsort a frame's payload into codec bit order.
+/// The most payload bits a frame carries (12.2 kbit/s).
+const MAX_BITS: usize = 244;
+
+/// Unsort a frame's payload into codec bit order, one bit per byte, in the
+/// first `sort_table(mode_index).len()` entries.
 ///
 /// `payload` holds the frame's speech bits left-aligned, exactly as RFC 4867
 /// carries them; trailing bits of the final octet are ignored.
 ///
 /// Returns `None` if `payload` is too short for the mode.
-#[must_use]
-pub fn unpack(mode_index: u8, payload: &[u8]) -> Option<Vec<u8>> {
+fn unpack(mode_index: u8, payload: &[u8]) -> Option<[u8; MAX_BITS]> {
     let sort = sort_table(mode_index);
     if payload.len() * 8 < sort.len() {
         return None;
     }
-    let mut bits = vec![0u8; sort.len()];
-    for (i, &target) in sort.iter().enumerate() {
-        bits[target as usize] = (payload[i / 8] >> (7 - (i % 8))) & 1;
+    let mut bits = [0u8; MAX_BITS];
+    for (targets, &octet) in sort.chunks(8).zip(payload) {
+        for (k, &target) in targets.iter().enumerate() {
+            bits[usize::from(target)] = (octet >> (7 - k)) & 1;
+        }
     }
     Some(bits)
 }
@@ -78,29 +83,26 @@ pub fn unpack(mode_index: u8, payload: &[u8]) -> Option<Vec<u8>> {
 ///
 /// Returns `None` if the bits run out, which means the tables and the payload
 /// disagree about the mode.
-#[must_use]
-pub fn read_parameters(mode_index: u8, bits: &[u8]) -> Option<Vec<u16>> {
+fn read_parameters(mode_index: u8, bits: &[u8]) -> Option<Vec<u16>> {
     let widths = parameter_widths(mode_index);
     let mut out = Vec::with_capacity(widths.len());
-    let mut cursor = 0usize;
+    let mut rest = bits;
 
     for &width in widths {
-        if cursor + width > bits.len() {
-            return None;
-        }
-        let mut value = 0u16;
-        for _ in 0..width {
-            value = (value << 1) | u16::from(bits[cursor]);
-            cursor += 1;
-        }
-        out.push(value);
+        let (field, tail) = rest.split_at_checked(width)?;
+        out.push(
+            field
+                .iter()
+                .fold(0u16, |value, &bit| (value << 1) | u16::from(bit)),
+        );
+        rest = tail;
     }
 
     // Conservation: the layout must consume the frame exactly. A width table
     // that is right in total but wrong in distribution would still pass a
     // length check, so this is necessary but not sufficient — the parameter
     // values are compared against the reference too.
-    if cursor != bits.len() {
+    if !rest.is_empty() {
         return None;
     }
     Some(out)
@@ -110,7 +112,7 @@ pub fn read_parameters(mode_index: u8, bits: &[u8]) -> Option<Vec<u16>> {
 #[must_use]
 pub fn parse(mode_index: u8, payload: &[u8]) -> Option<Vec<u16>> {
     let bits = unpack(mode_index, payload)?;
-    read_parameters(mode_index, &bits)
+    read_parameters(mode_index, &bits[..sort_table(mode_index).len()])
 }
 
 /// A SID frame's two header fields — the bits after the 35 quantised ones.
