@@ -552,15 +552,15 @@ impl Excitation {
             std::array::from_fn(|i| i32::from(INTER_6_PRED[trail + i * UP_SAMP_MAX]));
         // While Σ|taps| times the largest |sample| in reach is under 2^30, no
         // partial sum of the `L_mac` chain can saturate and the plain sum is
-        // exact. The reach includes the samples this loop writes (the
-        // short-lag recursion), so the peak follows them.
+        // exact. The reach (`first` to 59 samples on) includes the samples
+        // this loop writes (the short-lag recursion), so the peak follows them.
         let tap_sum: i64 = lead_taps
             .iter()
             .chain(&trail_taps)
             .map(|&t| i64::from(t.unsigned_abs()))
             .sum();
         let first = base + 1 - TAPS_PER_SIDE;
-        let mut peak = self.samples[first..]
+        let mut peak = self.samples[first..first + L_SUBFR + 2 * TAPS_PER_SIDE - 1]
             .iter()
             .map(|v| i64::from(v.0.unsigned_abs()))
             .max()
