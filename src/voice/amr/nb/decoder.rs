@@ -31,9 +31,9 @@
 //! else entirely.
 
 use super::basicop::arith::{add, extract_l, mult, round, sub};
-use super::basicop::arith32::{l_mac, l_mult};
+use super::basicop::arith32::{l_mac, l_mult, l_sum_sq};
 use super::basicop::shift::{l_shr, shl, shr};
-use super::basicop::types::{DspContext, Word16, Word32};
+use super::basicop::types::{DspContext, Word16};
 use super::codebook::{sharpen, sharpening_factor, sharpening_state, FixedCodebook};
 use super::conceal;
 use super::detect::{interpolate_lsf, LsfAverage, SourceDetector};
@@ -951,10 +951,7 @@ impl Decoder {
 
     /// The excitation's RMS, scaled the way `Ex_ctrl` expects it.
     fn excitation_energy(ctx: &mut DspContext, excitation: &[Word16; L_SUBFR]) -> Word16 {
-        let mut acc = Word32(0);
-        for &sample in excitation {
-            acc = l_mac(ctx, acc, sample, sample);
-        }
+        let acc = l_sum_sq(ctx, excitation.iter().copied());
         let acc = l_shr(ctx, acc, 1);
         let (root, exp) = sqrt_l_exp(ctx, acc);
         let denormalised = l_shr(ctx, root, (exp >> 1) + 15);

@@ -28,9 +28,9 @@
 //! `lsp_avg` and `Int_lsf`.
 
 use super::basicop::arith::{add, extract_h, round, sub};
-use super::basicop::arith32::{l_deposit_h, l_mac, l_msu};
+use super::basicop::arith32::{l_deposit_h, l_mac, l_msu, l_sum_sq};
 use super::basicop::shift::{l_shl, shl, shr};
-use super::basicop::types::{DspContext, Word16, Word32};
+use super::basicop::types::{DspContext, Word16};
 use super::decoder_tables::MEAN_LSF_5;
 
 /// LP order — ten line frequencies per frame.
@@ -456,10 +456,7 @@ impl SourceDetector {
     /// possible frame into an arbitrary small energy, and the detector then
     /// treats a shout as background noise.
     fn frame_energy(ctx: &mut DspContext, synthesis: &[Word16; super::L_FRAME]) -> Word16 {
-        let mut acc = Word32(0);
-        for &sample in synthesis {
-            acc = l_mac(ctx, acc, sample, sample);
-        }
+        let acc = l_sum_sq(ctx, synthesis.iter().copied());
         extract_h(l_shl(ctx, acc, 2))
     }
 }

@@ -34,7 +34,7 @@
 //! looks like a backward-analysis bug rather than an initialisation one.
 
 use super::basicop::arith::{abs_s, add, extract_h, extract_l, mult, round, sub};
-use super::basicop::arith32::{l_add, l_deposit_h, l_deposit_l, l_mac, l_mult, l_sub};
+use super::basicop::arith32::{l_add, l_deposit_h, l_deposit_l, l_mac, l_mult, l_sub, l_sum_sq};
 use super::basicop::div::div_s;
 use super::basicop::shift::{l_shl, l_shr, shl, shr};
 use super::basicop::types::{DspContext, Word16, Word32};
@@ -364,10 +364,7 @@ impl DtxDecoder {
         self.lsf_hist_ptr = (self.lsf_hist_ptr + M) % (M * DTX_HIST_SIZE);
         self.lsf_hist[self.lsf_hist_ptr..self.lsf_hist_ptr + M].copy_from_slice(lsf);
 
-        let mut frame_energy = Word32(0);
-        for &sample in frame.iter().take(L_FRAME) {
-            frame_energy = l_mac(ctx, frame_energy, sample, sample);
-        }
+        let frame_energy = l_sum_sq(ctx, frame.iter().take(L_FRAME).copied());
         let (exponent, mantissa) = log2(ctx, frame_energy);
 
         let mut log_en = shl(ctx, exponent, 10);

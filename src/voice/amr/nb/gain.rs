@@ -48,7 +48,7 @@
 //! [`CodeGainPredictor::reseed_from_sid`].
 
 use super::basicop::arith::{abs_s, add, extract_h, extract_l, mult, round, sub};
-use super::basicop::arith32::{l_deposit_l, l_mac, l_msu, l_mult, l_sub};
+use super::basicop::arith32::{l_deposit_l, l_mac, l_msu, l_mult, l_sub, l_sum_sq};
 use super::basicop::div::div_s;
 use super::basicop::oper32::{l_comp, l_extract, mpy_32_16};
 use super::basicop::shift::{l_shl, l_shr, norm_l, norm_s, shl, shr, shr_r};
@@ -260,10 +260,7 @@ impl CodeGainPredictor {
         // The accumulator itself *can* saturate, and that is not an edge case
         // to guard against: a fully saturated energy is a legal state and the
         // normalisation below is defined on it.
-        let mut energy = Word32(0);
-        for &sample in code {
-            energy = l_mac(ctx, energy, sample, sample);
-        }
+        let energy = l_sum_sq(ctx, code.iter().copied());
 
         if mode_index == R12_2 {
             self.predict_log2_domain(ctx, energy)

@@ -39,7 +39,7 @@
 //! just the arithmetic.
 
 use super::basicop::arith::{extract_h, mult, round};
-use super::basicop::arith32::{l_add, l_mac, l_mult};
+use super::basicop::arith32::{l_add, l_mac, l_mult, l_sum_sq};
 use super::basicop::div::div_s;
 use super::basicop::oper32::{l_extract, mpy_32_16};
 use super::basicop::shift::l_shl;
@@ -234,10 +234,7 @@ fn tilt_coefficient(
 
     // `extract_h` truncates; the reference does not round either lag, and
     // rounding one of them shifts the tilt by a hair on every subframe.
-    let mut acc = l_mult(ctx, response[0], response[0]);
-    for &h in &response[1..] {
-        acc = l_mac(ctx, acc, h, h);
-    }
+    let acc = l_sum_sq(ctx, response.iter().copied());
     let lag0 = extract_h(acc);
 
     // Twenty-one products, not twenty-two: the leading term is h[0]*h[1] and
