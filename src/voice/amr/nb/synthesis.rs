@@ -436,6 +436,29 @@ fn energy_ratio_root(
     round(ctx, positioned)
 }
 
+/// `sqrt(energy(reference) / energy_out)`, the gain `agc` and `agc2` both
+/// derive before applying it their own way; `None` when the reference is
+/// silent. `energy_out` is the (non-zero) [`block_energy`] of the signal
+/// being scaled.
+fn matching_gain(ctx: &mut DspContext, energy_out: Word32, reference: &[Word16]) -> Option<Word16> {
+    // The `- 1` is what keeps the normalised output energy in
+    // [8192, 16384] while the input's lands in [16384, 32767], so that
+    // `div_s`'s numerator never exceeds its denominator.
+    let exp = sub(ctx, Word16(norm_l(energy_out)), Word16(1));
+    let positioned = l_shl(ctx, energy_out, exp.0);
+    let normalised_out = round(ctx, positioned);
+
+    let energy_in = block_energy(ctx, reference);
+    if energy_in.0 == 0 {
+        return None;
+    }
+    let shift = norm_l(energy_in);
+    let positioned = l_shl(ctx, energy_in, shift);
+    let normalised_in = round(ctx, positioned);
+    let exp = sub(ctx, exp, Word16(shift));
+    Some(energy_ratio_root(ctx, normalised_out, normalised_in, exp.0))
+}
+
 /// The post-filter's automatic gain control, TS 26.073 `agc`.
 ///
 /// Carries the smoothed gain across subframes and frames.
@@ -496,26 +519,14 @@ impl AdaptiveGain {
             return;
         }
 
-        // The `- 1` is what keeps the normalised output energy in
-        // [8192, 16384] while the input's lands in [16384, 32767], so that
-        // `div_s`'s numerator never exceeds its denominator.
-        let mut exp = sub(ctx, Word16(norm_l(energy_out)), Word16(1));
-        let positioned = l_shl(ctx, energy_out, exp.0);
-        let normalised_out = round(ctx, positioned);
-
-        let energy_in = block_energy(ctx, reference);
-        let step = if energy_in.0 == 0 {
-            Word16(0)
-        } else {
-            let shift = norm_l(energy_in);
-            let positioned = l_shl(ctx, energy_in, shift);
-            let normalised_in = round(ctx, positioned);
-            exp = sub(ctx, exp, Word16(shift));
-            let root = energy_ratio_root(ctx, normalised_out, normalised_in, exp.0);
-            // 32767, not 32768: the complement of the smoothing factor is one
-            // LSB short, deliberately.
-            let complement = sub(ctx, Word16(32767), factor);
-            mult(ctx, root, complement)
+        let step = match matching_gain(ctx, energy_out, reference) {
+            None => Word16(0),
+            Some(root) => {
+                // 32767, not 32768: the complement of the smoothing factor is
+                // one LSB short, deliberately.
+                let complement = sub(ctx, Word16(32767), factor);
+                mult(ctx, root, complement)
+            }
         };
 
         let mut gain = self.past_gain;
@@ -552,20 +563,7 @@ pub fn match_energy(ctx: &mut DspContext, reference: &[Word16], signal: &mut [Wo
         return;
     }
 
-    let mut exp = sub(ctx, Word16(norm_l(energy_out)), Word16(1));
-    let positioned = l_shl(ctx, energy_out, exp.0);
-    let normalised_out = round(ctx, positioned);
-
-    let energy_in = block_energy(ctx, reference);
-    let gain = if energy_in.0 == 0 {
-        Word16(0)
-    } else {
-        let shift = norm_l(energy_in);
-        let positioned = l_shl(ctx, energy_in, shift);
-        let normalised_in = round(ctx, positioned);
-        exp = sub(ctx, exp, Word16(shift));
-        energy_ratio_root(ctx, normalised_out, normalised_in, exp.0)
-    };
+    let gain = matching_gain(ctx, energy_out, reference).unwrap_or(Word16(0));
 
     for slot in signal.iter_mut() {
         let product = l_mult(ctx, *slot, gain);
