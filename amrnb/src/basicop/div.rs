@@ -1,5 +1,5 @@
 //! The ETSI `div_s` basic operator. The table-driven ones (`pow2`, `log2`,
-//! `inv_sqrt`) are in `super::super::math`.
+//! `inv_sqrt`) are in `crate::math`.
 
 use super::types::{Word16, MAX_16};
 

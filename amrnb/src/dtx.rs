@@ -2,7 +2,7 @@
 //!
 //! # What this is and is not shared with
 //!
-//! Nothing here is shared with [`super::super::wb::dtx`], and the resemblance
+//! Nothing here is shared with `rvoip-codec-core`'s AMR-WB `dtx`, and the resemblance
 //! is a trap. The two state machines have the same *shape* — a three-state
 //! automaton over the same frame types, a ring of spectral and energy history,
 //! an interpolation between the last two SIDs — and different arithmetic
@@ -108,7 +108,7 @@ const DTX_LOG_EN_ADJUST: [Word16; 9] = [
 /// bits are damaged, which still means "be quiet" — and
 /// [`SpeechBad`](Self::SpeechBad), which does not.
 // The reference's whole vocabulary, which the state machine below is written against; a stored
-// file only ever yields four of them (see `super::super::decode_amr_pcm`).
+// file only ever yields four of them (see `wxmedia::voice::amr`).
 #[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RxFrameType {
@@ -764,7 +764,7 @@ impl DtxDecoder {
 /// Convert LSPs (cosines, Q15) to LSFs (normalised frequencies, 0..16384) —
 /// `Lsp_lsf`.
 ///
-/// The inverse of [`super::super::lsp::lsf_to_lsp`], and the encoder's only
+/// The inverse of [`super::lsp::lsf_to_lsp`], and the encoder's only
 /// user of it. Table lookup on the same 65-point cosine table plus a linear
 /// correction through the tabulated inverse slope.
 ///

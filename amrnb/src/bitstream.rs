@@ -1,6 +1,6 @@
 //! AMR-NB bitstream unpacking, 3GPP TS 26.101.
 //!
-//! Payload bits to parameter values. Two steps, as in [`super::super::wb`]:
+//! Payload bits to parameter values. Two steps, as in the AMR-WB decoder of `rvoip-codec-core`:
 //! unsort the perceptually-ordered payload into codec order, then walk the
 //! fields.
 //!

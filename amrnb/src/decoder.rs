@@ -81,8 +81,8 @@ pub enum FrameState {
     /// AMR-NB has no distinct lost frame type, and the reference reaches this
     /// same code after first manufacturing a parameter vector from
     /// `nodataSeed`. A frame that never arrived must therefore enter through
-    /// [`Decoder::conceal_lost_frame`], which synthesises what this state then
-    /// consumes. Passing stale bits here instead decodes a different
+    /// [`Decoder::decode_typed`] as `NO_DATA`, which synthesises what this
+    /// state then consumes. Passing stale bits here instead decodes a different
     /// excitation -- the fixed codebook reads the indices even when the frame
     /// is bad.
     Bad,
@@ -444,8 +444,6 @@ impl Decoder {
     ///
     /// This is the whole receiver: it decides between speech and comfort noise,
     /// and every path through it leaves the state the next frame needs.
-    /// [`decode`](Self::decode) and [`conceal_lost_frame`](Self::conceal_lost_frame)
-    /// remain for streams where the caller has already made that decision.
     ///
     /// `params` is the frame's unpacked parameters. For a `SID_UPDATE` or
     /// `SID_BAD` those are the five *MRDTX* parameters, not the speech mode's —

@@ -739,7 +739,7 @@ pub const LSP_INIT: [i16; 10] = [
 /// The 1/3-resolution form every rate except 12.2 uses is this same
 /// table subsampled by two, so there is one filter rather than two.
 ///
-/// **Not [`INTER_6_SEARCH`].** The reference declares a table called
+/// **Not the encoder's `INTER_6_SEARCH`.** The reference declares a table called
 /// `inter_6` twice — this one file-local to `pred_lt.c`, the other in
 /// `inter_36.tab` — with different lengths and different values. Using
 /// the wrong one gives an adaptive codebook close enough to sound right
@@ -811,7 +811,7 @@ pub const GAIN_LOWRATES: [i16; 256] = [
     -2212, 1474, 778, -2454, -14774,
 ];
 
-/// Inverse of [`GRAY`], used by the decoder.
+/// Inverse of the encoder's Gray code, used by the decoder.
 pub const DGRAY: [i16; 8] = [0, 1, 3, 2, 5, 6, 4, 7];
 
 /// Joint gain codebook for 4.75 kbit/s, four words per entry.
