@@ -609,3 +609,86 @@ impl Excitation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bounded_interpolation_matches_the_saturating_chain() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..3000u32 {
+            let scale = 15 - (case % 12);
+            let mut excitation = Excitation::new();
+            for v in excitation.all_mut() {
+                let r = next();
+                *v = Word16(match r % 32 {
+                    0 => i16::MIN,
+                    1 => i16::MAX,
+                    _ => ((r >> 16) as i16) >> (15 - scale),
+                });
+            }
+            let resolution = if case % 2 == 0 {
+                LagResolution::OneThird
+            } else {
+                LagResolution::OneSixth
+            };
+            let span = if case % 2 == 0 { 3 } else { 6 };
+            let lag = PitchLag {
+                integer: Word16(18 + (next() % 126) as i16),
+                frac: Word16((next() % span) as i16 - span as i16 / 2),
+                resolution,
+            };
+
+            // `Pred_lt_3or6` as TS 26.073 writes it.
+            let mut ctx = DspContext {
+                overflow: case % 3 == 0,
+                carry: false,
+            };
+            let mut reference = excitation.clone();
+            let mut phase = negate(&mut ctx, lag.frac);
+            if resolution == LagResolution::OneThird {
+                phase = shl(&mut ctx, phase, 1);
+            }
+            let mut at = HISTORY - lag.integer.0 as usize;
+            if phase.0 < 0 {
+                phase = add(&mut ctx, phase, Word16(PHASE_COUNT));
+                at -= 1;
+            }
+            for j in 0..L_SUBFR {
+                let trail = sub(&mut ctx, Word16(PHASE_COUNT), phase).0 as usize;
+                let mut acc = Word32(0);
+                for i in 0..TAPS_PER_SIDE {
+                    let k = i * UP_SAMP_MAX;
+                    acc = l_mac(
+                        &mut ctx,
+                        acc,
+                        reference.samples[at + j - i],
+                        Word16(INTER_6_PRED[phase.0 as usize + k]),
+                    );
+                    acc = l_mac(
+                        &mut ctx,
+                        acc,
+                        reference.samples[at + j + 1 + i],
+                        Word16(INTER_6_PRED[trail + k]),
+                    );
+                }
+                reference.samples[HISTORY + j] = round(&mut ctx, acc);
+            }
+
+            let mut fast = DspContext {
+                overflow: case % 3 == 0,
+                carry: false,
+            };
+            excitation.predict(&mut fast, lag);
+            assert_eq!(excitation.subframe(), reference.subframe(), "case {case}");
+            assert_eq!(fast.overflow, ctx.overflow, "flag, case {case}");
+        }
+    }
+}

@@ -955,3 +955,141 @@ pub fn control_excitation(
         *slot = extract_l(product);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// xorshift64: inputs from silence to full scale, with the extremes the
+    /// fast paths must hand back to the saturating chains.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn word(&mut self, scale: u32) -> Word16 {
+            let r = self.next();
+            Word16(match r % 16 {
+                0 => i16::MIN,
+                1 => i16::MAX,
+                _ => ((r >> 16) as i16) >> (15 - scale.min(15)),
+            })
+        }
+
+        fn block<const N: usize>(&mut self, scale: u32) -> [Word16; N] {
+            std::array::from_fn(|_| self.word(scale))
+        }
+    }
+
+    /// `Syn_filt` as TS 26.073 writes it: every step through the saturating
+    /// operators.
+    fn syn_filt_chain(
+        ctx: &mut DspContext,
+        a: &[Word16; MP1],
+        x: &[Word16],
+        mem: &[Word16; M],
+    ) -> Vec<Word16> {
+        let mut y = mem.to_vec();
+        for (i, &xi) in x.iter().enumerate() {
+            let mut s = l_mult(ctx, xi, a[0]);
+            for j in 1..=M {
+                s = l_msu(ctx, s, a[j], y[M + i - j]);
+            }
+            let s = l_shl(ctx, s, 3);
+            y.push(round(ctx, s));
+        }
+        y.split_off(M)
+    }
+
+    /// `Residu` as TS 26.073 writes it.
+    fn residu_chain(ctx: &mut DspContext, a: &[Word16; MP1], x: &[Word16]) -> Vec<Word16> {
+        (M..x.len())
+            .map(|i| {
+                let mut s = l_mult(ctx, x[i], a[0]);
+                for j in 1..=M {
+                    s = l_mac(ctx, s, a[j], x[i - j]);
+                }
+                let s = l_shl(ctx, s, 3);
+                round(ctx, s)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_bounded_sums_match_the_saturating_chains() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for case in 0..4000u32 {
+            // Coefficient and signal scales from tiny to full, so both the
+            // plain sums and the saturating fallbacks run.
+            let a_scale = 8 + case % 8;
+            let x_scale = 4 + (case / 8) % 12;
+            let mut a: [Word16; MP1] = rng.block(a_scale);
+            if case % 3 != 0 {
+                a[0] = Word16(4096);
+            }
+            let x: [Word16; L_SUBFR + M] = rng.block(x_scale);
+            let mem: [Word16; M] = rng.block(x_scale);
+            let flag = case % 2 == 0;
+
+            let mut fast = DspContext {
+                overflow: flag,
+                carry: false,
+            };
+            let mut slow = fast;
+            let mut out = [Word16(0); L_SUBFR];
+            let memory = synthesis_filter(&mut fast, &a, &x[..L_SUBFR], &mut out, &mem);
+            let expected = syn_filt_chain(&mut slow, &a, &x[..L_SUBFR], &mem);
+            assert_eq!(out.to_vec(), expected, "Syn_filt, case {case}");
+            assert_eq!(
+                memory[..],
+                expected[L_SUBFR - M..],
+                "Syn_filt memory, case {case}"
+            );
+            assert_eq!(fast.overflow, slow.overflow, "Syn_filt flag, case {case}");
+
+            let mut fast = DspContext {
+                overflow: flag,
+                carry: false,
+            };
+            let mut slow = fast;
+            let mut residual = [Word16(0); L_SUBFR];
+            lp_residual(&mut fast, &a, &x, &mut residual);
+            assert_eq!(
+                residual.to_vec(),
+                residu_chain(&mut slow, &a, &x),
+                "Residu, case {case}"
+            );
+            assert_eq!(fast.overflow, slow.overflow, "Residu flag, case {case}");
+
+            let mut fast = DspContext {
+                overflow: flag,
+                carry: false,
+            };
+            let mut slow = fast;
+            let energy = block_energy(&mut fast, &x);
+            // `energy_new`'s first pass, then its fallback on pre-shifted input.
+            let mut s = Word32(0);
+            for &v in &x {
+                s = l_mac(&mut slow, s, v, v);
+            }
+            let expected = if s.0 == MAX_32 {
+                slow.overflow = flag;
+                let mut s = Word32(0);
+                for &v in &x {
+                    let t = shr(&mut slow, v, 2);
+                    s = l_mac(&mut slow, s, t, t);
+                }
+                s
+            } else {
+                l_shr(&mut slow, s, 4)
+            };
+            assert_eq!(energy, expected, "energy, case {case}");
+            assert_eq!(fast.overflow, slow.overflow, "energy flag, case {case}");
+        }
+    }
+}
