@@ -1034,13 +1034,12 @@ mod tests {
             }
             let x: [Word16; L_SUBFR + M] = rng.block(x_scale);
             let mem: [Word16; M] = rng.block(x_scale);
-            let flag = case % 2 == 0;
-
-            let mut fast = DspContext {
-                overflow: flag,
+            let start = DspContext {
+                overflow: case % 2 == 0,
                 carry: false,
             };
-            let mut slow = fast;
+
+            let (mut fast, mut slow) = (start, start);
             let mut out = [Word16(0); L_SUBFR];
             let memory = synthesis_filter(&mut fast, &a, &x[..L_SUBFR], &mut out, &mem);
             let expected = syn_filt_chain(&mut slow, &a, &x[..L_SUBFR], &mem);
@@ -1052,11 +1051,7 @@ mod tests {
             );
             assert_eq!(fast.overflow, slow.overflow, "Syn_filt flag, case {case}");
 
-            let mut fast = DspContext {
-                overflow: flag,
-                carry: false,
-            };
-            let mut slow = fast;
+            let (mut fast, mut slow) = (start, start);
             let mut residual = [Word16(0); L_SUBFR];
             lp_residual(&mut fast, &a, &x, &mut residual);
             assert_eq!(
@@ -1066,11 +1061,7 @@ mod tests {
             );
             assert_eq!(fast.overflow, slow.overflow, "Residu flag, case {case}");
 
-            let mut fast = DspContext {
-                overflow: flag,
-                carry: false,
-            };
-            let mut slow = fast;
+            let (mut fast, mut slow) = (start, start);
             let energy = block_energy(&mut fast, &x);
             // `energy_new`'s first pass, then its fallback on pre-shifted input.
             let mut s = Word32(0);
@@ -1078,7 +1069,7 @@ mod tests {
                 s = l_mac(&mut slow, s, v, v);
             }
             let expected = if s.0 == MAX_32 {
-                slow.overflow = flag;
+                slow.overflow = start.overflow;
                 let mut s = Word32(0);
                 for &v in &x {
                     let t = shr(&mut slow, v, 2);
