@@ -1,9 +1,10 @@
 //! AMR-NB in the RFC 4867 §5 storage format (`#!AMR\n`), WeChat's ordinary voice.
 //!
-//! The codec itself is `rvoip-codec-core`'s fixed-point AMR-NB decoder, a port of the 3GPP
-//! TS 26.073 reference; this file only walks the storage records and routes each frame type
-//! (speech, SID_FIRST/SID_UPDATE, NO_DATA) to it the way opencore-amrnb does, which is what
-//! `sox -t amr-nb`, ffmpeg's libopencore and most players decode with.
+//! The codec itself is the workspace crate `wxmedia-amrnb` (`amrnb/`), a fixed-point port of
+//! the 3GPP TS 26.073 reference decoder taken from `rvoip-codec-core`; this file only walks the
+//! storage records and routes each frame type (speech, SID_FIRST/SID_UPDATE, NO_DATA) to it the
+//! way opencore-amrnb does, which is what `sox -t amr-nb`, ffmpeg's libopencore and most players
+//! decode with.
 //!
 //! The Q (frame quality) bit is ignored, as opencore ignores it when decoding a file: a stored
 //! file always sets it, and a cleared one decodes as the good frame it carries. (Measured:
@@ -11,7 +12,7 @@
 //! only this way.) A NO_DATA frame in mid-speech is concealed; in a silence it continues the
 //! comfort noise.
 
-use codec_core::codecs::amr::nb::{bitstream, decoder::Decoder, dtx::RxFrameType};
+use wxmedia_amrnb::{parse, parse_sid_header, Decoder, RxFrameType};
 
 use super::{VoiceError, MAX_FRAMES};
 
@@ -83,7 +84,7 @@ pub fn decode_amr_pcm(bytes: &[u8]) -> Result<Vec<i16>, VoiceError> {
         rest = next;
         let samples = match frame_type {
             0..=7 => {
-                let params = bitstream::parse(frame_type, payload).ok_or(VoiceError::BadFrame {
+                let params = parse(frame_type, payload).ok_or(VoiceError::BadFrame {
                     offset,
                     reason: "AMR-NB speech frame does not unpack",
                 })?;
@@ -91,7 +92,7 @@ pub fn decode_amr_pcm(bytes: &[u8]) -> Result<Vec<i16>, VoiceError> {
                 decoder.decode_typed(RxFrameType::SpeechGood, frame_type, &params)
             }
             SID => {
-                let sid = bitstream::parse_sid_header(payload).ok_or(VoiceError::BadFrame {
+                let sid = parse_sid_header(payload).ok_or(VoiceError::BadFrame {
                     offset,
                     reason: "AMR-NB SID frame is not five octets",
                 })?;
@@ -103,7 +104,7 @@ pub fn decode_amr_pcm(bytes: &[u8]) -> Result<Vec<i16>, VoiceError> {
                 let params = if rx == RxFrameType::SidFirst {
                     Vec::new()
                 } else {
-                    bitstream::parse(SID, payload).ok_or(VoiceError::BadFrame {
+                    parse(SID, payload).ok_or(VoiceError::BadFrame {
                         offset,
                         reason: "AMR-NB SID frame does not unpack",
                     })?
