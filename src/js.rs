@@ -252,14 +252,15 @@ impl MediaFile {
             .content_type
             .clone()
             .unwrap_or_else(|| "application/octet-stream".to_string());
-        let response = match media.fetched {
-            Some(fetched) => fetched,
+        let response = match &media.fetched {
+            Some(fetched) => Clone::clone(fetched),
             None => {
                 let init = web_sys::ResponseInit::new();
                 let headers = web_sys::Headers::new()?;
                 headers.set("content-type", &content_type)?;
                 init.set_headers(&headers);
-                web_sys::Response::new_with_opt_readable_stream_and_init(Some(&media.body), &init)?
+                let body = media.body().map_err(to_js_error)?;
+                web_sys::Response::new_with_opt_readable_stream_and_init(Some(&body), &init)?
             }
         };
         Ok(MediaFile {

@@ -106,38 +106,29 @@ const READ_AHEAD = 1 << 20;
 
 /**
  * A Response over a node:http answer. The socket is read ahead of the body's reader by at most
- * READ_AHEAD bytes (memory stays flat whatever the answer's size); the body stream hands those
- * chunks on as it is read. A whole-body read (arrayBuffer(), blob(), text(), json()) that comes
- * before anyone touched the stream takes Node's Buffers as they are, without a web stream.
+ * READ_AHEAD bytes (memory stays flat whatever the answer's size). The body stream is made only
+ * when asked for and hands those chunks on as it is read; a whole-body read (arrayBuffer(),
+ * blob(), text(), json()) while nobody reads the stream takes Node's Buffers as they are.
  */
 class NodeResponse extends Response {
   #res;
-  #signal;
+  #stream = null;
   #chunks = [];
   #size = 0;
   #limit = READ_AHEAD;
   #ended = false;
   #failure = null;
   #wake = null;
-  #taken = false;
+  /** The stream has been read from, cancelled or tee'd: whole-body reads go through it. */
+  #streamed = false;
+  /** clone() tee'd the stream: this side reads its branch. */
+  #teed = false;
   #collected = false;
 
   constructor(res, init, signal) {
-    let self = null;
-    const stream = new ReadableStream(
-      {
-        pull: (controller) => self.#pull(controller),
-        cancel: () => {
-          self.#chunks = [];
-          res.destroy();
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    super(stream, init);
-    self = this;
+    // The body is this class's own (see `body`): Response itself holds none.
+    super(null, init);
     this.#res = res;
-    this.#signal = signal;
     res.on('data', (chunk) => {
       this.#chunks.push(chunk);
       this.#size += chunk.length;
@@ -158,6 +149,27 @@ class NodeResponse extends Response {
     res.on('error', () => {});
   }
 
+  get body() {
+    if (this.#stream === null) {
+      this.#stream = new ReadableStream(
+        {
+          pull: (controller) => this.#pull(controller),
+          cancel: () => {
+            this.#streamed = true;
+            this.#chunks = [];
+            this.#res.destroy();
+          },
+        },
+        { highWaterMark: 0 },
+      );
+    }
+    return this.#stream;
+  }
+
+  get bodyUsed() {
+    return this.#collected || this.#streamed;
+  }
+
   #notify() {
     const wake = this.#wake;
     this.#wake = null;
@@ -174,7 +186,7 @@ class NodeResponse extends Response {
   }
 
   async #pull(controller) {
-    this.#taken = true;
+    this.#streamed = true;
     while (this.#chunks.length === 0) {
       if (this.#failure) return controller.error(this.#failure);
       if (this.#ended) return controller.close();
@@ -186,55 +198,62 @@ class NodeResponse extends Response {
     controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
 
-  /** The whole body as Node Buffers, or null if its stream is in use. */
-  #collect() {
-    if (this.#taken || this.bodyUsed || this.body.locked) return null;
-    this.#taken = true;
+  /** The whole body as a list of byte chunks; rejects like fetch if it was read already. */
+  async #collect() {
+    if (this.bodyUsed || (this.#stream !== null && this.#stream.locked)) {
+      throw new TypeError('Body is unusable: Body has already been read');
+    }
     this.#collected = true;
-    // Lock the stream: the body is being read, and nobody may read it a second time.
-    this.body.getReader();
+    if (this.#teed) {
+      // Since clone(), the body is this side's branch of the tee.
+      const reader = this.#stream.getReader();
+      const chunks = [];
+      for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+      return chunks;
+    }
+    if (this.#stream !== null) this.#stream.getReader(); // locked: nobody reads it a second time
     this.#limit = Infinity;
-    return (async () => {
-      while (!this.#ended && !this.#failure) await this.#next();
-      if (this.#failure) throw this.#failure;
-      return this.#chunks;
-    })();
-  }
-
-  get bodyUsed() {
-    return this.#collected || super.bodyUsed;
+    while (!this.#ended && !this.#failure) await this.#next();
+    if (this.#failure) throw this.#failure;
+    return this.#chunks;
   }
 
   clone() {
-    // The copy tees the stream: from now on the body is read through it only.
-    this.#taken = true;
-    return super.clone();
+    if (this.bodyUsed || this.body.locked) throw new TypeError('Response.clone: Body has already been consumed.');
+    const [mine, theirs] = this.body.tee();
+    this.#stream = mine;
+    this.#teed = true;
+    const copy = new Response(theirs, { status: this.status, statusText: this.statusText, headers: this.headers });
+    Object.defineProperty(copy, 'url', { value: this.url });
+    return copy;
   }
 
   async arrayBuffer() {
-    const chunks = this.#collect();
-    if (!chunks) return super.arrayBuffer();
-    const whole = Buffer.concat(await chunks);
+    const whole = Buffer.concat(await this.#collect());
     // A Buffer may be a view into a shared pool: hand back an ArrayBuffer of its own.
     return whole.byteOffset === 0 && whole.byteLength === whole.buffer.byteLength
       ? whole.buffer
       : whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength);
   }
 
+  async bytes() {
+    return new Uint8Array(await this.arrayBuffer());
+  }
+
   async blob() {
-    const chunks = this.#collect();
-    if (!chunks) return super.blob();
-    return new Blob(await chunks, { type: this.headers.get('content-type') || '' });
+    return new Blob(await this.#collect(), { type: this.headers.get('content-type') || '' });
   }
 
   async text() {
-    const chunks = this.#collect();
-    if (!chunks) return super.text();
-    return Buffer.concat(await chunks).toString('utf8');
+    return Buffer.concat(await this.#collect()).toString('utf8');
   }
 
   async json() {
     return JSON.parse(await this.text());
+  }
+
+  async formData() {
+    return new Response(await this.blob(), { headers: this.headers }).formData();
   }
 }
 
@@ -271,11 +290,11 @@ function send(call, url, redirects) {
         }
         return;
       }
-      const out = new Headers();
       const raw = res.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) out.append(raw[i], raw[i + 1]);
+      const pairs = [];
+      for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
       res.on('close', done);
-      const init = { status, statusText: res.statusMessage, headers: out };
+      const init = { status, statusText: res.statusMessage, headers: pairs };
       let response;
       if (NULL_BODY.has(status) || method === 'HEAD') {
         res.resume();

@@ -25,11 +25,12 @@ pub enum Download {
 pub struct MediaBody {
     /// Content type, filename and length as announced.
     pub meta: MediaMeta,
-    /// The bytes. Reading may still fail (a connection cut short of its Content-Length).
-    pub body: ReadableStream,
-    /// The answer as fetched, when `body` is its own unread body (not a tee'd copy): reading
-    /// through it (`arrayBuffer()`, `blob()`) keeps the runtime's native path.
+    /// The answer as fetched, when its own body is the media, unread: reading through it
+    /// (`arrayBuffer()`, `blob()`) keeps the runtime's native path, and no stream is made
+    /// unless [`MediaBody::body`] asks for one.
     pub fetched: Option<web_sys::Response>,
+    /// The bytes when they are not `fetched`'s body (a tee'd copy after a look, or nothing).
+    stream: Option<ReadableStream>,
     /// The call's deadline and the caller's signal, which keep applying while the body is read:
     /// a body that stalls is aborted when the call's time is up. Drop it once the body is read.
     pub(crate) deadline: Option<AbortGuard>,
@@ -41,11 +42,34 @@ impl MediaBody {
         self.deadline = None;
     }
 
-    fn streamed(meta: MediaMeta, body: ReadableStream) -> Self {
+    /// The bytes as a stream. Reading may still fail (a connection cut short of its
+    /// Content-Length).
+    pub fn body(&self) -> Result<ReadableStream, Error> {
+        if let Some(stream) = &self.stream {
+            return Ok(stream.clone());
+        }
+        match self.fetched.as_ref().and_then(|r| r.body()) {
+            Some(stream) => Ok(stream),
+            None => transport::empty_stream(),
+        }
+    }
+
+    /// Reads the whole body into a Blob (runtime memory, never wasm memory).
+    pub fn read_blob(&self) -> Result<js_sys::Promise, Error> {
+        let response = match (&self.stream, &self.fetched) {
+            // (`Clone::clone`: a Response's own `clone()` would tee its body.)
+            (None, Some(fetched)) => Clone::clone(fetched),
+            _ => web_sys::Response::new_with_opt_readable_stream(Some(&self.body()?))
+                .map_err(|e| transport::js_error(&e))?,
+        };
+        response.blob().map_err(|e| transport::js_error(&e))
+    }
+
+    fn streamed(meta: MediaMeta, stream: ReadableStream) -> Self {
         MediaBody {
             meta,
-            body,
             fetched: None,
+            stream: Some(stream),
             deadline: None,
         }
     }
@@ -78,26 +102,24 @@ async fn classify_answer(
     base: &str,
 ) -> Result<Download, Error> {
     let headers = transport::header_map(&response);
-    let body = response.body();
     match classify_head(response.status(), &headers) {
         Head::HttpError(status) => {
-            if let Some(body) = &body {
-                transport::discard(body);
+            if let Some(body) = response.body() {
+                transport::discard(&body);
             }
             Err(Error::Http { status })
         }
-        Head::Media(meta) => Ok(Download::Media(match body {
-            Some(body) => MediaBody {
-                meta,
-                body,
-                fetched: Some(response),
-                deadline: None,
-            },
-            None => MediaBody::streamed(meta, transport::empty_stream()?),
+        // The body stays in the answer, unread and not even asked for: a caller that reads it
+        // whole (arrayBuffer(), blob()) never makes a stream.
+        Head::Media(meta) => Ok(Download::Media(MediaBody {
+            meta,
+            fetched: Some(response),
+            stream: None,
+            deadline: None,
         })),
         Head::Inspect => {
             let meta = crate::protocol::media_meta(&headers);
-            let Some(body) = body else {
+            let Some(body) = response.body() else {
                 return Ok(Download::Media(MediaBody::streamed(
                     meta,
                     transport::empty_stream()?,

@@ -210,7 +210,11 @@ async fn uploads_each_type_and_downloads_the_same_bytes() {
             .as_deref()
             .unwrap()
             .starts_with(&uploaded.media_id));
-        assert_eq!(read_stream(&media.body).await.unwrap(), bytes, "{name}");
+        assert_eq!(
+            read_stream(&media.body().unwrap()).await.unwrap(),
+            bytes,
+            "{name}"
+        );
     }
     // One token fetch served all of it.
     assert_eq!(token_calls().await, 1);
@@ -244,7 +248,10 @@ async fn hd_voice_is_speex() {
     let media = client.hd_voice(&id, None).await.unwrap();
     assert_eq!(media.meta.content_type.as_deref(), Some("voice/speex"));
     assert_eq!(media.meta.filename, Some(format!("{id}.speex")));
-    assert!(!read_stream(&media.body).await.unwrap().is_empty());
+    assert!(!read_stream(&media.body().unwrap())
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(calls("/cgi-bin/media/get/jssdk").await.len(), 1);
 }
 
@@ -358,7 +365,7 @@ async fn an_upload_retried_after_40001_sends_the_whole_body_again() {
     let Download::Media(media) = client.get(&id, None).await.unwrap() else {
         panic!()
     };
-    assert_eq!(read_stream(&media.body).await.unwrap(), bytes);
+    assert_eq!(read_stream(&media.body().unwrap()).await.unwrap(), bytes);
 }
 
 #[wasm_bindgen_test]
@@ -603,7 +610,7 @@ async fn odd_answers_are_classified() {
         panic!()
     };
     assert_eq!(media.meta.filename, None);
-    assert_eq!(read_stream(&media.body).await.unwrap(), bytes);
+    assert_eq!(read_stream(&media.body().unwrap()).await.unwrap(), bytes);
 
     // A UTF-8 filename, as filename* and as raw bytes.
     fault(json!({"path": "/cgi-bin/media/get", "quirk": "filename_star"})).await;
@@ -611,7 +618,7 @@ async fn odd_answers_are_classified() {
         panic!()
     };
     assert_eq!(media.meta.filename.as_deref(), Some("测试.jpg"));
-    assert_eq!(read_stream(&media.body).await.unwrap(), bytes);
+    assert_eq!(read_stream(&media.body().unwrap()).await.unwrap(), bytes);
 
     // Error JSON labelled text/plain is still an error.
     fault(json!({"path": "/cgi-bin/media/get", "quirk": "text_plain_error"})).await;
@@ -624,7 +631,7 @@ async fn odd_answers_are_classified() {
     let Download::Media(media) = client.get(&vid, None).await.unwrap() else {
         panic!()
     };
-    assert_eq!(read_stream(&media.body).await.unwrap(), video);
+    assert_eq!(read_stream(&media.body().unwrap()).await.unwrap(), video);
 
     // An upload answer that also carries errcode 0.
     fault(json!({"path": "/cgi-bin/media/upload", "quirk": "ok_errcode"})).await;
@@ -644,7 +651,7 @@ async fn a_body_cut_short_fails_when_read() {
     };
     assert_eq!(media.meta.content_length, Some(20_000));
     assert!(
-        read_stream(&media.body).await.is_err(),
+        read_stream(&media.body().unwrap()).await.is_err(),
         "a truncated body must not read as complete"
     );
 }

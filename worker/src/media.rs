@@ -614,7 +614,9 @@ async fn fill_from_tiers(
     // The body is read whole into a Blob (runtime memory, never wasm memory) and its length
     // checked before anything is stored: a body cut short fails here and is never cached. The
     // Cache API cannot be trusted to refuse a body that errors midway.
-    let whole = read_whole(&media.body).map_err(|e| truncated(&e))?;
+    let whole = media
+        .read_blob()
+        .map_err(|e| ApiError::from_core(&e, now_secs()))?;
     let blob: web_sys::Blob = JsFuture::from(whole)
         .await
         .map_err(|e| truncated(&e))?
