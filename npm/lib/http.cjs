@@ -279,35 +279,48 @@ function send(call, url, redirects) {
       reject(signal && signal.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
     });
     req.on('response', (res) => {
-      const status = res.statusCode;
-      if (REDIRECT.has(status) && call.redirect !== 'manual') {
-        res.resume();
+      try {
+        resolve(answer(call, url, redirects, res, signal, done));
+      } catch (err) {
+        // What no Response can carry (a status outside 200-599, a malformed reason phrase or
+        // header, an unparsable Location) is a network error, as it is for fetch: never a throw
+        // from an event handler, which would take the process down.
         done();
-        if (call.redirect === 'error' || redirects >= 20 || !res.headers.location || !(method === 'GET' || method === 'HEAD')) {
-          reject(new TypeError('fetch failed: redirect'));
-        } else {
-          resolve(send(call, new URL(res.headers.location, url), redirects + 1));
-        }
-        return;
+        res.destroy();
+        reject(new TypeError('fetch failed', { cause: err }));
       }
-      const raw = res.rawHeaders;
-      const pairs = [];
-      for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
-      res.on('close', done);
-      const init = { status, statusText: res.statusMessage, headers: pairs };
-      let response;
-      if (NULL_BODY.has(status) || method === 'HEAD') {
-        res.resume();
-        response = new Response(null, init);
-      } else {
-        response = new NodeResponse(res, init, signal);
-      }
-      Object.defineProperty(response, 'url', { value: url.href });
-      resolve(response);
     });
     if (body) writeParts(req, body.parts).catch((err) => req.destroy(err));
     else req.end();
   });
+}
+
+/** The Response for an answer `res` to `call` (or the promise of the redirect's, when following). */
+function answer(call, url, redirects, res, signal, done) {
+  const { method } = call;
+  const status = res.statusCode;
+  if (REDIRECT.has(status) && call.redirect !== 'manual') {
+    res.resume();
+    done();
+    if (call.redirect === 'error' || redirects >= 20 || !res.headers.location || !(method === 'GET' || method === 'HEAD')) {
+      throw new Error('redirect');
+    }
+    return send(call, new URL(res.headers.location, url), redirects + 1);
+  }
+  const raw = res.rawHeaders;
+  const pairs = [];
+  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
+  const init = { status, statusText: res.statusMessage, headers: pairs };
+  let response;
+  if (NULL_BODY.has(status) || method === 'HEAD') {
+    response = new Response(null, init);
+    res.resume();
+  } else {
+    response = new NodeResponse(res, init, signal);
+  }
+  res.on('close', done);
+  Object.defineProperty(response, 'url', { value: url.href });
+  return response;
 }
 
 /** fetch(input, init) over node:http/https. */

@@ -49,9 +49,9 @@ test('download() of a stalled body rejects at the deadline and leaves no file be
   assert.deepEqual(fs.readdirSync(dir), [], 'a .part file was left behind');
 });
 
-test('truncated JSON, HTML, redirects and untrusted video URLs are errors, never media', async () => {
+test('truncated JSON, HTML, redirects, a status of 999 and untrusted video URLs are errors, never media', async () => {
   const c = client();
-  for (const id of ['truncjson', 'truncjsonplain', 'redirect', 'jsvideo', 'datavideo', 'evilvideo', 'crlfvideo']) {
+  for (const id of ['truncjson', 'truncjsonplain', 'redirect', 'status999', 'jsvideo', 'datavideo', 'evilvideo', 'crlfvideo']) {
     await assert.rejects(c.get(id), (err) => {
       assert.equal(err.name, 'NetworkError', `${id}: ${err.name}: ${err.message}`);
       return true;

@@ -1,7 +1,7 @@
 // A hostile upstream: speaks enough of WeChat's API to hand out a token, then answers each
-// media id with a scripted misbehaviour (truncated JSON, HTML, empty attachments, redirects,
-// untrusted video URLs, echoed secrets, stalls mid-body). It counts the calls per media id, so
-// a test can tell whether an answer was cached. Loopback only.
+// media id with a scripted misbehaviour (truncated JSON, HTML, empty attachments, redirects, a
+// status outside 200-599, untrusted video URLs, echoed secrets, stalls mid-body). It counts the
+// calls per media id, so a test can tell whether an answer was cached. Loopback only.
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 
@@ -25,6 +25,9 @@ function script(id, { secret, baseUrl, trap }) {
       return { status: 200, headers: { 'content-type': 'image/jpeg', 'content-disposition': 'attachment; filename="e.jpg"' }, body: Buffer.alloc(0) };
     case 'junkjpeg':
       return { status: 200, headers: { 'content-type': 'image/jpeg' }, body: Buffer.from('this is not a jpeg at all, just words') };
+    case 'status999':
+      // A status no Response can carry (fetch rejects it; a client must not crash on it).
+      return { status: 999, headers: { 'content-type': 'image/jpeg' }, body: JPEG };
     case 'redirect':
       return { status: 302, headers: { location: `${trap}/x.jpg` }, body: Buffer.alloc(0) };
     case 'jsvideo':
