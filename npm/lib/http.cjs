@@ -83,22 +83,48 @@ function encodeBody(body) {
   throw new TypeError('fetch: unsupported body');
 }
 
-/** Writes the parts in order, waiting for 'drain' whenever the socket is full, then ends. */
+/**
+ * Writes the parts in order, then ends. A chunk read from a Blob or stream waits for 'drain' if
+ * the socket is still full from the one before (memory stays flat); Buffers, already in memory
+ * and mostly a few bytes of multipart framing, go straight on, so the last of them leaves with
+ * the end instead of a round of the event loop later.
+ */
 async function writeParts(req, parts) {
-  const write = (chunk) => (req.write(chunk) ? null : new Promise((r) => req.once('drain', r)));
   for (const part of parts) {
     if (Buffer.isBuffer(part)) {
-      await write(part);
+      req.write(part);
       continue;
     }
     const reader = (part instanceof Blob ? part.stream() : part).getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      await write(value);
+    let finished = false;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        if (req.writableNeedDrain) await drained(req);
+        if (req.destroyed) return;
+        req.write(value);
+      }
+      finished = true;
+    } finally {
+      // A request that failed midway stops reading its source (a file's handle is let go).
+      if (!finished) reader.cancel().catch(() => {});
     }
   }
   req.end();
+}
+
+/** Resolves once `req` can take more, or is gone. */
+function drained(req) {
+  return new Promise((resolve) => {
+    const done = () => {
+      req.off('drain', done);
+      req.off('close', done);
+      resolve();
+    };
+    req.on('drain', done);
+    req.on('close', done);
+  });
 }
 
 /** How many bytes of an answer are read ahead of its reader; the socket pauses beyond that. */
