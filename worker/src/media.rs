@@ -343,7 +343,9 @@ pub async fn fetch(
         )
         .await?
         {
-            let hit = crate::memory::keep(&key, hit, client_headers, config).await?; // memory.rs
+            // Keeping a copy in memory reads the hit whole: that too ends by the deadline.
+            let keep = crate::memory::keep(&key, hit, client_headers, config); // memory.rs
+            let hit = within(deadline, timeout_ms, keep).await?;
             return Ok(Fetched::Media(hit, Source::Cache));
         }
         if let Some(miss) = within(
@@ -353,7 +355,12 @@ pub async fn fetch(
         )
         .await?
         {
-            return Err(not_found_from(miss).await);
+            let remembered = within(deadline, timeout_ms, async {
+                Ok(not_found_from(miss).await)
+            });
+            return Err(match remembered.await {
+                Ok(err) | Err(err) => err,
+            });
         }
     }
     // Only a miss needs the client and the bucket.
@@ -371,8 +378,8 @@ pub async fn fetch(
                     )
                     .await?
                     {
-                        let found =
-                            crate::memory::keep(&key, found, client_headers, config).await?; // memory.rs
+                        let keep = crate::memory::keep(&key, found, client_headers, config); // memory.rs
+                        let found = within(deadline, timeout_ms, keep).await?;
                         return Ok(Fetched::Media(found, source));
                     }
                     // The put succeeded but stored nothing: a zone without a cache. Serve what
