@@ -391,8 +391,8 @@ pub async fn read_json_answer(
     read_small_body(response, guard, what).await
 }
 
-/// Reads a small answer (token or upload JSON) whole, refusing one that says it is larger than
-/// [`MAX_JSON_LEN`].
+/// Reads a small answer (token or upload JSON) whole, refusing one larger than [`MAX_JSON_LEN`]:
+/// by its Content-Length before reading, or, without one (chunked), as soon as more arrives.
 pub async fn read_small_body(
     response: &web_sys::Response,
     guard: &AbortGuard,
@@ -404,20 +404,44 @@ pub async fn read_small_body(
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse::<usize>().ok());
-    if let Some(declared) = declared.filter(|&n| n > MAX_JSON_LEN) {
-        if let Some(body) = response.body() {
-            discard(&body);
+    let too_large = |size: &str| Error::Parse {
+        message: format!("answer of {size} bytes where JSON was expected"),
+        raw: Vec::new(),
+    };
+    match declared {
+        Some(declared) if declared > MAX_JSON_LEN => {
+            if let Some(body) = response.body() {
+                discard(&body);
+            }
+            Err(too_large(&declared.to_string()))
         }
-        return Err(Error::Parse {
-            message: format!("answer of {declared} bytes where JSON was expected"),
-            raw: Vec::new(),
-        });
+        Some(_) => {
+            let promise = response.array_buffer().map_err(|e| js_error(&e))?;
+            let buffer = JsFuture::from(promise)
+                .await
+                .map_err(|e| guard.failure(what, &e))?;
+            Ok(Uint8Array::new(&buffer).to_vec())
+        }
+        None => {
+            let Some(body) = response.body() else {
+                return Ok(Vec::new());
+            };
+            let reader = ChunkReader::new(&body);
+            let mut bytes = Vec::new();
+            while let Some(chunk) = reader
+                .next_js()
+                .await
+                .map_err(|e| guard.failure(what, &e))?
+            {
+                if bytes.len() + chunk.length() as usize > MAX_JSON_LEN {
+                    reader.cancel();
+                    return Err(too_large(&format!("more than {MAX_JSON_LEN}")));
+                }
+                bytes.extend_from_slice(&chunk.to_vec());
+            }
+            Ok(bytes)
+        }
     }
-    let promise = response.array_buffer().map_err(|e| js_error(&e))?;
-    let buffer = JsFuture::from(promise)
-        .await
-        .map_err(|e| guard.failure(what, &e))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 /// The first [`SNIFF_LEN`] bytes of a blob, for format detection.

@@ -70,3 +70,15 @@ test('an errmsg that echoes the token reaches the caller redacted', async () => 
     return true;
   });
 });
+
+test('an upload answered with JSON that never ends is refused once past 64 KiB', async () => {
+  const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 1)]);
+  const started = Date.now();
+  await assert.rejects(client({ timeoutMs: 20_000 }).upload('image', jpeg, { filename: 'a.jpg' }), (err) => {
+    assert.equal(err.name, 'NetworkError', `${err.name}: ${err.message}`);
+    assert.equal(err.code, 'PARSE', err.message);
+    assert.match(err.message, /more than 65536 bytes where JSON was expected/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 10_000, 'the client read on instead of stopping');
+});

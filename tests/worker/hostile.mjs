@@ -1,7 +1,8 @@
 // A hostile upstream: speaks enough of WeChat's API to hand out a token, then answers each
 // media id with a scripted misbehaviour (truncated JSON, HTML, empty attachments, redirects, a
-// status outside 200-599, untrusted video URLs, echoed secrets, stalls mid-body). It counts the
-// calls per media id, so a test can tell whether an answer was cached. Loopback only.
+// status outside 200-599, untrusted video URLs, echoed secrets, stalls mid-body), and any upload
+// with JSON that never ends. It counts the calls per media id, so a test can tell whether an
+// answer was cached. Loopback only.
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 
@@ -66,6 +67,19 @@ export async function startHostile({ secret }) {
     if (url.pathname === '/cgi-bin/stable_token' || url.pathname === '/cgi-bin/token') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ access_token: HOSTILE_TOKEN, expires_in: 7200 }));
+      return;
+    }
+    if (url.pathname === '/cgi-bin/media/upload') {
+      // JSON that never ends, without a Content-Length: a client must stop reading at its limit.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"type":"image","media_id":"');
+      const chunk = 'x'.repeat(16 * 1024);
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', more);
+      };
+      res.on('close', () => res.off('drain', more));
+      more();
       return;
     }
     if (url.pathname === '/cgi-bin/media/get' || url.pathname === '/cgi-bin/media/get/jssdk') {
