@@ -128,9 +128,10 @@ function drained(req) {
 }
 
 /**
- * How many bytes of an answer are read ahead of its reader; the socket pauses beyond that. Most
- * media (WeChat takes at most 10 MiB) thus arrive whole before the caller asks for them, so an
- * arrayBuffer() does not wait on a paused socket; memory per answer stays bounded all the same.
+ * How many bytes of an answer are read ahead of its reader; the socket pauses beyond that. Media
+ * of the usual sizes (WeChat's images and voice mostly weigh far less) thus arrive whole before
+ * the caller asks for them, so an arrayBuffer() does not wait on a paused socket; memory per
+ * answer stays bounded all the same.
  */
 const READ_AHEAD = 4 << 20;
 
