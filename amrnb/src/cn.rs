@@ -18,9 +18,8 @@ use super::basicop::arith::{add, extract_l};
 use super::basicop::arith32::l_mult;
 use super::basicop::shift::{shl, shr};
 use super::basicop::types::{DspContext, Word16, Word32};
-
-/// The subframe length the codebook vector is built over.
-const L_SUBFR: usize = 40;
+use super::lsp::M;
+use super::L_SUBFR;
 
 /// How many pulses `build_CN_code` places. `NB_PULSE` in the reference.
 const NB_PULSE: usize = 10;
@@ -122,7 +121,6 @@ pub fn a_refl(ctx: &mut DspContext, a: &[Word16]) -> [Word16; 10] {
     use super::basicop::div::div_s;
     use super::basicop::shift::{l_shl, l_shr_r, norm_l};
 
-    const M: usize = 10;
     assert_eq!(
         a.len(),
         M,

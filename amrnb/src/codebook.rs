@@ -312,6 +312,19 @@ fn start_position(subscript: Word16) -> Word16 {
     Word16(START_POS_2I40_9[at.min(START_POS_2I40_9.len() - 1)])
 }
 
+/// A pulse on one of a pair of tracks, `base` or `base + 2`: the track selector is the bottom bit
+/// of `index` and the 3-bit slot the three above it. Returns the position and `index` with those
+/// four bits shifted out (the reference's `i = i*5 + base + j*2` steps, operator by operator).
+fn paired_track_pulse(ctx: &mut DspContext, index: Word16, base: Word16) -> (Word16, Word16) {
+    let track = Word16(index.0 & 1);
+    let index = shr(ctx, index, 1);
+    let slot = Word16(index.0 & 7);
+    let scaled = times_five(ctx, slot);
+    let offset = add(ctx, scaled, base);
+    let doubled = shl(ctx, track, 1);
+    (add(ctx, offset, doubled), shr(ctx, index, 3))
+}
+
 /// Two pulses in eleven bits — 5.90 kbit/s, TS 26.073 `decode_2i40_11bits`.
 ///
 /// `signs` carries two bits, LSB first, 1 meaning positive. `positions` carries
@@ -327,16 +340,9 @@ fn start_position(subscript: Word16) -> Word16 {
 pub fn decode_two_pulses_11bit(ctx: &mut DspContext, signs: u16, positions: u16) -> Codevector {
     let index = field(positions, 9);
 
-    let track = Word16(index.0 & 1);
-    let index = shr(ctx, index, 1);
-    let slot = Word16(index.0 & 7);
     // Offset 1 or 3: the selector contributes two, not one.
-    let scaled = times_five(ctx, slot);
-    let offset = add(ctx, scaled, Word16(1));
-    let doubled = shl(ctx, track, 1);
-    let first = add(ctx, offset, doubled);
+    let (first, index) = paired_track_pulse(ctx, index, Word16(1));
 
-    let index = shr(ctx, index, 3);
     let track = Word16(index.0 & 3);
     let index = shr(ctx, index, 2);
     let slot = Word16(index.0 & 7);
@@ -371,22 +377,8 @@ pub fn decode_three_pulses_14bit(ctx: &mut DspContext, signs: u16, positions: u1
     let first = times_five(ctx, slot);
 
     let index = shr(ctx, index, 3);
-    let track = Word16(index.0 & 1);
-    let index = shr(ctx, index, 1);
-    let slot = Word16(index.0 & 7);
-    let scaled = times_five(ctx, slot);
-    let offset = add(ctx, scaled, Word16(1));
-    let doubled = shl(ctx, track, 1);
-    let second = add(ctx, offset, doubled);
-
-    let index = shr(ctx, index, 3);
-    let track = Word16(index.0 & 1);
-    let index = shr(ctx, index, 1);
-    let slot = Word16(index.0 & 7);
-    let scaled = times_five(ctx, slot);
-    let offset = add(ctx, scaled, Word16(2));
-    let doubled = shl(ctx, track, 1);
-    let third = add(ctx, offset, doubled);
+    let (second, index) = paired_track_pulse(ctx, index, Word16(1));
+    let (third, _) = paired_track_pulse(ctx, index, Word16(2));
 
     place_pulses(ctx, field(signs, 3), &[first, second, third])
 }

@@ -53,19 +53,10 @@ use super::synthesis::{
     control_excitation, match_energy, synthesis_filter, ExcitationGains, PhaseDispersion,
     EXC_ENERGY_HIST,
 };
-use super::{L_FRAME, L_SUBFR, PIT_MAX, SHARPMAX};
+use super::{L_FRAME, L_SUBFR, MR102, MR122, MR795, PIT_MAX, SHARPMAX};
 
 /// Subframes per frame.
 const NB_SUBFR: usize = 4;
-
-/// 10.2 kbit/s, which passes seven codebook parameters rather than two.
-const MR102: u8 = 6;
-
-/// 12.2 kbit/s, the only rate with a mid-frame LSP set and separate gains.
-const MR122: u8 = 7;
-
-/// 7.95 kbit/s, the other rate that quantises its two gains separately.
-const MR795: u8 = 5;
 
 /// LTP gains the source detector reads, newest last.
 const LTP_HISTORY: usize = 9;

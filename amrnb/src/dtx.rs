@@ -45,12 +45,10 @@ use super::lsp::{lsf_to_lsp, lsp_to_lp, reorder_lsf, LsfDecoder, M, MP1};
 use super::math::{log2, pow2};
 use super::synthesis::synthesis_filter;
 use super::L_FRAME;
+use super::L_SUBFR;
 
 /// Frames of LSF and energy history the comfort noise averages (the encoder's `DTX_HIST_SIZE`).
 const DTX_HIST_SIZE: usize = 8;
-
-/// Subframe length, and there are four to a frame.
-const L_SUBFR: usize = 40;
 
 /// The minimum spacing `Reorder_lsf` enforces, Q15.
 const LSF_GAP: Word16 = Word16(205);

@@ -42,7 +42,7 @@ use super::basicop::arith32::l_mac;
 use super::basicop::shift::shl;
 use super::basicop::types::{DspContext, Word16, Word32};
 use super::decoder_tables::INTER_6_PRED;
-use super::{L_INTERPOL, L_SUBFR, PIT_MAX, PIT_MIN, PIT_MIN_MR122};
+use super::{L_INTERPOL, L_SUBFR, MR122, MR795, PIT_MAX, PIT_MIN, PIT_MIN_MR122};
 
 /// Interpolation phases per sample.
 const PHASE_COUNT: i16 = 6;
@@ -79,16 +79,9 @@ const HISTORY: usize = PIT_MAX as usize + L_INTERPOL;
 /// Total excitation buffer: the history followed by the subframe being built.
 const EXC_LEN: usize = HISTORY + L_SUBFR;
 
-/// Mode index of 7.95 kbit/s, the one rate with a six-bit delta lag index and
-/// therefore a window twice as wide as everyone else's.
-const MODE_MR795: u8 = 5;
-
 /// Highest mode index using the four-bit anchored delta path: 4.75, 5.15, 5.90
 /// and 6.70 kbit/s.
 const MAX_FOUR_BIT_DELTA_MODE: u8 = 3;
-
-/// Mode index of 12.2 kbit/s, the only rate at one-sixth resolution.
-const MODE_MR122: u8 = 7;
 
 /// `round(2^15 / 3)`.
 ///
@@ -120,7 +113,7 @@ impl LagResolution {
     /// Which rate a mode index uses.
     #[must_use]
     pub const fn for_mode(mode_index: u8) -> Self {
-        if mode_index == MODE_MR122 {
+        if mode_index == MR122 {
             Self::OneSixth
         } else {
             Self::OneThird
@@ -231,7 +224,7 @@ pub const fn delta_coding(mode_index: u8, previous_lag: Word16) -> DeltaCoding {
 /// window; every other one-third-resolution rate gets ten.
 #[must_use]
 pub fn delta_window(ctx: &mut DspContext, mode_index: u8, previous_lag: Word16) -> LagWindow {
-    let (low, range) = if mode_index == MODE_MR795 {
+    let (low, range) = if mode_index == MR795 {
         (Word16(10), Word16(19))
     } else {
         (Word16(5), Word16(9))

@@ -49,6 +49,19 @@ const L_FRAME: usize = 160;
 /// Subframe size in samples; four to a frame.
 const L_SUBFR: usize = 40;
 
+/// Mode index of 7.40 kbit/s.
+const MR74: u8 = 4;
+
+/// Mode index of 7.95 kbit/s: a six-bit delta lag, separately quantised gains, its own phase
+/// dispersion responses.
+const MR795: u8 = 5;
+
+/// Mode index of 10.2 kbit/s: seven codebook parameters rather than two.
+const MR102: u8 = 6;
+
+/// Mode index of 12.2 kbit/s: one-sixth lag resolution, a mid-frame LSP set, separate gains.
+const MR122: u8 = 7;
+
 /// Minimum pitch lag for every rate except 12.2 kbit/s.
 const PIT_MIN: i16 = 20;
 

@@ -63,6 +63,7 @@ use super::decoder_tables::{PH_IMP_LOW, PH_IMP_LOW_MR795, PH_IMP_MID, PH_IMP_MID
 use super::lsp::{M, MP1};
 use super::math::inv_sqrt;
 use super::L_SUBFR;
+use super::{MR102, MR122, MR74, MR795};
 
 /// Scratch length inside the synthesis filter.
 ///
@@ -72,14 +73,7 @@ use super::L_SUBFR;
 /// on a call the reference would also have failed on.
 const SYN_SCRATCH: usize = 80;
 
-/// Mode index of 7.40 kbit/s — excluded from phase dispersion.
-const MR74: u8 = 4;
-/// Mode index of 7.95 kbit/s — uses its own pair of impulse responses.
-const MR795: u8 = 5;
-/// Mode index of 10.2 kbit/s — excluded from phase dispersion.
-const MR102: u8 = 6;
-/// Mode index of 12.2 kbit/s — excluded from phase dispersion.
-const MR122: u8 = 7;
+// Phase dispersion skips 7.40, 10.2 and 12.2 kbit/s; 7.95 has its own impulse responses.
 
 /// Depth of the LTP-gain history phase dispersion keeps.
 const PHD_GAIN_MEM: usize = 5;
