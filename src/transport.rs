@@ -274,6 +274,21 @@ impl ChunkReader {
         Ok(Some(Uint8Array::new(&value)))
     }
 
+    /// Appends the rest of the stream to `bytes` as long as the whole stays within `max` bytes.
+    /// `Ok(false)` once the next chunk would pass it: the stream is then left where it stopped.
+    pub async fn read_rest(&self, bytes: &mut Vec<u8>, max: usize) -> Result<bool, JsValue> {
+        while let Some(chunk) = self.next_js().await? {
+            let at = bytes.len();
+            let len = chunk.length() as usize;
+            if at + len > max {
+                return Ok(false);
+            }
+            bytes.resize(at + len, 0);
+            chunk.copy_to(&mut bytes[at..]);
+        }
+        Ok(true)
+    }
+
     /// Cancels the stream: the rest of its bytes are not wanted.
     pub fn cancel(&self) {
         let _ = self.reader.cancel();
@@ -428,16 +443,13 @@ pub async fn read_small_body(
             };
             let reader = ChunkReader::new(&body);
             let mut bytes = Vec::new();
-            while let Some(chunk) = reader
-                .next_js()
+            let whole = reader
+                .read_rest(&mut bytes, MAX_JSON_LEN)
                 .await
-                .map_err(|e| guard.failure(what, &e))?
-            {
-                if bytes.len() + chunk.length() as usize > MAX_JSON_LEN {
-                    reader.cancel();
-                    return Err(too_large(&format!("more than {MAX_JSON_LEN}")));
-                }
-                bytes.extend_from_slice(&chunk.to_vec());
+                .map_err(|e| guard.failure(what, &e))?;
+            if !whole {
+                reader.cancel();
+                return Err(too_large(&format!("more than {MAX_JSON_LEN}")));
             }
             Ok(bytes)
         }

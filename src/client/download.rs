@@ -176,11 +176,12 @@ async fn inspect(
         return media(&reader);
     }
     let mut bytes = first.to_vec();
-    while let Some(chunk) = reader.next_js().await.map_err(read_failed)? {
-        if bytes.len() + chunk.length() as usize > MAX_JSON_LEN {
-            return media(&reader);
-        }
-        bytes.extend_from_slice(&chunk.to_vec());
+    if !reader
+        .read_rest(&mut bytes, MAX_JSON_LEN)
+        .await
+        .map_err(read_failed)?
+    {
+        return media(&reader);
     }
     match classify_json(&bytes) {
         Outcome::NotJson => Ok(Download::Media(MediaBody::streamed(meta, keep))),
