@@ -1,19 +1,17 @@
 'use strict';
-// The Node entry's transport: a fetch-compatible function over node:http/https, which the Node
-// MediaClient passes as its `fetch` option unless the caller gives one. Node's global fetch
-// (undici) moves bytes markedly slower than node:http; this does only what the client needs, in
-// the Fetch API's shapes (a Response whose body is a ReadableStream), so the wasm client cannot
-// tell the difference:
+// The Node entry's transport: `fetch(url, init)` over node:http/https, which the Node MediaClient
+// passes as its `fetch` option unless the caller gives one. Node's global fetch (undici) moves
+// bytes markedly slower than node:http. This does what the client asks of fetch, in the Fetch
+// API's shapes (a Response whose body is a ReadableStream), and nothing more:
 //   - any method; a body given as FormData (multipart encoded here as WHATWG FormData encodes it,
 //     with a Content-Length; a Blob part is streamed from its source, so a file-backed Blob is read
-//     from disk as it is sent and memory stays flat), Blob, bytes, string, URLSearchParams or a
-//     ReadableStream (chunked);
+//     from disk as it is sent and memory stays flat) or as bytes;
 //   - the answer's body as a ReadableStream that reads from the socket only when read, with
 //     backpressure; reading it whole (arrayBuffer(), blob(), text(), json()) before anyone has
 //     touched the stream collects Node's Buffers directly, skipping the web stream;
 //   - AbortSignal (the client's deadline and the caller's signal) at any point, body included;
-//   - redirects: `manual` hands the 3xx back (what the client asks for), `error` rejects, and
-//     `follow` follows at most 20 for GET/HEAD.
+//   - redirects are handed back as they are, never followed: the client asks for
+//     `redirect: 'manual'` and treats a 3xx as an upstream error.
 // Failures reject as fetch does: a TypeError('fetch failed', { cause }) for the network, the
 // signal's reason for an abort, TypeError('terminated') for a body cut short.
 
@@ -27,7 +25,6 @@ const agents = {
 };
 const modules = { 'http:': http, 'https:': https };
 const NULL_BODY = new Set([101, 204, 205, 304]);
-const REDIRECT = new Set([301, 302, 303, 307, 308]);
 const CRLF = Buffer.from('\r\n');
 
 function abortError(signal) {
@@ -64,27 +61,19 @@ function multipart(form) {
   return { contentType: `multipart/form-data; boundary=${boundary}`, parts, length };
 }
 
-/** The body of init as { parts, length (or null: chunked), contentType (default) }. */
+/** The body of init (what the client sends: FormData or bytes) as { parts, length, contentType }. */
 function encodeBody(body) {
   if (body == null) return null;
-  if (typeof body === 'string') return { parts: [Buffer.from(body)], length: Buffer.byteLength(body), contentType: 'text/plain;charset=UTF-8' };
   if (body instanceof FormData) return multipart(body);
-  if (body instanceof Blob) return { parts: [body], length: body.size, contentType: body.type || null };
-  if (body instanceof ArrayBuffer) return { parts: [Buffer.from(body)], length: body.byteLength, contentType: null };
   if (ArrayBuffer.isView(body)) {
     const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     return { parts: [b], length: b.length, contentType: null };
   }
-  if (body instanceof URLSearchParams) {
-    const b = Buffer.from(body.toString());
-    return { parts: [b], length: b.length, contentType: 'application/x-www-form-urlencoded;charset=UTF-8' };
-  }
-  if (typeof body.getReader === 'function') return { parts: [body], length: null, contentType: null };
-  throw new TypeError('fetch: unsupported body');
+  throw new TypeError('fetch: the body must be FormData or bytes');
 }
 
 /**
- * Writes the parts in order, then ends. A chunk read from a Blob or stream waits for 'drain' if
+ * Writes the parts in order, then ends. A chunk read from a Blob waits for 'drain' if
  * the socket is still full from the one before (memory stays flat); Buffers, already in memory
  * and mostly a few bytes of multipart framing, go straight on, so the last of them leaves with
  * the end instead of a round of the event loop later.
@@ -95,7 +84,7 @@ async function writeParts(req, parts) {
       req.write(part);
       continue;
     }
-    const reader = (part instanceof Blob ? part.stream() : part).getReader();
+    const reader = part.stream().getReader();
     let finished = false;
     try {
       for (;;) {
@@ -150,11 +139,8 @@ class NodeResponse extends Response {
   #ended = false;
   #failure = null;
   #wake = null;
-  /** The stream has been read from, cancelled or tee'd: whole-body reads go through it. */
-  #streamed = false;
-  /** clone() tee'd the stream: this side reads its branch. */
-  #teed = false;
-  #collected = false;
+  /** The body has been read (whole, or from its stream) or cancelled. */
+  #used = false;
 
   constructor(res, init, signal) {
     // The body is this class's own (see `body`): Response itself holds none.
@@ -186,7 +172,7 @@ class NodeResponse extends Response {
         {
           pull: (controller) => this.#pull(controller),
           cancel: () => {
-            this.#streamed = true;
+            this.#used = true;
             this.#chunks = [];
             this.#res.destroy();
           },
@@ -198,7 +184,7 @@ class NodeResponse extends Response {
   }
 
   get bodyUsed() {
-    return this.#collected || this.#streamed;
+    return this.#used;
   }
 
   #notify() {
@@ -217,7 +203,7 @@ class NodeResponse extends Response {
   }
 
   async #pull(controller) {
-    this.#streamed = true;
+    this.#used = true;
     while (this.#chunks.length === 0) {
       if (this.#failure) return controller.error(this.#failure);
       if (this.#ended) return controller.close();
@@ -234,14 +220,7 @@ class NodeResponse extends Response {
     if (this.bodyUsed || (this.#stream !== null && this.#stream.locked)) {
       throw new TypeError('Body is unusable: Body has already been read');
     }
-    this.#collected = true;
-    if (this.#teed) {
-      // Since clone(), the body is this side's branch of the tee.
-      const reader = this.#stream.getReader();
-      const chunks = [];
-      for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
-      return chunks;
-    }
+    this.#used = true;
     if (this.#stream !== null) this.#stream.getReader(); // locked: nobody reads it a second time
     this.#limit = Infinity;
     while (!this.#ended && !this.#failure) await this.#next();
@@ -250,13 +229,8 @@ class NodeResponse extends Response {
   }
 
   clone() {
-    if (this.bodyUsed || this.body.locked) throw new TypeError('Response.clone: Body has already been consumed.');
-    const [mine, theirs] = this.body.tee();
-    this.#stream = mine;
-    this.#teed = true;
-    const copy = new Response(theirs, { status: this.status, statusText: this.statusText, headers: this.headers });
-    Object.defineProperty(copy, 'url', { value: this.url });
-    return copy;
+    // Nothing in the client clones an answer; Response's own clone() would copy an empty body.
+    throw new TypeError('an answer of the Node transport cannot be cloned');
   }
 
   async arrayBuffer() {
@@ -265,10 +239,6 @@ class NodeResponse extends Response {
     return whole.byteOffset === 0 && whole.byteLength === whole.buffer.byteLength
       ? whole.buffer
       : whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength);
-  }
-
-  async bytes() {
-    return new Uint8Array(await this.arrayBuffer());
   }
 
   async blob() {
@@ -282,13 +252,9 @@ class NodeResponse extends Response {
   async json() {
     return JSON.parse(await this.text());
   }
-
-  async formData() {
-    return new Response(await this.blob(), { headers: this.headers }).formData();
-  }
 }
 
-function send(call, url, redirects) {
+function send(call, url) {
   const mod = modules[url.protocol];
   if (!mod) return Promise.reject(new TypeError(`fetch failed: unsupported protocol ${url.protocol}`));
   const { method, signal } = call;
@@ -297,8 +263,7 @@ function send(call, url, redirects) {
   const body = call.body;
   if (body) {
     if (body.contentType && headers['content-type'] === undefined) headers['content-type'] = body.contentType;
-    if (body.length != null) headers['content-length'] = String(body.length);
-    else headers['transfer-encoding'] = 'chunked';
+    headers['content-length'] = String(body.length);
   }
   return new Promise((resolve, reject) => {
     const req = mod.request(url, { method, headers, agent: agents[url.protocol] });
@@ -311,11 +276,11 @@ function send(call, url, redirects) {
     });
     req.on('response', (res) => {
       try {
-        resolve(answer(call, url, redirects, res, signal, done));
+        resolve(answer(call, res, signal, done));
       } catch (err) {
         // What no Response can carry (a status outside 200-599, a malformed reason phrase or
-        // header, an unparsable Location) is a network error, as it is for fetch: never a throw
-        // from an event handler, which would take the process down.
+        // header) is a network error, as it is for fetch: never a throw from an event handler,
+        // which would take the process down.
         done();
         res.destroy();
         reject(new TypeError('fetch failed', { cause: err }));
@@ -326,18 +291,10 @@ function send(call, url, redirects) {
   });
 }
 
-/** The Response for an answer `res` to `call` (or the promise of the redirect's, when following). */
-function answer(call, url, redirects, res, signal, done) {
+/** The Response for an answer `res` to `call`. */
+function answer(call, res, signal, done) {
   const { method } = call;
   const status = res.statusCode;
-  if (REDIRECT.has(status) && call.redirect !== 'manual') {
-    res.resume();
-    done();
-    if (call.redirect === 'error' || redirects >= 20 || !res.headers.location || !(method === 'GET' || method === 'HEAD')) {
-      throw new Error('redirect');
-    }
-    return send(call, new URL(res.headers.location, url), redirects + 1);
-  }
   const raw = res.rawHeaders;
   const pairs = [];
   for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
@@ -350,23 +307,18 @@ function answer(call, url, redirects, res, signal, done) {
     response = new NodeResponse(res, init, signal);
   }
   res.on('close', done);
-  Object.defineProperty(response, 'url', { value: url.href });
+  // No `url`: it would hold the access token, and nothing reads it.
   return response;
 }
 
-/** fetch(input, init) over node:http/https. */
-function nodeFetch(input, init) {
-  let call;
+/** fetch(url, init) over node:http/https, as the client calls it. */
+function nodeFetch(url, init) {
   try {
-    if (input instanceof Request && init === undefined) {
-      call = { url: input.url, method: input.method, headers: Object.fromEntries(input.headers), body: encodeBody(input.body), signal: input.signal, redirect: input.redirect };
-    } else {
-      const i = init || {};
-      const headers = {};
-      for (const [k, v] of new Headers(i.headers)) headers[k] = v;
-      call = { url: String(input instanceof Request ? input.url : input), method: (i.method || 'GET').toUpperCase(), headers, body: encodeBody(i.body), signal: i.signal, redirect: i.redirect || 'follow' };
-    }
-    return send(call, new URL(call.url), 0);
+    const i = init || {};
+    const headers = {};
+    for (const [k, v] of new Headers(i.headers)) headers[k] = v;
+    const call = { method: (i.method || 'GET').toUpperCase(), headers, body: encodeBody(i.body), signal: i.signal };
+    return send(call, new URL(url));
   } catch (err) {
     return Promise.reject(err);
   }
