@@ -7,88 +7,31 @@
 // given Node's global fetch (undici) as its `fetch` option, for comparison.
 //
 // Usage: EMULATOR_URL=http://127.0.0.1:PORT node bench/client.mjs   (scripts/bench does this)
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
+import {
+  APPID, SECRET, SIZE, base, blob, bytes, checkLength, getUrl, httpGet, httpUpload, mediaIdOf, post, root, stableToken, uploadUrl,
+} from './lib/node.mjs';
 
 const require = createRequire(import.meta.url);
-const root = fileURLToPath(new URL('..', import.meta.url));
 const { MediaClient } = require(`${root}/pkg/index.cjs`);
 const WechatAPI = require('co-wechat-api');
 
-const base = process.env.EMULATOR_URL;
-if (!base) throw new Error('EMULATOR_URL is not set');
-const SIZE = 1 << 20;
 const OPS = Number(process.env.BENCH_OPS || 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
-const APPID = 'wx0000000000000001';
-const SECRET = 'emulator-secret';
 
-// A 1 MiB JPEG-looking file (JPEG magic, then filler).
-const bytes = new Uint8Array(SIZE);
-for (let i = 0; i < SIZE; i++) bytes[i] = (i * 31) & 0xff;
-bytes.set([0xff, 0xd8, 0xff, 0xe0]);
-const blob = new Blob([bytes], { type: 'image/jpeg' });
-
-const post = (path, body) => fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body ?? {}) });
-
-// The baseline: what a careful hand-written client does, with a token fetched once.
-async function baselineToken() {
-  const r = await fetch(`${base}/cgi-bin/stable_token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'client_credential', appid: APPID, secret: SECRET, force_refresh: false }),
-  });
-  return (await r.json()).access_token;
-}
+// The baseline: what a careful hand-written fetch client does, with a token fetched once.
+const baselineToken = stableToken;
 async function baselineUpload(token) {
   const form = new FormData();
   form.append('media', blob, 'bench.jpg');
-  const r = await fetch(`${base}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=image`, { method: 'POST', body: form });
-  const json = await r.json();
-  if (!json.media_id) throw new Error(JSON.stringify(json));
-  return json.media_id;
+  const r = await fetch(uploadUrl(token), { method: 'POST', body: form });
+  return mediaIdOf(await r.json());
 }
 async function baselineGet(token, id) {
-  const r = await fetch(`${base}/cgi-bin/media/get?access_token=${encodeURIComponent(token)}&media_id=${encodeURIComponent(id)}`);
-  const buf = await r.arrayBuffer();
-  if (buf.byteLength !== SIZE) throw new Error(`got ${buf.byteLength} bytes`);
-}
-
-// A hand-written node:http client: one keep-alive agent, multipart built by hand, bodies in
-// Buffers.
-const agent = new http.Agent({ keepAlive: true });
-function httpCall(url, { method = 'GET', headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-const boundary = '----wxmediabench';
-const multipartHead = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="media"; filename="bench.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
-const multipartTail = Buffer.from(`\r\n--${boundary}--\r\n`);
-async function httpUpload(token) {
-  const body = Buffer.concat([multipartHead, bytes, multipartTail]);
-  const r = await httpCall(`${base}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=image`, {
-    method: 'POST',
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
-    body,
-  });
-  const json = JSON.parse(r.body);
-  if (!json.media_id) throw new Error(r.body.toString());
-  return json.media_id;
-}
-async function httpGet(token, id) {
-  const r = await httpCall(`${base}/cgi-bin/media/get?access_token=${encodeURIComponent(token)}&media_id=${encodeURIComponent(id)}`);
-  if (r.body.length !== SIZE) throw new Error(`got ${r.body.length} bytes`);
+  const r = await fetch(getUrl(token, id));
+  checkLength((await r.arrayBuffer()).byteLength);
 }
 
 // co-wechat-api 3.11 (node:http through httpx), pointed at the emulator, classic tokens.
@@ -96,13 +39,10 @@ const co = new WechatAPI(APPID, SECRET);
 co.prefix = `${base}/cgi-bin/`;
 const buffer = Buffer.from(bytes);
 async function coUpload() {
-  const r = await co.uploadMedia(buffer, 'image', 'bench.jpg', 'image/jpeg');
-  if (!r.media_id) throw new Error(JSON.stringify(r));
-  return r.media_id;
+  return mediaIdOf(await co.uploadMedia(buffer, 'image', 'bench.jpg', 'image/jpeg'));
 }
 async function coGet(id) {
-  const r = await co.getMedia(id);
-  if (r.length !== SIZE) throw new Error(`got ${r.length} bytes`);
+  checkLength((await co.getMedia(id)).length);
 }
 
 const client = new MediaClient({ appId: APPID, appSecret: SECRET, baseUrl: base });
@@ -111,9 +51,7 @@ async function clientUpload(c = client) {
   return (await c.upload('image', blob, { filename: 'bench.jpg' })).mediaId;
 }
 async function clientGet(id, c = client) {
-  const file = await c.get(id);
-  const buf = await file.arrayBuffer();
-  if (buf.byteLength !== SIZE) throw new Error(`got ${buf.byteLength} bytes`);
+  checkLength((await (await c.get(id)).arrayBuffer()).byteLength);
 }
 
 /** Milliseconds that one call of `fn` takes. */
