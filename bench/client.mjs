@@ -47,8 +47,9 @@ async function coGet(id) {
 
 const client = new MediaClient({ appId: APPID, appSecret: SECRET, baseUrl: base });
 const undiciClient = new MediaClient({ appId: APPID, appSecret: SECRET, baseUrl: base, fetch: globalThis.fetch });
+// The clients get the Buffer co-wechat-api gets (bench/node-transport.mjs times a Blob too).
 async function clientUpload(c = client) {
-  return (await c.upload('image', blob, { filename: 'bench.jpg' })).mediaId;
+  return (await c.upload('image', buffer, { filename: 'bench.jpg' })).mediaId;
 }
 async function clientGet(id, c = client) {
   checkLength((await (await c.get(id)).arrayBuffer()).byteLength);

@@ -6,14 +6,14 @@
 use std::rc::Rc;
 
 use futures_util::FutureExt;
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, ReadableStream};
 
 use crate::client::{
-    Client, ClientConfig, Credentials, Download, MediaBody, TokenMode, UploadOptions,
+    Client, ClientConfig, Credentials, Download, MediaBody, TokenMode, UploadMedia, UploadOptions,
     PROVIDER_TOKEN_LIFETIME_SECS,
 };
 use crate::protocol::{
@@ -301,14 +301,14 @@ impl MediaClient {
     ) -> Result<JsValue, JsValue> {
         let client = self.client.clone();
         let media_type = parse_media_type(&media_type).map_err(to_js_error)?;
-        let blob = to_blob(&media)?;
+        let media = to_upload_media(&media)?;
         let options = UploadOptions {
             filename: opt_string(&options, "filename")?,
             content_type: opt_string(&options, "contentType")?,
             signal: opt_signal(&options)?,
         };
         let uploaded = client
-            .upload(media_type, &blob, &options)
+            .upload(media_type, &media, &options)
             .await
             .map_err(to_js_error)?;
         let out = Object::new();
@@ -461,16 +461,25 @@ fn parse_media_type(value: &JsValue) -> Result<MediaType, Error> {
         .map_err(|e| Error::Validation(ValidationError::from(e)))
 }
 
-/// A Blob for a Blob, Uint8Array or ArrayBuffer (typed arrays are copied once, in JS).
-fn to_blob(media: &JsValue) -> Result<Blob, JsValue> {
+/// The media of a Blob, a Uint8Array (a Node Buffer too), another typed array or an ArrayBuffer:
+/// bytes are taken as a Uint8Array over the same memory, not copied.
+fn to_upload_media(media: &JsValue) -> Result<UploadMedia, JsValue> {
     if let Some(blob) = media.dyn_ref::<Blob>() {
-        return Ok(blob.clone());
+        return Ok(UploadMedia::Blob(blob.clone()));
     }
-    if media.is_instance_of::<Uint8Array>() || media.is_instance_of::<js_sys::ArrayBuffer>() {
-        return Blob::new_with_u8_array_sequence(&Array::of1(media));
+    if let Some(bytes) = media.dyn_ref::<Uint8Array>() {
+        return Ok(UploadMedia::Bytes(bytes.clone()));
+    }
+    if let Some(buffer) = media.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(UploadMedia::Bytes(Uint8Array::new(buffer)));
     }
     if js_sys::ArrayBuffer::is_view(media) {
-        return Blob::new_with_buffer_source_sequence(&Array::of1(media));
+        let get = |key: &str| Reflect::get(media, &key.into());
+        let offset = get("byteOffset")?.as_f64().unwrap_or(0.0) as u32;
+        let length = get("byteLength")?.as_f64().unwrap_or(0.0) as u32;
+        return Ok(UploadMedia::Bytes(
+            Uint8Array::new_with_byte_offset_and_length(&get("buffer")?, offset, length),
+        ));
     }
     Err(type_error(
         "media must be a Blob, a Uint8Array or an ArrayBuffer",
@@ -605,7 +614,7 @@ pub fn to_js_error(err: Error) -> JsValue {
 }
 
 /// Checks media as `upload` would, without sending anything: resolves to what would be sent, or
-/// rejects with a `MediaValidationError`. Only the first bytes of the blob are read.
+/// rejects with a `MediaValidationError`. Only the first bytes of the media are read.
 #[wasm_bindgen(js_name = validateMedia, unchecked_return_type = "ValidatedMedia")]
 pub async fn validate_media(
     #[wasm_bindgen(js_name = "type", unchecked_param_type = "MediaType")] media_type: JsValue,
@@ -616,16 +625,13 @@ pub async fn validate_media(
     options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let media_type = parse_media_type(&media_type).map_err(to_js_error)?;
-    let blob = to_blob(&media)?;
+    let media = to_upload_media(&media)?;
     let limits = parse_limits(&options)?;
-    let head = crate::transport::read_head(&blob)
-        .await
-        .map_err(to_js_error)?;
+    let head = media.head().await.map_err(to_js_error)?;
     let filename = opt_string(&options, "filename")?;
-    let size = blob.size();
-    let checked =
-        crate::protocol::validate(media_type, size as u64, &head, filename.as_deref(), &limits)
-            .map_err(|e| to_js_error(Error::Validation(e)))?;
+    let size = media.size();
+    let checked = crate::protocol::validate(media_type, size, &head, filename.as_deref(), &limits)
+        .map_err(|e| to_js_error(Error::Validation(e)))?;
     let out = Object::new();
     set(&out, "type", &media_type.as_str().into())?;
     set(
@@ -635,7 +641,7 @@ pub async fn validate_media(
     )?;
     set(&out, "filename", &checked.filename.into())?;
     set(&out, "contentType", &checked.content_type.into())?;
-    set(&out, "size", &size.into())?;
+    set(&out, "size", &(size as f64).into())?;
     Ok(out.into())
 }
 
@@ -647,10 +653,7 @@ pub async fn infer_media_type(
     #[wasm_bindgen(unchecked_param_type = "Blob | Uint8Array | ArrayBuffer")] media: JsValue,
 ) -> Result<JsValue, JsValue> {
     use crate::protocol::Format;
-    let blob = to_blob(&media)?;
-    let head = crate::transport::read_head(&blob)
-        .await
-        .map_err(to_js_error)?;
+    let head = to_upload_media(&media)?.head().await.map_err(to_js_error)?;
     Ok(match crate::protocol::sniff(&head) {
         Some(Format::Jpeg | Format::Png | Format::Gif) => "image".into(),
         Some(Format::Amr | Format::Mp3) => "voice".into(),

@@ -339,21 +339,116 @@ pub fn to_web_request(
     })
 }
 
-/// An upload request: `POST url` with a fresh `FormData` whose `media` part is `blob` named
-/// `filename`. Built anew for every attempt (a spent body is never re-sent); the blob's bytes are
-/// not copied.
+/// The media an upload sends: a `Blob` (a file, or bytes already wrapped) or bytes as the caller
+/// holds them. Neither is copied into wasm memory; only the first [`SNIFF_LEN`] bytes are read to
+/// sniff the format.
+#[derive(Clone)]
+pub enum UploadMedia {
+    /// A Blob (or File), sent as it is.
+    Blob(Blob),
+    /// Bytes: handed to a transport that takes form parts as bytes (see
+    /// [`takes_form_parts`]) as they are, else wrapped in a Blob once per call.
+    Bytes(Uint8Array),
+}
+
+impl UploadMedia {
+    /// The size in bytes.
+    pub fn size(&self) -> u64 {
+        match self {
+            UploadMedia::Blob(blob) => blob.size() as u64,
+            UploadMedia::Bytes(bytes) => u64::from(bytes.length()),
+        }
+    }
+
+    /// The first [`SNIFF_LEN`] bytes, for format detection (read from a Blob, copied from bytes).
+    pub async fn head(&self) -> Result<Vec<u8>, Error> {
+        match self {
+            UploadMedia::Blob(blob) => read_head(blob).await,
+            UploadMedia::Bytes(bytes) => Ok(prefix(bytes, SNIFF_LEN)),
+        }
+    }
+
+    /// What each attempt's form carries, with `content_type` as the part's type: bytes stay bytes
+    /// for a transport that takes them (`parts`), anything else becomes a Blob of that type (its
+    /// bytes are not copied again from one attempt to the next).
+    pub fn form_body(&self, content_type: &str, parts: bool) -> Result<FormBody, Error> {
+        Ok(match self {
+            UploadMedia::Bytes(bytes) if parts => FormBody::Bytes {
+                bytes: bytes.clone(),
+                content_type: content_type.to_string(),
+            },
+            UploadMedia::Bytes(bytes) => {
+                let options = BlobPropertyBag::new();
+                options.set_type(content_type);
+                FormBody::Blob(
+                    Blob::new_with_u8_array_sequence_and_options(&Array::of1(bytes), &options)
+                        .map_err(|e| js_error(&e))?,
+                )
+            }
+            UploadMedia::Blob(blob) => FormBody::Blob(typed_blob(blob, content_type)?),
+        })
+    }
+}
+
+/// The media part of an upload's form, as each attempt sends it.
+#[derive(Clone)]
+pub enum FormBody {
+    /// A `FormData` holding this Blob.
+    Blob(Blob),
+    /// The bytes as a form part of the given type, for a transport that [`takes_form_parts`].
+    Bytes {
+        /// The media.
+        bytes: Uint8Array,
+        /// The part's Content-Type.
+        content_type: String,
+    },
+}
+
+/// The key a transport function sets (to `true`) to say that it takes, besides `FormData`, a
+/// form given as an array of `[name, { name: filename, type, data }]` entries (the shape a
+/// `FormData` iterates in, with the bytes in `data`). The npm package's Node transport does, so
+/// bytes a caller holds go out without being copied into a Blob and read back.
+pub const FORM_PARTS_KEY: &str = "wxmedia.formParts";
+
+/// Whether the transport function `f` takes forms as parts (see [`FORM_PARTS_KEY`]).
+pub fn takes_form_parts(f: &js_sys::Function) -> bool {
+    Reflect::get(f, &js_sys::Symbol::for_(FORM_PARTS_KEY)).is_ok_and(|v| v.as_bool() == Some(true))
+}
+
+/// An upload request: `POST url` with a fresh form whose `media` part is `body` named `filename`.
+/// Built anew for every attempt (a spent body is never re-sent); the media's bytes are not
+/// copied.
 pub fn upload_request(
     url: &str,
-    blob: &Blob,
+    body: &FormBody,
     filename: &str,
     guard: &AbortGuard,
 ) -> Result<Outgoing, Error> {
-    let form = FormData::new().map_err(|e| js_error(&e))?;
-    form.append_with_blob_and_filename(UPLOAD_FIELD, blob, filename)
-        .map_err(|e| js_error(&e))?;
     let init = RequestInit::new();
+    match body {
+        FormBody::Blob(blob) => {
+            let form = FormData::new().map_err(|e| js_error(&e))?;
+            form.append_with_blob_and_filename(UPLOAD_FIELD, blob, filename)
+                .map_err(|e| js_error(&e))?;
+            init.set_body(&form);
+        }
+        FormBody::Bytes {
+            bytes,
+            content_type,
+        } => {
+            let part = js_sys::Object::new();
+            for (key, value) in [
+                ("name", JsValue::from_str(filename)),
+                ("type", JsValue::from_str(content_type)),
+                ("data", bytes.into()),
+            ] {
+                Reflect::set(&part, &JsValue::from_str(key), &value).map_err(|e| js_error(&e))?;
+            }
+            let entry = Array::of2(&JsValue::from_str(UPLOAD_FIELD), &part);
+            init.set_body(&Array::of1(&entry));
+        }
+    }
     init.set_method("POST");
-    init.set_body(&form);
     init.set_signal(Some(&guard.signal()));
     init.set_redirect(RequestRedirect::Manual);
     Ok(Outgoing {

@@ -6,6 +6,10 @@
 //   - any method; a body given as FormData (multipart encoded here as WHATWG FormData encodes it,
 //     with a Content-Length; a Blob part is streamed from its source, so a file-backed Blob is read
 //     from disk as it is sent and memory stays flat) or as bytes;
+//   - a form given as the entries a FormData iterates in, with a file part's bytes in `data`:
+//     `[[name, { name: filename, type, data: Uint8Array }]]`. The client sends bytes it was
+//     handed that way to a transport marked with Symbol.for('wxmedia.formParts') (as this one is),
+//     so they go out as they are: no copy into a Blob, no reading it back;
 //   - the answer's body as a ReadableStream that reads from the socket only when read, with
 //     backpressure; reading it whole (arrayBuffer(), blob(), text(), json()) before anyone has
 //     touched the stream collects Node's Buffers directly, skipping the web stream;
@@ -33,7 +37,10 @@ function abortError(signal) {
   return new DOMException('This operation was aborted', 'AbortError');
 }
 
-/** multipart/form-data of `form`, as WHATWG FormData encodes it: parts (Buffers, Blobs) and the length. */
+/**
+ * multipart/form-data of `form` (a FormData, or its entries with bytes parts), as WHATWG FormData
+ * encodes it: parts (Buffers, Blobs) and the length.
+ */
 function multipart(form) {
   const boundary = `----wxmedia${crypto.randomBytes(12).toString('hex')}`;
   const esc = (s) => s.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
@@ -52,7 +59,12 @@ function multipart(form) {
       head += `; filename="${esc(value.name || 'blob')}"\r\nContent-Type: ${value.type || 'application/octet-stream'}\r\n\r\n`;
       const b = Buffer.from(head);
       push(b, b.length);
-      push(value, value.size);
+      if (value.data !== undefined) {
+        const { data } = value;
+        push(Buffer.from(data.buffer, data.byteOffset, data.byteLength), data.byteLength);
+      } else {
+        push(value, value.size);
+      }
       push(CRLF, 2);
     }
   }
@@ -61,15 +73,15 @@ function multipart(form) {
   return { contentType: `multipart/form-data; boundary=${boundary}`, parts, length };
 }
 
-/** The body of init (what the client sends: FormData or bytes) as { parts, length, contentType }. */
+/** The body of init (what the client sends: a form or bytes) as { parts, length, contentType }. */
 function encodeBody(body) {
   if (body == null) return null;
-  if (body instanceof FormData) return multipart(body);
+  if (body instanceof FormData || Array.isArray(body)) return multipart(body);
   if (ArrayBuffer.isView(body)) {
     const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     return { parts: [b], length: b.length, contentType: null };
   }
-  throw new TypeError('fetch: the body must be FormData or bytes');
+  throw new TypeError('fetch: the body must be FormData, form entries or bytes');
 }
 
 /**
@@ -323,5 +335,8 @@ function nodeFetch(url, init) {
     return Promise.reject(err);
   }
 }
+
+// The client hands this transport forms as entries with bytes parts (see the top).
+nodeFetch[Symbol.for('wxmedia.formParts')] = true;
 
 module.exports = { nodeFetch };

@@ -15,13 +15,15 @@ mod tokens;
 use std::future::Future;
 use std::rc::Rc;
 
-use web_sys::{AbortSignal, Blob};
+use web_sys::AbortSignal;
 
 /// The message of a thrown JS value (with its `cause`'s): the one reader of JS errors, for the
 /// Worker too.
 pub use crate::transport::js_message;
 /// The first bytes of a blob, for format sniffing (the Worker checks what it is about to store).
 pub use crate::transport::read_head;
+/// What an upload sends: a Blob, or bytes as the caller holds them.
+pub use crate::transport::UploadMedia;
 pub use config::{
     ClientConfig, Credentials, TokenMode, TokenProvider, TokenWait, UploadOptions,
     DEFAULT_MEDIA_TIMEOUT_MS, DEFAULT_TOKEN_TIMEOUT_MS, PROVIDER_TOKEN_LIFETIME_SECS,
@@ -85,12 +87,12 @@ impl Client {
 
     /// Uploads `media` as temporary media of type `media_type`.
     ///
-    /// The size and format are checked first (only the first bytes of the blob are read); the
-    /// blob itself goes to `FormData` untouched, and every attempt sends it whole.
+    /// The size and format are checked first (only the first bytes of the media are read); the
+    /// media itself goes to the form untouched, and every attempt sends it whole.
     pub async fn upload(
         &self,
         media_type: MediaType,
-        media: &Blob,
+        media: &UploadMedia,
         options: &UploadOptions,
     ) -> Result<Uploaded, Error> {
         Ok(self.upload_checked(media_type, media, options).await?.0)
@@ -101,14 +103,14 @@ impl Client {
     pub async fn upload_checked(
         &self,
         media_type: MediaType,
-        media: &Blob,
+        media: &UploadMedia,
         options: &UploadOptions,
     ) -> Result<(Uploaded, Validated), Error> {
         let config = &self.config;
-        let head = transport::read_head(media).await?;
+        let head = media.head().await?;
         let checked = validate(
             media_type,
-            media.size() as u64,
+            media.size(),
             &head,
             options.filename.as_deref(),
             &config.limits,
@@ -118,16 +120,21 @@ impl Client {
             .content_type
             .as_deref()
             .unwrap_or(checked.content_type);
-        // A new Blob over the caller's: no bytes are copied, and it can be sent again and again.
-        let typed = transport::typed_blob(media, content_type)?;
+        // The caller's bytes, or a Blob over them of the part's type: sent again and again by
+        // the attempts without another copy.
+        let parts = config
+            .fetch
+            .as_ref()
+            .is_some_and(transport::takes_form_parts);
+        let body = media.form_body(content_type, parts)?;
         let filename = checked.filename.clone();
         let uploaded = self
             .drive(options.signal.as_ref(), |token, guard| {
                 let url = upload_url(&config.base_url, &token, media_type);
-                let typed = typed.clone();
+                let body = body.clone();
                 let filename = filename.clone();
                 async move {
-                    let request = transport::upload_request(&url, &typed, &filename, &guard)?;
+                    let request = transport::upload_request(&url, &body, &filename, &guard)?;
                     let response =
                         transport::fetch(&request, &guard, "media", config.fetch.as_ref()).await?;
                     let body = transport::read_json_answer(&response, &guard, "media").await?;

@@ -15,7 +15,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Blob, ReadableStream, RequestInit};
 
 use wxmedia::client::{
-    Client, ClientConfig, Credentials, Download, TokenMode, TokenWait, UploadOptions,
+    Client, ClientConfig, Credentials, Download, TokenMode, TokenWait, UploadMedia, UploadOptions,
 };
 use wxmedia::protocol::{
     AccessToken, AppSecret, Error, Limits, MediaType, RetryPolicy, TokenGrant,
@@ -114,8 +114,16 @@ fn client() -> Client {
     Client::new(config())
 }
 
-fn blob(bytes: &[u8]) -> Blob {
-    Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(bytes))).unwrap()
+/// Media in a Blob.
+fn blob(bytes: &[u8]) -> UploadMedia {
+    UploadMedia::Blob(
+        Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(bytes))).unwrap(),
+    )
+}
+
+/// Media as bytes (over the global fetch, which takes no form parts: sent in a Blob made once).
+fn bytes_media(bytes: &[u8]) -> UploadMedia {
+    UploadMedia::Bytes(Uint8Array::from(bytes))
 }
 
 // Tiny but well-formed samples of each format (what the magic-byte checks look at).
@@ -162,7 +170,7 @@ async fn upload(client: &Client, media_type: MediaType, bytes: &[u8], name: &str
         ..Default::default()
     };
     client
-        .upload(media_type, &blob(bytes), &options)
+        .upload(media_type, &bytes_media(bytes), &options)
         .await
         .unwrap()
         .media_id

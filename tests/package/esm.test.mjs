@@ -79,6 +79,43 @@ test('a MediaFile reads as a stream, an ArrayBuffer or a Blob, once', async () =
   assert.ok(Buffer.from(await blob.arrayBuffer()).equals(bytes));
 });
 
+test('bytes upload as they are: a view into a larger buffer, an ArrayBuffer, other typed arrays', async () => {
+  await h.reset();
+  const calls = [];
+  // The Node transport takes bytes as form parts; a caller's fetch gets a FormData of a Blob.
+  const { nodeFetch } = require(path.join(path.dirname(fileURLToPath(import.meta.resolve('wxmedia'))), 'lib/http.cjs'));
+  const own = (url, init) => {
+    if (url.includes('/cgi-bin/media/upload')) calls.push(init.body instanceof FormData ? 'FormData' : typeof init.body);
+    return fetch(url, init);
+  };
+  const viaTransport = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });
+  const viaFetch = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU, fetch: own });
+  const jpeg = h.jpeg(70_000);
+  // The JPEG sits in the middle of a larger buffer: only the view's bytes may be sent.
+  const backing = Buffer.alloc(jpeg.length + 300, 0x5a);
+  jpeg.copy(backing, 100);
+  const view = backing.subarray(100, 100 + jpeg.length);
+  const asArrayBuffer = jpeg.buffer.slice(jpeg.byteOffset, jpeg.byteOffset + jpeg.length);
+  const asDataView = new DataView(backing.buffer, backing.byteOffset + 100, jpeg.length);
+  for (const [name, client, media] of [
+    ['Buffer view, Node transport', viaTransport, view],
+    ['Uint8Array view, Node transport', viaTransport, new Uint8Array(backing.buffer, backing.byteOffset + 100, jpeg.length)],
+    ['ArrayBuffer, Node transport', viaTransport, asArrayBuffer],
+    ['DataView, Node transport', viaTransport, asDataView],
+    ['Buffer view, own fetch', viaFetch, view],
+  ]) {
+    const { mediaId } = await client.upload('image', media, { filename: 'photo.png' });
+    const file = await client.get(mediaId);
+    assert.equal(file.contentType, 'image/jpeg', name);
+    assert.equal(file.filename, `${mediaId}.jpg`, name);
+    assert.ok(Buffer.from(await file.arrayBuffer()).equals(jpeg), name);
+  }
+  assert.deepEqual(calls, ['FormData'], 'a fetch of the caller\'s own gets FormData');
+  const uploads = await h.requests('/cgi-bin/media/upload');
+  assert.deepEqual(uploads.map((r) => r.status), [200, 200, 200, 200, 200], 'one upload each, no retry');
+  assert.ok(nodeFetch[Symbol.for('wxmedia.formParts')], 'the Node transport says it takes form parts');
+});
+
 test('a video answers with its URL; saveMedia fetches it', async (t) => {
   await h.reset();
   const dir = h.tempDir(t);

@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, Headers};
 use worker::{Context, Env, Request};
-use wxmedia::client::UploadOptions;
+use wxmedia::client::{UploadMedia, UploadOptions};
 use wxmedia::protocol::sign::SignedKind;
 use wxmedia::protocol::{check_size_hint, MediaType};
 
@@ -135,7 +135,11 @@ pub async fn accept_upload(
     };
     let (uploaded, checked) = fill
         .client
-        .upload_checked(media_type, &incoming.blob, &options)
+        .upload_checked(
+            media_type,
+            &UploadMedia::Blob(incoming.blob.clone()),
+            &options,
+        )
         .await
         .map_err(|e| map_err(&e))?;
     schedule_write_through(
