@@ -141,6 +141,10 @@ const READ_AHEAD = 4 << 20;
  * READ_AHEAD bytes (memory stays flat whatever the answer's size). The body stream is made only
  * when asked for and hands those chunks on as it is read; a whole-body read (arrayBuffer(),
  * blob(), text(), json()) while nobody reads the stream takes Node's Buffers as they are.
+ *
+ * An answer that declares a Content-Length of at most READ_AHEAD is gathered into one buffer of
+ * that size as it arrives (the chunks are views of it), so a whole-body read finds it ready and
+ * copies nothing at the end. Once read, the answer lets go of its bytes.
  */
 class NodeResponse extends Response {
   #res;
@@ -153,12 +157,30 @@ class NodeResponse extends Response {
   #wake = null;
   /** The body has been read (whole, or from its stream) or cancelled. */
   #used = false;
+  /** The buffer a body of known, small length is gathered into, and how much of it is filled. */
+  #whole = null;
+  #filled = 0;
 
   constructor(res, init, signal) {
     // The body is this class's own (see `body`): Response itself holds none.
     super(null, init);
     this.#res = res;
-    res.on('data', (chunk) => {
+    const declared = res.headers['content-length'];
+    if (declared !== undefined && /^[0-9]{1,8}$/.test(declared) && Number(declared) <= READ_AHEAD) {
+      this.#whole = Buffer.allocUnsafeSlow(Number(declared));
+    }
+    res.on('data', (received) => {
+      let chunk = received;
+      const whole = this.#whole;
+      if (whole !== null) {
+        if (this.#filled + chunk.length <= whole.length) {
+          whole.set(chunk, this.#filled);
+          chunk = whole.subarray(this.#filled, this.#filled + chunk.length);
+          this.#filled += chunk.length;
+        } else {
+          this.#whole = null; // more than declared: the chunks as they come (the parser cuts it)
+        }
+      }
       this.#chunks.push(chunk);
       this.#size += chunk.length;
       if (this.#size >= this.#limit) res.pause();
@@ -186,6 +208,7 @@ class NodeResponse extends Response {
           cancel: () => {
             this.#used = true;
             this.#chunks = [];
+            this.#whole = null;
             this.#res.destroy();
           },
         },
@@ -218,7 +241,10 @@ class NodeResponse extends Response {
     this.#used = true;
     while (this.#chunks.length === 0) {
       if (this.#failure) return controller.error(this.#failure);
-      if (this.#ended) return controller.close();
+      if (this.#ended) {
+        this.#whole = null;
+        return controller.close();
+      }
       await this.#next();
     }
     const chunk = this.#chunks.shift();
@@ -237,7 +263,18 @@ class NodeResponse extends Response {
     this.#limit = Infinity;
     while (!this.#ended && !this.#failure) await this.#next();
     if (this.#failure) throw this.#failure;
-    return this.#chunks;
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#size = 0;
+    return chunks;
+  }
+
+  /** The whole body in one Buffer: the gathered one when it is complete, else the chunks joined. */
+  async #bytes() {
+    const chunks = await this.#collect();
+    const whole = this.#whole;
+    this.#whole = null;
+    return whole !== null && this.#filled === whole.length ? whole : Buffer.concat(chunks);
   }
 
   clone() {
@@ -246,7 +283,7 @@ class NodeResponse extends Response {
   }
 
   async arrayBuffer() {
-    const whole = Buffer.concat(await this.#collect());
+    const whole = await this.#bytes();
     // A Buffer may be a view into a shared pool: hand back an ArrayBuffer of its own.
     return whole.byteOffset === 0 && whole.byteLength === whole.buffer.byteLength
       ? whole.buffer
@@ -254,11 +291,11 @@ class NodeResponse extends Response {
   }
 
   async blob() {
-    return new Blob(await this.#collect(), { type: this.headers.get('content-type') || '' });
+    return new Blob([await this.#bytes()], { type: this.headers.get('content-type') || '' });
   }
 
   async text() {
-    return Buffer.concat(await this.#collect()).toString('utf8');
+    return (await this.#bytes()).toString('utf8');
   }
 
   async json() {
@@ -328,7 +365,7 @@ function nodeFetch(url, init) {
   try {
     const i = init || {};
     const headers = {};
-    for (const [k, v] of new Headers(i.headers)) headers[k] = v;
+    if (i.headers != null) for (const [k, v] of new Headers(i.headers)) headers[k] = v;
     const call = { method: (i.method || 'GET').toUpperCase(), headers, body: encodeBody(i.body), signal: i.signal };
     return send(call, new URL(url));
   } catch (err) {
