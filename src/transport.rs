@@ -68,19 +68,44 @@ pub fn empty_stream() -> Result<ReadableStream, Error> {
 /// An `AbortController` that fires after a timeout or when a caller's signal aborts.
 ///
 /// Clones share one controller. When the last clone is dropped, the timer is cleared and the
-/// listener on the caller's signal removed.
+/// listener on the caller's signal removed. The timer and the listener are the controller's own
+/// `abort` bound to it (no Rust closure per call): the timer's passes [`timeout_reason`], which is
+/// how a timeout is told from a cancel.
 #[derive(Clone)]
 pub struct AbortGuard {
     inner: std::rc::Rc<GuardInner>,
 }
 
 struct GuardInner {
-    controller: AbortController,
+    signal: AbortSignal,
     timer: JsValue,
-    _on_timeout: Closure<dyn FnMut()>,
-    timed_out: std::rc::Rc<std::cell::Cell<bool>>,
     timeout_ms: u64,
-    parent: Option<(AbortSignal, Closure<dyn FnMut()>)>,
+    parent: Option<(AbortSignal, js_sys::Function)>,
+}
+
+thread_local! {
+    /// `AbortController.prototype.abort`, looked up once.
+    static ABORT: js_sys::Function = Reflect::get(
+        &Reflect::get(&js_sys::global(), &JsValue::from_str("AbortController"))
+            .and_then(|c| Reflect::get(&c, &JsValue::from_str("prototype")))
+            .unwrap_or(JsValue::UNDEFINED),
+        &JsValue::from_str("abort"),
+    )
+    .ok()
+    .and_then(|f| f.dyn_into().ok())
+    .unwrap_or_else(|| js_sys::Function::new_no_args(""));
+    /// The abort reason of every guard's timer: one error named `TimeoutError`.
+    static TIMEOUT_REASON: JsValue = {
+        let err = js_sys::Error::new("the call timed out");
+        err.set_name("TimeoutError");
+        err.into()
+    };
+    static UNREF: JsValue = JsValue::from_str("unref");
+}
+
+/// The reason a guard's controller aborts with when its timer fires.
+fn timeout_reason() -> JsValue {
+    TIMEOUT_REASON.with(JsValue::clone)
 }
 
 impl AbortGuard {
@@ -88,44 +113,33 @@ impl AbortGuard {
     pub fn new(timeout_ms: u64, parent: Option<&AbortSignal>) -> Result<Self, Error> {
         let controller = AbortController::new()
             .map_err(|e| Error::network(js_message(&e, "AbortController")))?;
-        let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
-        let on_timeout = {
-            let controller = controller.clone();
-            let timed_out = timed_out.clone();
-            Closure::<dyn FnMut()>::new(move || {
-                timed_out.set(true);
-                controller.abort();
-            })
-        };
-        let timer = set_timeout(on_timeout.as_ref().unchecked_ref(), timeout_ms as f64);
+        let signal = controller.signal();
+        let on_timeout: js_sys::Function = ABORT
+            .with(|abort| JsValue::from(abort.bind1(&controller, &timeout_reason())))
+            .unchecked_into();
+        let timer = set_timeout(&on_timeout, timeout_ms as f64);
         // In Node the timer must not keep the process alive by itself (a guard may outlive its
         // call while a body is read): `unref` it where timers have that method.
-        if let Ok(unref) = Reflect::get(&timer, &JsValue::from_str("unref")) {
+        if let Ok(unref) = UNREF.with(|key| Reflect::get(&timer, key)) {
             if let Some(unref) = unref.dyn_ref::<js_sys::Function>() {
                 let _ = unref.call0(&timer);
             }
         }
         let parent = match parent {
-            Some(signal) if signal.aborted() => {
+            Some(parent) if parent.aborted() => {
                 controller.abort();
                 None
             }
-            Some(signal) => {
-                let on_abort = {
-                    let controller = controller.clone();
-                    Closure::<dyn FnMut()>::new(move || controller.abort())
-                };
-                let _ = signal
-                    .add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
-                Some((signal.clone(), on_abort))
+            Some(parent) => {
+                let on_abort = ABORT.with(|abort| abort.bind0(&controller));
+                let _ = parent.add_event_listener_with_callback("abort", &on_abort);
+                Some((parent.clone(), on_abort))
             }
             None => None,
         };
         let inner = GuardInner {
-            controller,
+            signal,
             timer,
-            _on_timeout: on_timeout,
-            timed_out,
             timeout_ms,
             parent,
         };
@@ -136,21 +150,22 @@ impl AbortGuard {
 
     /// The signal to hand to `fetch`.
     pub fn signal(&self) -> AbortSignal {
-        self.inner.controller.signal()
+        self.inner.signal.clone()
     }
 
     /// The error for this guard's abort, if it has aborted: [`Error::Timeout`] when its timer
     /// fired (`what` says what timed out), else [`Error::Cancelled`].
     pub fn error(&self, what: &'static str) -> Option<Error> {
-        if self.inner.timed_out.get() {
+        let signal = &self.inner.signal;
+        if !signal.aborted() {
+            None
+        } else if signal.reason() == timeout_reason() {
             Some(Error::Timeout {
                 what,
                 after_ms: self.inner.timeout_ms,
             })
-        } else if self.inner.controller.signal().aborted() {
-            Some(Error::Cancelled)
         } else {
-            None
+            Some(Error::Cancelled)
         }
     }
 
@@ -158,7 +173,7 @@ impl AbortGuard {
     /// for `what`.
     pub async fn sleep_until(&self, at_ms: u64, what: &'static str) -> Result<(), Error> {
         let wait = at_ms.saturating_sub(now_ms());
-        sleep_unless_aborted(wait, &self.signal()).await;
+        sleep_unless_aborted(wait, &self.inner.signal).await;
         match self.error(what) {
             Some(err) => Err(err),
             None => Ok(()),
@@ -174,9 +189,8 @@ impl AbortGuard {
 impl Drop for GuardInner {
     fn drop(&mut self) {
         clear_timeout(&self.timer);
-        if let Some((signal, on_abort)) = self.parent.take() {
-            let _ = signal
-                .remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+        if let Some((parent, on_abort)) = self.parent.take() {
+            let _ = parent.remove_event_listener_with_callback("abort", &on_abort);
         }
     }
 }
