@@ -129,6 +129,84 @@ function drained(req) {
 }
 
 /**
+ * An answer's headers: a read-only Headers over Node's raw list. Node's parser has validated every
+ * name and value already, so `get` and `has` read the list as it is instead of copying it into a
+ * Headers pair by pair and validating each once more; anything else (iteration, getSetCookie) goes
+ * to a Headers made from the list on first use. Changing them throws, as for any answer's headers.
+ */
+class AnswerHeaders extends Headers {
+  #raw;
+  #full = null;
+
+  constructor(raw) {
+    super();
+    this.#raw = raw;
+  }
+
+  get(name) {
+    const key = String(name).toLowerCase();
+    const raw = this.#raw;
+    let value = null;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].length === key.length && raw[i].toLowerCase() === key) {
+        value = value === null ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
+      }
+    }
+    return value;
+  }
+
+  has(name) {
+    return this.get(name) !== null;
+  }
+
+  #all() {
+    if (this.#full === null) {
+      const raw = this.#raw;
+      const pairs = [];
+      for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
+      this.#full = new Headers(pairs);
+    }
+    return this.#full;
+  }
+
+  getSetCookie() {
+    return this.#all().getSetCookie();
+  }
+
+  entries() {
+    return this.#all().entries();
+  }
+
+  keys() {
+    return this.#all().keys();
+  }
+
+  values() {
+    return this.#all().values();
+  }
+
+  forEach(callback, thisArg) {
+    this.#all().forEach((value, key) => callback.call(thisArg, value, key, this));
+  }
+
+  [Symbol.iterator]() {
+    return this.#all()[Symbol.iterator]();
+  }
+
+  append() {
+    throw new TypeError('immutable');
+  }
+
+  set() {
+    throw new TypeError('immutable');
+  }
+
+  delete() {
+    throw new TypeError('immutable');
+  }
+}
+
+/**
  * How many bytes of an answer are read ahead of its reader; the socket pauses beyond that. Media
  * of the usual sizes (WeChat's images and voice mostly weigh far less) thus arrive whole before
  * the caller asks for them, so an arrayBuffer() does not wait on a paused socket; memory per
@@ -160,13 +238,16 @@ class NodeResponse extends Response {
   /** The buffer a body of known, small length is gathered into, and how much of it is filled. */
   #whole = null;
   #filled = 0;
+  #headers;
 
   constructor(res, init, signal) {
-    // The body is this class's own (see `body`): Response itself holds none.
+    // The body is this class's own (see `body`), and so are the headers (see `headers`):
+    // Response itself holds neither.
     super(null, init);
     this.#res = res;
-    const declared = res.headers['content-length'];
-    if (declared !== undefined && /^[0-9]{1,8}$/.test(declared) && Number(declared) <= READ_AHEAD) {
+    this.#headers = new AnswerHeaders(res.rawHeaders);
+    const declared = this.#headers.get('content-length');
+    if (declared !== null && /^[0-9]{1,8}$/.test(declared) && Number(declared) <= READ_AHEAD) {
       this.#whole = Buffer.allocUnsafeSlow(Number(declared));
     }
     res.on('data', (received) => {
@@ -220,6 +301,10 @@ class NodeResponse extends Response {
 
   get bodyUsed() {
     return this.#used;
+  }
+
+  get headers() {
+    return this.#headers;
   }
 
   #notify() {
@@ -344,13 +429,13 @@ function send(call, url) {
 function answer(call, res, signal, done) {
   const { method } = call;
   const status = res.statusCode;
-  const raw = res.rawHeaders;
-  const pairs = [];
-  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
-  const init = { status, statusText: res.statusMessage, headers: pairs };
+  const init = { status, statusText: res.statusMessage };
   let response;
   if (NULL_BODY.has(status) || method === 'HEAD') {
-    response = new Response(null, init);
+    const raw = res.rawHeaders;
+    const pairs = [];
+    for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
+    response = new Response(null, { ...init, headers: pairs });
     res.resume();
   } else {
     response = new NodeResponse(res, init, signal);
