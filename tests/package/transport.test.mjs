@@ -1,0 +1,137 @@
+// The Node entry's transport (lib/http.cjs, as installed) against a local node:http server: the
+// headers of an answer, bodies gathered as they arrive or streamed, bodies cut short, and forms
+// given as entries with a bytes part. The client's use of it is tested through the emulator by
+// the other suites; this pins what the transport itself promises.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const { nodeFetch } = require(path.join(path.dirname(fileURLToPath(import.meta.resolve('wxmedia'))), 'lib/http.cjs'));
+
+const SMALL = Buffer.alloc(300_000);
+for (let i = 0; i < SMALL.length; i++) SMALL[i] = (i * 7) & 0xff;
+const LARGE = Buffer.alloc(5 << 20, 0x42); // past the 4 MiB an answer is gathered up to
+
+let server;
+let base;
+const received = [];
+before(async () => {
+  server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const url = new URL(req.url, 'http://x');
+    switch (url.pathname) {
+      case '/headers':
+        res.writeHead(200, [
+          ['Content-Type', 'text/plain'],
+          ['X-Twice', 'a'],
+          ['x-twice', 'b'],
+          ['Set-Cookie', 'one=1'],
+          ['Set-Cookie', 'two=2'],
+          ['Content-Length', '2'],
+        ]);
+        return res.end('ok');
+      case '/small':
+        res.writeHead(200, { 'content-length': SMALL.length });
+        // In pieces, so the answer arrives in several chunks.
+        for (let at = 0; at < SMALL.length; at += 50_000) res.write(SMALL.subarray(at, at + 50_000));
+        return res.end();
+      case '/large':
+        res.writeHead(200, { 'content-length': LARGE.length });
+        return res.end(LARGE);
+      case '/short':
+        res.writeHead(200, { 'content-length': SMALL.length });
+        res.write(SMALL.subarray(0, 1000));
+        return setTimeout(() => res.socket.destroy(), 50);
+      case '/form':
+        received.push({ type: req.headers['content-type'], length: req.headers['content-length'], body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end('{"ok":true}');
+      default:
+        res.writeHead(404);
+        return res.end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${server.address().port}`;
+});
+after(() => server.close());
+
+test("an answer's headers read as a Headers built from them would, and cannot be changed", async () => {
+  const r = await nodeFetch(`${base}/headers`);
+  assert.ok(r instanceof Response);
+  assert.ok(r.headers instanceof Headers);
+  const raw = [['Content-Type', 'text/plain'], ['X-Twice', 'a'], ['x-twice', 'b'], ['Set-Cookie', 'one=1'], ['Set-Cookie', 'two=2'], ['Content-Length', '2']];
+  const expected = new Headers(raw);
+  for (const name of ['content-type', 'CONTENT-TYPE', 'x-twice', 'set-cookie', 'content-length', 'absent']) {
+    assert.equal(r.headers.get(name), expected.get(name), name);
+    assert.equal(r.headers.has(name), expected.has(name), name);
+  }
+  assert.equal(r.headers.get('x-twice'), 'a, b');
+  assert.deepEqual([...r.headers.entries()].filter(([k]) => k !== 'date' && k !== 'connection' && k !== 'keep-alive'), [...expected]);
+  assert.deepEqual(r.headers.getSetCookie(), ['one=1', 'two=2']);
+  const seen = [];
+  r.headers.forEach((value, key, headers) => {
+    assert.equal(headers, r.headers);
+    seen.push(key);
+  });
+  assert.ok(seen.includes('x-twice'));
+  assert.throws(() => r.headers.set('x-new', '1'), TypeError);
+  assert.throws(() => r.headers.append('x-new', '1'), TypeError);
+  assert.throws(() => r.headers.delete('x-twice'), TypeError);
+  assert.equal(await r.text(), 'ok');
+});
+
+test('a body of known length is whole whether read at once, as a Blob or as a stream', async () => {
+  const whole = await (await nodeFetch(`${base}/small`)).arrayBuffer();
+  assert.equal(whole.byteLength, SMALL.length);
+  assert.ok(Buffer.from(whole).equals(SMALL));
+  const blob = await (await nodeFetch(`${base}/small`)).blob();
+  assert.ok(Buffer.from(await blob.arrayBuffer()).equals(SMALL));
+  const streamed = [];
+  for await (const chunk of (await nodeFetch(`${base}/small`)).body) streamed.push(chunk);
+  assert.ok(Buffer.concat(streamed).equals(SMALL));
+  const large = await (await nodeFetch(`${base}/large`)).arrayBuffer();
+  assert.equal(large.byteLength, LARGE.length);
+  assert.ok(Buffer.from(large).equals(LARGE));
+});
+
+test('a body cut short of its length rejects, read at once or as a stream', async () => {
+  await assert.rejects((await nodeFetch(`${base}/short`)).arrayBuffer(), (err) => err instanceof TypeError && err.message === 'terminated');
+  const reader = (await nodeFetch(`${base}/short`)).body.getReader();
+  await assert.rejects(async () => {
+    for (;;) if ((await reader.read()).done) break;
+  }, (err) => err instanceof TypeError);
+});
+
+test('a form given as entries with a bytes part is sent as FormData would send it', async () => {
+  received.length = 0;
+  const backing = Buffer.alloc(SMALL.length + 20, 0xee);
+  SMALL.copy(backing, 10);
+  const data = new Uint8Array(backing.buffer, backing.byteOffset + 10, SMALL.length);
+  const r = await nodeFetch(`${base}/form`, {
+    method: 'POST',
+    body: [['media', { name: 'a "quoted"\nname.jpg', type: 'image/jpeg', data }]],
+  });
+  assert.deepEqual(await r.json(), { ok: true });
+  assert.equal(nodeFetch[Symbol.for('wxmedia.formParts')], true);
+  const [{ type, length, body }] = received;
+  assert.equal(Number(length), body.length);
+  // The same form as FormData, through the same transport, is byte for byte the same but for
+  // the boundary.
+  const form = await new Response(body, { headers: { 'content-type': type } }).formData();
+  const media = form.get('media');
+  assert.equal(media.name, 'a "quoted"\nname.jpg'); // escaped on the wire, as FormData does
+  assert.equal(media.type, 'image/jpeg');
+  assert.ok(Buffer.from(await media.arrayBuffer()).equals(SMALL));
+  const fd = new FormData();
+  fd.append('media', new Blob([SMALL], { type: 'image/jpeg' }), 'a "quoted"\nname.jpg');
+  await (await nodeFetch(`${base}/form`, { method: 'POST', body: fd })).json();
+  const [, viaFormData] = received;
+  const boundary = (t) => t.slice(t.indexOf('boundary=') + 9);
+  assert.ok(viaFormData.body.equals(Buffer.from(body.toString('latin1').replaceAll(boundary(type), boundary(viaFormData.type)), 'latin1')));
+});
