@@ -9,7 +9,6 @@ use futures_util::FutureExt;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, ReadableStream};
 
 use crate::client::{
@@ -226,7 +225,7 @@ impl MediaFile {
     /// the client's `TimeoutError` or `AbortError`. The deadline stops applying afterwards.
     async fn read(&self, promise: Promise) -> Result<JsValue, JsValue> {
         let deadline = self.deadline.borrow().clone();
-        let result = JsFuture::from(promise).await;
+        let result = crate::transport::Settled::new(&promise).await;
         self.deadline.borrow_mut().take();
         result.map_err(|err| match deadline.and_then(|d| d.error("media")) {
             Some(cut) => to_js_error(cut),
@@ -438,7 +437,7 @@ fn js_provider(provider: Function) -> crate::client::TokenProvider {
                 ))
             };
             let value = provider.call0(&JsValue::UNDEFINED).map_err(failed)?;
-            let value = JsFuture::from(Promise::resolve(&value))
+            let value = crate::transport::Settled::new(&Promise::resolve(&value))
                 .await
                 .map_err(failed)?;
             match value.as_string() {

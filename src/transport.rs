@@ -8,7 +8,6 @@
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     AbortController, AbortSignal, Blob, BlobPropertyBag, FormData, ReadableStream,
     ReadableStreamDefaultReader, RequestInit, RequestRedirect,
@@ -28,6 +27,129 @@ extern "C" {
     fn clear_timeout(id: &JsValue);
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// [`SETTLE`]'s closure, seen as the function it is.
+    type SettleFn;
+    #[wasm_bindgen(method, js_name = bind)]
+    fn bind_settle(this: &SettleFn, context: &JsValue, id: f64, ok: bool) -> js_sys::Function;
+    /// A promise, for `then` with both callbacks as plain functions.
+    type Thenable;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_both(this: &Thenable, fulfilled: &js_sys::Function, rejected: &js_sys::Function);
+}
+
+/// The promises being waited for, by id: what each settled with, and the task to wake.
+#[derive(Default)]
+struct Waiting {
+    next_id: u64,
+    slots: std::collections::HashMap<u64, Slot>,
+}
+
+#[derive(Default)]
+struct Slot {
+    result: Option<Result<JsValue, JsValue>>,
+    waker: Option<std::task::Waker>,
+}
+
+thread_local! {
+    static WAITING: std::cell::RefCell<Waiting> = std::cell::RefCell::new(Waiting::default());
+    /// The one closure every [`Settled`] promise calls back, bound to its id and outcome.
+    static SETTLE: SettleFn =
+        Closure::<dyn FnMut(f64, bool, JsValue)>::new(|id: f64, ok: bool, value: JsValue| {
+            let waker = WAITING.with(|w| {
+                let mut w = w.borrow_mut();
+                let slot = w.slots.get_mut(&(id as u64))?;
+                slot.result = Some(if ok { Ok(value) } else { Err(value) });
+                slot.waker.take()
+            });
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        })
+        .into_js_value()
+        .unchecked_into();
+}
+
+/// A promise as a future: what it fulfils with, or what it rejects with.
+///
+/// Like `wasm_bindgen_futures::JsFuture`, but the promise calls back one closure made once per
+/// thread, bound to this future's id, instead of two closures made (and registered for
+/// finalization) for every promise: that was the largest cost of a call in Node.
+pub struct Settled {
+    id: u64,
+    done: bool,
+}
+
+impl Settled {
+    /// Waits for `promise`.
+    pub fn new(promise: &Promise) -> Self {
+        let id = WAITING.with(|w| {
+            let mut w = w.borrow_mut();
+            let id = w.next_id;
+            w.next_id += 1;
+            w.slots.insert(id, Slot::default());
+            id
+        });
+        SETTLE.with(|settle| {
+            // (Ids stay exact as JS numbers: 2^53 promises are never reached.)
+            let fulfilled = settle.bind_settle(&JsValue::NULL, id as f64, true);
+            let rejected = settle.bind_settle(&JsValue::NULL, id as f64, false);
+            promise
+                .unchecked_ref::<Thenable>()
+                .then_both(&fulfilled, &rejected);
+        });
+        Settled { id, done: false }
+    }
+}
+
+impl std::future::Future for Settled {
+    type Output = Result<JsValue, JsValue>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let id = self.id;
+        let ready = WAITING.with(|w| {
+            let mut w = w.borrow_mut();
+            let slot = w.slots.get_mut(&id)?;
+            match slot.result.take() {
+                Some(result) => {
+                    w.slots.remove(&id);
+                    Some(result)
+                }
+                None => {
+                    slot.waker = Some(cx.waker().clone());
+                    None
+                }
+            }
+        });
+        match ready {
+            Some(result) => {
+                self.done = true;
+                std::task::Poll::Ready(result)
+            }
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+/// How many promises [`Settled`] futures are waiting for (none once every one has settled or been
+/// dropped): for tests and diagnostics.
+pub fn waiting_promises() -> usize {
+    WAITING.with(|w| w.borrow().slots.len())
+}
+
+impl Drop for Settled {
+    fn drop(&mut self) {
+        if !self.done {
+            // A promise that settles after nobody waits for it finds no slot.
+            WAITING.with(|w| w.borrow_mut().slots.remove(&self.id));
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch, from the platform clock.
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
@@ -42,11 +164,11 @@ pub async fn sleep_unless_aborted(ms: u64, signal: &AbortSignal) {
         set_timeout(&resolve, ms as f64);
         let _ = signal.add_event_listener_with_callback("abort", &resolve);
     });
-    let _ = JsFuture::from(promise).await;
+    let _ = Settled::new(&promise).await;
 }
 
 /// Resolves when `signal` aborts (never, if it does not).
-pub fn aborted(signal: &AbortSignal) -> JsFuture {
+pub fn aborted(signal: &AbortSignal) -> Settled {
     let promise = Promise::new(&mut |resolve, _reject| {
         if signal.aborted() {
             let _ = resolve.call0(&JsValue::UNDEFINED);
@@ -54,7 +176,7 @@ pub fn aborted(signal: &AbortSignal) -> JsFuture {
             let _ = signal.add_event_listener_with_callback("abort", &resolve);
         }
     });
-    JsFuture::from(promise)
+    Settled::new(&promise)
 }
 
 /// A stream with no bytes, for answers without a body.
@@ -222,7 +344,7 @@ pub async fn fetch(
             Err(err) => Promise::reject(&err),
         },
     };
-    let answer = JsFuture::from(promise)
+    let answer = Settled::new(&promise)
         .await
         .map_err(|err| guard.failure(what, &err))?;
     answer
@@ -277,7 +399,7 @@ impl ChunkReader {
 
     /// The next chunk, still in JS memory, or `None` at the end of the stream.
     pub async fn next_js(&self) -> Result<Option<Uint8Array>, JsValue> {
-        let result = JsFuture::from(self.reader.read()).await?;
+        let result = Settled::new(&self.reader.read()).await?;
         let done = Reflect::get(&result, &JsValue::from_str("done"))?
             .as_bool()
             .unwrap_or(true);
@@ -544,7 +666,7 @@ pub async fn read_small_body(
         }
         Some(_) => {
             let promise = response.array_buffer().map_err(|e| js_error(&e))?;
-            let buffer = JsFuture::from(promise)
+            let buffer = Settled::new(&promise)
                 .await
                 .map_err(|e| guard.failure(what, &e))?;
             Ok(Uint8Array::new(&buffer).to_vec())
@@ -573,7 +695,7 @@ pub async fn read_head(blob: &Blob) -> Result<Vec<u8>, Error> {
     let head = blob
         .slice_with_f64_and_f64(0.0, SNIFF_LEN as f64)
         .map_err(|e| js_error(&e))?;
-    let buffer = JsFuture::from(head.array_buffer())
+    let buffer = Settled::new(&head.array_buffer())
         .await
         .map_err(|e| js_error(&e))?;
     Ok(Uint8Array::new(&buffer).to_vec())

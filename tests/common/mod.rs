@@ -15,7 +15,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Blob, ReadableStream, RequestInit};
 
 use wxmedia::client::{
-    Client, ClientConfig, Credentials, Download, TokenMode, TokenWait, UploadMedia, UploadOptions,
+    waiting_promises, Client, ClientConfig, Credentials, Download, Settled, TokenMode, TokenWait,
+    UploadMedia, UploadOptions,
 };
 use wxmedia::protocol::{
     AccessToken, AppSecret, Error, Limits, MediaType, RetryPolicy, TokenGrant,
@@ -947,4 +948,45 @@ mod js_helpers {
         assert!(sign("https://m.example.com", "abc", 0.0).is_err());
         assert!(sign_media_url(JsValue::from(5)).is_err());
     }
+}
+
+#[wasm_bindgen_test]
+async fn settled_futures_give_what_promises_settle_with_and_forget_dropped_ones() {
+    let before = waiting_promises();
+    assert_eq!(
+        Settled::new(&Promise::resolve(&JsValue::from(7))).await,
+        Ok(JsValue::from(7))
+    );
+    assert_eq!(
+        Settled::new(&Promise::reject(&JsValue::from("no"))).await,
+        Err(JsValue::from("no"))
+    );
+    // Many at once, settling in the opposite order of their making.
+    let mut resolvers = Vec::new();
+    let promises: Vec<Promise> = (0..50)
+        .map(|_| Promise::new(&mut |resolve, _| resolvers.push(resolve)))
+        .collect();
+    let waits = join_all(promises.iter().map(Settled::new));
+    for (i, resolve) in resolvers.iter().enumerate().rev() {
+        resolve
+            .call1(&JsValue::NULL, &JsValue::from(i as u32))
+            .unwrap();
+    }
+    let got: Vec<JsValue> = waits.await.into_iter().map(Result::unwrap).collect();
+    let want: Vec<JsValue> = (0..50u32).map(JsValue::from).collect();
+    assert_eq!(got, want);
+    // A future dropped before its promise settles: the settling finds nobody, and nothing stays.
+    let mut resolver = None;
+    let late = Promise::new(&mut |resolve, _| resolver = Some(resolve));
+    drop(Settled::new(&late));
+    assert_eq!(waiting_promises(), before);
+    resolver
+        .unwrap()
+        .call1(&JsValue::NULL, &JsValue::from(1))
+        .unwrap();
+    assert_eq!(
+        Settled::new(&Promise::resolve(&JsValue::from(2))).await,
+        Ok(JsValue::from(2))
+    );
+    assert_eq!(waiting_promises(), before);
 }
