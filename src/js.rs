@@ -206,30 +206,33 @@ impl MediaFile {
     }
 
     /// Reads the whole body, within the call's timeout and signal.
-    #[wasm_bindgen(js_name = arrayBuffer, unchecked_return_type = "ArrayBuffer")]
-    pub async fn array_buffer(&self) -> Result<JsValue, JsValue> {
-        let promise = self.response.array_buffer()?;
-        self.read(promise).await
+    #[wasm_bindgen(js_name = arrayBuffer, unchecked_return_type = "Promise<ArrayBuffer>")]
+    pub fn array_buffer(&self) -> Promise {
+        self.read(self.response.array_buffer())
     }
 
     /// Reads the whole body as a Blob of the media's type, within the call's timeout and signal.
-    #[wasm_bindgen(unchecked_return_type = "Blob")]
-    pub async fn blob(&self) -> Result<JsValue, JsValue> {
-        let promise = self.response.blob()?;
-        self.read(promise).await
+    #[wasm_bindgen(unchecked_return_type = "Promise<Blob>")]
+    pub fn blob(&self) -> Promise {
+        self.read(self.response.blob())
     }
 }
 
 impl MediaFile {
-    /// Awaits a read of the body; a read cut off by the call's deadline or signal rejects with
-    /// the client's `TimeoutError` or `AbortError`. The deadline stops applying afterwards.
-    async fn read(&self, promise: Promise) -> Result<JsValue, JsValue> {
-        let deadline = self.deadline.borrow().clone();
-        let result = crate::transport::Settled::new(&promise).await;
-        self.deadline.borrow_mut().take();
-        result.map_err(|err| match deadline.and_then(|d| d.error("media")) {
-            Some(cut) => to_js_error(cut),
-            None => body_error(err),
+    /// A read of the body: a read cut off by the call's deadline or signal rejects with the
+    /// client's `TimeoutError` or `AbortError`. The deadline stops applying once it settles.
+    /// (A promise mapped, not a Rust task: the read's success costs no more than the runtime's.)
+    fn read(&self, started: Result<Promise, JsValue>) -> Promise {
+        let deadline = self.deadline.borrow_mut().take();
+        let promise = match started {
+            Ok(promise) => promise,
+            Err(err) => return Promise::reject(&body_error(err)),
+        };
+        crate::transport::then_map(&promise, move |result| {
+            result.map_err(|err| match deadline.and_then(|d| d.error("media")) {
+                Some(cut) => to_js_error(cut),
+                None => body_error(err),
+            })
         })
     }
 }

@@ -36,7 +36,11 @@ extern "C" {
     /// A promise, for `then` with both callbacks as plain functions.
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
-    fn then_both(this: &Thenable, fulfilled: &js_sys::Function, rejected: &js_sys::Function);
+    fn then_both(
+        this: &Thenable,
+        fulfilled: &js_sys::Function,
+        rejected: &js_sys::Function,
+    ) -> Promise;
 }
 
 /// The promises being waited for, by id: what each settled with, and the task to wake.
@@ -52,7 +56,32 @@ struct Slot {
     waker: Option<std::task::Waker>,
 }
 
+/// What [`then_map`] does with a promise's outcome.
+type OnSettled = Box<dyn FnOnce(Result<JsValue, JsValue>) -> Result<JsValue, JsValue>>;
+
+/// The [`then_map`] callbacks of promises not settled yet, by id.
+#[derive(Default)]
+struct Mapping {
+    next_id: u64,
+    pending: std::collections::HashMap<u64, OnSettled>,
+}
+
 thread_local! {
+    static MAPPING: std::cell::RefCell<Mapping> = std::cell::RefCell::new(Mapping::default());
+    /// The one closure every [`then_map`] promise calls back, bound to its id and outcome.
+    static MAPPED: SettleFn =
+        Closure::<dyn FnMut(f64, bool, JsValue) -> Result<JsValue, JsValue>>::new(
+            |id: f64, ok: bool, value: JsValue| {
+                let on_settled = MAPPING.with(|m| m.borrow_mut().pending.remove(&(id as u64)));
+                match on_settled {
+                    Some(f) => f(if ok { Ok(value) } else { Err(value) }),
+                    None if ok => Ok(value),
+                    None => Err(value),
+                }
+            },
+        )
+        .into_js_value()
+        .unchecked_into();
     static WAITING: std::cell::RefCell<Waiting> = std::cell::RefCell::new(Waiting::default());
     /// The one closure every [`Settled`] promise calls back, bound to its id and outcome.
     static SETTLE: SettleFn =
@@ -95,7 +124,7 @@ impl Settled {
             // (Ids stay exact as JS numbers: 2^53 promises are never reached.)
             let fulfilled = settle.bind_settle(&JsValue::NULL, id as f64, true);
             let rejected = settle.bind_settle(&JsValue::NULL, id as f64, false);
-            promise
+            let _ = promise
                 .unchecked_ref::<Thenable>()
                 .then_both(&fulfilled, &rejected);
         });
@@ -133,6 +162,29 @@ impl std::future::Future for Settled {
             None => std::task::Poll::Pending,
         }
     }
+}
+
+/// `promise.then(…)` with `f` deciding what the new promise fulfils (`Ok`) or rejects (`Err`)
+/// with, given what `promise` settled with. Like [`Settled`], it makes no closure per promise: for
+/// a step that needs no task of its own (a body read that only maps its error).
+pub fn then_map(
+    promise: &Promise,
+    f: impl FnOnce(Result<JsValue, JsValue>) -> Result<JsValue, JsValue> + 'static,
+) -> Promise {
+    let id = MAPPING.with(|m| {
+        let mut m = m.borrow_mut();
+        let id = m.next_id;
+        m.next_id += 1;
+        m.pending.insert(id, Box::new(f));
+        id
+    });
+    MAPPED.with(|mapped| {
+        let fulfilled = mapped.bind_settle(&JsValue::NULL, id as f64, true);
+        let rejected = mapped.bind_settle(&JsValue::NULL, id as f64, false);
+        promise
+            .unchecked_ref::<Thenable>()
+            .then_both(&fulfilled, &rejected)
+    })
 }
 
 /// How many promises [`Settled`] futures are waiting for (none once every one has settled or been

@@ -24,8 +24,9 @@ pub use crate::transport::js_message;
 pub use crate::transport::read_head;
 /// What an upload sends: a Blob, or bytes as the caller holds them.
 pub use crate::transport::UploadMedia;
-/// A promise as a future without a closure made per promise, and how many are being waited for.
-pub use crate::transport::{waiting_promises, Settled};
+/// A promise as a future without a closure made per promise, and how many are being waited for;
+/// a promise's outcome mapped the same way.
+pub use crate::transport::{then_map, waiting_promises, Settled};
 pub use config::{
     ClientConfig, Credentials, TokenMode, TokenProvider, TokenWait, UploadOptions,
     DEFAULT_MEDIA_TIMEOUT_MS, DEFAULT_TOKEN_TIMEOUT_MS, PROVIDER_TOKEN_LIFETIME_SECS,

@@ -15,8 +15,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Blob, ReadableStream, RequestInit};
 
 use wxmedia::client::{
-    waiting_promises, Client, ClientConfig, Credentials, Download, Settled, TokenMode, TokenWait,
-    UploadMedia, UploadOptions,
+    then_map, waiting_promises, Client, ClientConfig, Credentials, Download, Settled, TokenMode,
+    TokenWait, UploadMedia, UploadOptions,
 };
 use wxmedia::protocol::{
     AccessToken, AppSecret, Error, Limits, MediaType, RetryPolicy, TokenGrant,
@@ -951,7 +951,7 @@ mod js_helpers {
 }
 
 #[wasm_bindgen_test]
-async fn settled_futures_give_what_promises_settle_with_and_forget_dropped_ones() {
+async fn settled_futures_and_then_map_give_what_promises_settle_with() {
     let before = waiting_promises();
     assert_eq!(
         Settled::new(&Promise::resolve(&JsValue::from(7))).await,
@@ -989,4 +989,17 @@ async fn settled_futures_give_what_promises_settle_with_and_forget_dropped_ones(
         Ok(JsValue::from(2))
     );
     assert_eq!(waiting_promises(), before);
+    // then_map: the outcome, mapped either way.
+    let double = |r: Result<JsValue, JsValue>| match r {
+        Ok(v) => Ok(JsValue::from(v.as_f64().unwrap() * 2.0)),
+        Err(e) => Err(JsValue::from(format!("mapped {}", e.as_string().unwrap()))),
+    };
+    let mapped = then_map(&Promise::resolve(&JsValue::from(21)), double);
+    assert_eq!(Settled::new(&mapped).await, Ok(JsValue::from(42)));
+    let mapped = then_map(&Promise::reject(&JsValue::from("no")), double);
+    assert_eq!(Settled::new(&mapped).await, Err(JsValue::from("mapped no")));
+    let mapped = then_map(&Promise::reject(&JsValue::from("no")), |_| {
+        Ok(JsValue::TRUE)
+    });
+    assert_eq!(Settled::new(&mapped).await, Ok(JsValue::TRUE));
 }
