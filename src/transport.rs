@@ -43,11 +43,12 @@ extern "C" {
     ) -> Promise;
 }
 
-/// The promises being waited for, by id: what each settled with, and the task to wake.
+/// The promises being waited for, by id: what each settled with, and the task to wake. (A
+/// `BTreeMap`: a handful of entries at a time, found without hashing.)
 #[derive(Default)]
 struct Waiting {
     next_id: u64,
-    slots: std::collections::HashMap<u64, Slot>,
+    slots: std::collections::BTreeMap<u64, Slot>,
 }
 
 #[derive(Default)]
@@ -63,7 +64,7 @@ type OnSettled = Box<dyn FnOnce(Result<JsValue, JsValue>) -> Result<JsValue, JsV
 #[derive(Default)]
 struct Mapping {
     next_id: u64,
-    pending: std::collections::HashMap<u64, OnSettled>,
+    pending: std::collections::BTreeMap<u64, OnSettled>,
 }
 
 thread_local! {
