@@ -43,14 +43,43 @@ extern "C" {
     ) -> Promise;
 }
 
-/// The promises being waited for, by id: what each settled with, and the task to wake. (A
-/// `BTreeMap`: a handful of entries at a time, found without hashing.)
-#[derive(Default)]
-struct Waiting {
+/// Entries by id: a handful at a time, so a list searched from the end (the newest first) beats
+/// a map, and keeps the wasm small.
+struct Slab<T> {
     next_id: u64,
-    slots: std::collections::BTreeMap<u64, Slot>,
+    entries: Vec<(u64, T)>,
 }
 
+impl<T> Slab<T> {
+    const fn new() -> Self {
+        Slab {
+            next_id: 0,
+            entries: Vec::new(),
+        }
+    }
+
+    fn insert(&mut self, value: T) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.entries.push((id, value));
+        id
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut T> {
+        self.entries
+            .iter_mut()
+            .rev()
+            .find(|(key, _)| *key == id)
+            .map(|(_, value)| value)
+    }
+
+    fn remove(&mut self, id: u64) -> Option<T> {
+        let at = self.entries.iter().rposition(|(key, _)| *key == id)?;
+        Some(self.entries.swap_remove(at).1)
+    }
+}
+
+/// A promise being waited for: what it settled with, and the task to wake.
 #[derive(Default)]
 struct Slot {
     result: Option<Result<JsValue, JsValue>>,
@@ -60,20 +89,14 @@ struct Slot {
 /// What [`then_map`] does with a promise's outcome.
 type OnSettled = Box<dyn FnOnce(Result<JsValue, JsValue>) -> Result<JsValue, JsValue>>;
 
-/// The [`then_map`] callbacks of promises not settled yet, by id.
-#[derive(Default)]
-struct Mapping {
-    next_id: u64,
-    pending: std::collections::BTreeMap<u64, OnSettled>,
-}
-
 thread_local! {
-    static MAPPING: std::cell::RefCell<Mapping> = std::cell::RefCell::new(Mapping::default());
+    /// The [`then_map`] callbacks of promises not settled yet.
+    static MAPPING: std::cell::RefCell<Slab<OnSettled>> = const { std::cell::RefCell::new(Slab::new()) };
     /// The one closure every [`then_map`] promise calls back, bound to its id and outcome.
     static MAPPED: SettleFn =
         Closure::<dyn FnMut(f64, bool, JsValue) -> Result<JsValue, JsValue>>::new(
             |id: f64, ok: bool, value: JsValue| {
-                let on_settled = MAPPING.with(|m| m.borrow_mut().pending.remove(&(id as u64)));
+                let on_settled = MAPPING.with(|m| m.borrow_mut().remove(id as u64));
                 match on_settled {
                     Some(f) => f(if ok { Ok(value) } else { Err(value) }),
                     None if ok => Ok(value),
@@ -83,13 +106,14 @@ thread_local! {
         )
         .into_js_value()
         .unchecked_into();
-    static WAITING: std::cell::RefCell<Waiting> = std::cell::RefCell::new(Waiting::default());
+    /// The promises [`Settled`] futures wait for.
+    static WAITING: std::cell::RefCell<Slab<Slot>> = const { std::cell::RefCell::new(Slab::new()) };
     /// The one closure every [`Settled`] promise calls back, bound to its id and outcome.
     static SETTLE: SettleFn =
         Closure::<dyn FnMut(f64, bool, JsValue)>::new(|id: f64, ok: bool, value: JsValue| {
             let waker = WAITING.with(|w| {
                 let mut w = w.borrow_mut();
-                let slot = w.slots.get_mut(&(id as u64))?;
+                let slot = w.get_mut(id as u64)?;
                 slot.result = Some(if ok { Ok(value) } else { Err(value) });
                 slot.waker.take()
             });
@@ -114,13 +138,7 @@ pub struct Settled {
 impl Settled {
     /// Waits for `promise`.
     pub fn new(promise: &Promise) -> Self {
-        let id = WAITING.with(|w| {
-            let mut w = w.borrow_mut();
-            let id = w.next_id;
-            w.next_id += 1;
-            w.slots.insert(id, Slot::default());
-            id
-        });
+        let id = WAITING.with(|w| w.borrow_mut().insert(Slot::default()));
         SETTLE.with(|settle| {
             // (Ids stay exact as JS numbers: 2^53 promises are never reached.)
             let fulfilled = settle.bind_settle(&JsValue::NULL, id as f64, true);
@@ -143,10 +161,10 @@ impl std::future::Future for Settled {
         let id = self.id;
         let ready = WAITING.with(|w| {
             let mut w = w.borrow_mut();
-            let slot = w.slots.get_mut(&id)?;
+            let slot = w.get_mut(id)?;
             match slot.result.take() {
                 Some(result) => {
-                    w.slots.remove(&id);
+                    w.remove(id);
                     Some(result)
                 }
                 None => {
@@ -172,13 +190,7 @@ pub fn then_map(
     promise: &Promise,
     f: impl FnOnce(Result<JsValue, JsValue>) -> Result<JsValue, JsValue> + 'static,
 ) -> Promise {
-    let id = MAPPING.with(|m| {
-        let mut m = m.borrow_mut();
-        let id = m.next_id;
-        m.next_id += 1;
-        m.pending.insert(id, Box::new(f));
-        id
-    });
+    let id = MAPPING.with(|m| m.borrow_mut().insert(Box::new(f)));
     MAPPED.with(|mapped| {
         let fulfilled = mapped.bind_settle(&JsValue::NULL, id as f64, true);
         let rejected = mapped.bind_settle(&JsValue::NULL, id as f64, false);
@@ -191,14 +203,14 @@ pub fn then_map(
 /// How many promises [`Settled`] futures are waiting for (none once every one has settled or been
 /// dropped): for tests and diagnostics.
 pub fn waiting_promises() -> usize {
-    WAITING.with(|w| w.borrow().slots.len())
+    WAITING.with(|w| w.borrow().entries.len())
 }
 
 impl Drop for Settled {
     fn drop(&mut self) {
         if !self.done {
             // A promise that settles after nobody waits for it finds no slot.
-            WAITING.with(|w| w.borrow_mut().slots.remove(&self.id));
+            WAITING.with(|w| w.borrow_mut().remove(self.id));
         }
     }
 }
