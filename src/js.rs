@@ -162,7 +162,9 @@ pub struct MediaFile {
     content_type: String,
     filename: Option<String>,
     content_length: Option<f64>,
-    response: web_sys::Response,
+    /// The answer, until its body is read whole: then it is let go (with the runtime's own
+    /// state of the answer), so it does not live on until this object is finalized.
+    response: std::cell::RefCell<Option<web_sys::Response>>,
     /// The call's deadline and signal, which bound reading the body too; dropped once it is read.
     deadline: std::cell::RefCell<Option<crate::transport::AbortGuard>>,
 }
@@ -196,25 +198,28 @@ impl MediaFile {
     /// The bytes as a stream. Reading fails if the connection ends short of its length.
     #[wasm_bindgen(getter, unchecked_return_type = "ReadableStream<Uint8Array>")]
     pub fn body(&self) -> Option<ReadableStream> {
-        self.response.body()
+        self.response.borrow().as_ref().and_then(|r| r.body())
     }
 
     /// Whether the body has been read.
     #[wasm_bindgen(getter, js_name = bodyUsed)]
     pub fn body_used(&self) -> bool {
-        self.response.body_used()
+        self.response
+            .borrow()
+            .as_ref()
+            .is_none_or(|r| r.body_used())
     }
 
     /// Reads the whole body, within the call's timeout and signal.
     #[wasm_bindgen(js_name = arrayBuffer, unchecked_return_type = "Promise<ArrayBuffer>")]
     pub fn array_buffer(&self) -> Promise {
-        self.read(self.response.array_buffer())
+        self.read(|response| response.array_buffer())
     }
 
     /// Reads the whole body as a Blob of the media's type, within the call's timeout and signal.
     #[wasm_bindgen(unchecked_return_type = "Promise<Blob>")]
     pub fn blob(&self) -> Promise {
-        self.read(self.response.blob())
+        self.read(|response| response.blob())
     }
 }
 
@@ -222,9 +227,13 @@ impl MediaFile {
     /// A read of the body: a read cut off by the call's deadline or signal rejects with the
     /// client's `TimeoutError` or `AbortError`. The deadline stops applying once it settles.
     /// (A promise mapped, not a Rust task: the read's success costs no more than the runtime's.)
-    fn read(&self, started: Result<Promise, JsValue>) -> Promise {
+    fn read(&self, start: impl FnOnce(&web_sys::Response) -> Result<Promise, JsValue>) -> Promise {
         let deadline = self.deadline.borrow_mut().take();
-        let promise = match started {
+        let Some(response) = self.response.borrow_mut().take() else {
+            let used = js_sys::TypeError::new("Body is unusable: Body has already been read");
+            return Promise::reject(&body_error(used.into()));
+        };
+        let promise = match start(&response) {
             Ok(promise) => promise,
             Err(err) => return Promise::reject(&body_error(err)),
         };
@@ -269,7 +278,7 @@ impl MediaFile {
             content_type,
             filename: media.meta.filename,
             content_length: media.meta.content_length.map(|n| n as f64),
-            response,
+            response: std::cell::RefCell::new(Some(response)),
             deadline: std::cell::RefCell::new(media.deadline),
         })
     }

@@ -77,6 +77,9 @@ test('a MediaFile reads as a stream, an ArrayBuffer or a Blob, once', async () =
   const blob = await b.blob();
   assert.equal(blob.type, 'image/jpeg');
   assert.ok(Buffer.from(await blob.arrayBuffer()).equals(bytes));
+  // Read whole, the answer is let go: used, and a second read is refused.
+  assert.equal(b.bodyUsed, true);
+  await assert.rejects(b.arrayBuffer(), (err) => err.name === 'NetworkError' && /already been read/.test(err.message));
 });
 
 test('bytes upload as they are: a view into a larger buffer, an ArrayBuffer, other typed arrays', async () => {
