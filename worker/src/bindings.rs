@@ -5,6 +5,7 @@ use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::ReadableStream;
+use wxmedia::client::Settled;
 
 #[wasm_bindgen]
 extern "C" {
@@ -81,7 +82,7 @@ impl R2Body {
 impl R2Bucket {
     /// `bucket.get(key)`.
     pub async fn get_body(&self, key: &str) -> Result<Option<R2Body>, JsValue> {
-        let object = wasm_bindgen_futures::JsFuture::from(self.get(key)?).await?;
+        let object = Settled::new(&self.get(key)?).await?;
         if object.is_null() || object.is_undefined() {
             return Ok(None);
         }
@@ -116,7 +117,7 @@ impl R2Bucket {
         )?;
         let options = Object::new();
         Reflect::set(&options, &"httpMetadata".into(), &meta)?;
-        wasm_bindgen_futures::JsFuture::from(self.put(key, value, &options)?).await?;
+        Settled::new(&self.put(key, value, &options)?).await?;
         Ok(())
     }
 }

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either, FutureExt};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Response, ResponseInit};
+use wxmedia::client::Settled;
 use wxmedia::client::{read_head, Client, Download, MediaBody};
 use wxmedia::protocol::sign::SignedKind;
 use wxmedia::protocol::{check_media, Format};
@@ -161,7 +161,7 @@ async fn cache_match(
             .map_err(|e| js_err("cache key", &e))?;
         cache.match_with_request(&request)
     };
-    let found = JsFuture::from(lookup)
+    let found = Settled::new(&lookup)
         .await
         .map_err(|e| js_err("cache lookup", &e))?;
     Ok((!found.is_undefined() && !found.is_null()).then(|| found.into()))
@@ -273,7 +273,7 @@ fn truncated(e: &JsValue) -> ApiError {
 pub async fn cache_put(body: &JsValue, stored: &Stored<'_>) -> Result<(), ApiError> {
     let cache = bindings::default_cache().map_err(|e| js_err("cache", &e))?;
     let response = stored_response(body, stored)?;
-    JsFuture::from(cache.put_with_str(stored.key, &response))
+    Settled::new(&cache.put_with_str(stored.key, &response))
         .await
         .map(|_| ())
         .map_err(|e| js_err("storing in the cache", &e))
@@ -402,7 +402,7 @@ pub async fn fetch(
 async fn not_found_from(response: Response) -> ApiError {
     let mut err = ApiError::new(ErrorCode::NotFound, "no such media, or it has expired");
     if let Ok(promise) = response.text() {
-        if let Ok(text) = JsFuture::from(promise).await {
+        if let Ok(text) = Settled::new(&promise).await {
             if let Some(body) = text
                 .as_string()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
@@ -594,7 +594,7 @@ async fn fill_from_tiers(
         if let Ok(Some(object)) = bucket.get_body(key).await {
             let stored = object.stored(key, &tag, ctx.ttl_secs);
             let blob = read_whole(&object.body).map_err(|e| js_err("reading from R2", &e));
-            let blob = JsFuture::from(blob?)
+            let blob = Settled::new(&blob?)
                 .await
                 .map_err(|e| js_err("reading from R2", &e))?
                 .unchecked_into::<web_sys::Blob>();
@@ -624,7 +624,7 @@ async fn fill_from_tiers(
     let whole = media
         .read_blob()
         .map_err(|e| ApiError::from_core(&e, now_secs()))?;
-    let blob: web_sys::Blob = JsFuture::from(whole)
+    let blob: web_sys::Blob = Settled::new(&whole)
         .await
         .map_err(|e| truncated(&e))?
         .unchecked_into();
@@ -687,6 +687,6 @@ async fn remember_not_found(key: &str, err: &ApiError) {
     init.set_status(200);
     init.set_headers(&headers);
     if let Ok(response) = Response::new_with_opt_str_and_init(Some(&body), &init) {
-        let _ = JsFuture::from(cache.put_with_str(&not_found_key(key), &response)).await;
+        let _ = Settled::new(&cache.put_with_str(&not_found_key(key), &response)).await;
     }
 }

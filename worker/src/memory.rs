@@ -166,8 +166,8 @@ mod tier {
     use std::cell::RefCell;
 
     use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
     use web_sys::{Blob, Headers, Response, ResponseInit};
+    use wxmedia::client::Settled;
 
     use super::{is_plain, Lru, DEFAULT_MEMORY_CACHE_BYTES};
     use crate::config::Config;
@@ -240,7 +240,7 @@ mod tier {
         let Ok(promise) = cached.blob() else {
             return Ok(cached);
         };
-        let blob: Blob = JsFuture::from(promise)
+        let blob: Blob = Settled::new(&promise)
             .await
             .map_err(|_| {
                 ApiError::new(

@@ -4,9 +4,9 @@
 //! handlers.
 
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, Headers};
 use worker::{Context, Env, Request};
+use wxmedia::client::Settled;
 use wxmedia::client::{UploadMedia, UploadOptions};
 use wxmedia::protocol::sign::SignedKind;
 use wxmedia::protocol::{check_size_hint, MediaType};
@@ -80,7 +80,7 @@ pub async fn read_upload(
     }
     let inner = req.inner();
     if multipart {
-        let form = JsFuture::from(inner.form_data().map_err(js_internal)?)
+        let form = Settled::new(&inner.form_data().map_err(js_internal)?)
             .await
             .map_err(|_| ApiError::bad_request("the multipart body could not be parsed"))?;
         let form: web_sys::FormData = form.unchecked_into();
@@ -96,7 +96,7 @@ pub async fn read_upload(
             filename: filename_param.or((!name.is_empty()).then_some(name)),
         })
     } else {
-        let blob = JsFuture::from(inner.blob().map_err(js_internal)?)
+        let blob = Settled::new(&inner.blob().map_err(js_internal)?)
             .await
             .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
         Ok(Incoming {

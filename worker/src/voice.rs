@@ -10,8 +10,8 @@
 //! is valid with `format=wav` added.
 
 use js_sys::{Array, Uint8Array};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::Headers;
+use wxmedia::client::Settled;
 use wxmedia::protocol::sign::SignedKind;
 use wxmedia::voice::{decode_voice, VoiceFormat, MAX_INPUT_BYTES};
 
@@ -132,7 +132,7 @@ pub async fn fetch_wav(
             format!("voice over {MAX_INPUT_BYTES} bytes is not decoded"),
         ));
     }
-    let buffer = JsFuture::from(original.array_buffer().map_err(js_internal)?)
+    let buffer = Settled::new(&original.array_buffer().map_err(js_internal)?)
         .await
         .map_err(js_internal)?;
     let bytes = Uint8Array::new(&buffer).to_vec();
