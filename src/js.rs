@@ -18,6 +18,7 @@ use crate::client::{
 use crate::protocol::{
     AccessToken, AppSecret, Error, Limits, MediaType, TokenGrant, ValidationError,
 };
+use crate::transport::spawn_promise;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -303,72 +304,78 @@ impl MediaClient {
     }
 
     /// Uploads temporary media. Resolves to `{ type, mediaId, createdAt }`.
-    #[wasm_bindgen(unchecked_return_type = "UploadResult")]
-    pub async fn upload(
+    #[wasm_bindgen(unchecked_return_type = "Promise<UploadResult>")]
+    pub fn upload(
         &self,
         #[wasm_bindgen(js_name = "type", unchecked_param_type = "MediaType")] media_type: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Blob | Uint8Array | ArrayBuffer")] media: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "UploadOptions")] options: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Promise {
         let client = self.client.clone();
-        let media_type = parse_media_type(&media_type).map_err(to_js_error)?;
-        let media = to_upload_media(&media)?;
-        let options = UploadOptions {
-            filename: opt_string(&options, "filename")?,
-            content_type: opt_string(&options, "contentType")?,
-            signal: opt_signal(&options)?,
-        };
-        let uploaded = client
-            .upload(media_type, &media, &options)
-            .await
-            .map_err(to_js_error)?;
-        let out = Object::new();
-        set(&out, "type", &uploaded.media_type.as_str().into())?;
-        set(&out, "mediaId", &uploaded.media_id.as_str().into())?;
-        set(&out, "createdAt", &(uploaded.created_at as f64).into())?;
-        Ok(out.into())
+        spawn_promise(async move {
+            let media_type = parse_media_type(&media_type).map_err(to_js_error)?;
+            let media = to_upload_media(&media)?;
+            let options = UploadOptions {
+                filename: opt_string(&options, "filename")?,
+                content_type: opt_string(&options, "contentType")?,
+                signal: opt_signal(&options)?,
+            };
+            let uploaded = client
+                .upload(media_type, &media, &options)
+                .await
+                .map_err(to_js_error)?;
+            let out = Object::new();
+            set(&out, "type", &uploaded.media_type.as_str().into())?;
+            set(&out, "mediaId", &uploaded.media_id.as_str().into())?;
+            set(&out, "createdAt", &(uploaded.created_at as f64).into())?;
+            Ok(out.into())
+        })
     }
 
     /// Downloads media. Resolves to a `MediaFile`, or `{ kind: 'video', videoUrl }` for videos.
-    #[wasm_bindgen(unchecked_return_type = "MediaFile | VideoLink")]
-    pub async fn get(
+    #[wasm_bindgen(unchecked_return_type = "Promise<MediaFile | VideoLink>")]
+    pub fn get(
         &self,
         #[wasm_bindgen(js_name = mediaId, unchecked_param_type = "string")] media_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "GetOptions")] options: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Promise {
         let client = self.client.clone();
-        let media_id = string_arg(&media_id, "mediaId")?;
-        let signal = opt_signal(&options)?;
-        match client
-            .get(&media_id, signal.as_ref())
-            .await
-            .map_err(to_js_error)?
-        {
-            Download::Media(media) => Ok(MediaFile::new(media)?.into()),
-            Download::Video { video_url } => {
-                let out = Object::new();
-                set(&out, "kind", &"video".into())?;
-                set(&out, "videoUrl", &video_url.into())?;
-                Ok(out.into())
+        spawn_promise(async move {
+            let media_id = string_arg(&media_id, "mediaId")?;
+            let signal = opt_signal(&options)?;
+            match client
+                .get(&media_id, signal.as_ref())
+                .await
+                .map_err(to_js_error)?
+            {
+                Download::Media(media) => Ok(MediaFile::new(media)?.into()),
+                Download::Video { video_url } => {
+                    let out = Object::new();
+                    set(&out, "kind", &"video".into())?;
+                    set(&out, "videoUrl", &video_url.into())?;
+                    Ok(out.into())
+                }
             }
-        }
+        })
     }
 
     /// Downloads a JSSDK voice recording as 16 kHz speex (`/cgi-bin/media/get/jssdk`).
-    #[wasm_bindgen(js_name = getHdVoice)]
-    pub async fn get_hd_voice(
+    #[wasm_bindgen(js_name = getHdVoice, unchecked_return_type = "Promise<MediaFile>")]
+    pub fn get_hd_voice(
         &self,
         #[wasm_bindgen(js_name = mediaId, unchecked_param_type = "string")] media_id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "GetOptions")] options: JsValue,
-    ) -> Result<MediaFile, JsValue> {
+    ) -> Promise {
         let client = self.client.clone();
-        let media_id = string_arg(&media_id, "mediaId")?;
-        let signal = opt_signal(&options)?;
-        let media = client
-            .hd_voice(&media_id, signal.as_ref())
-            .await
-            .map_err(to_js_error)?;
-        MediaFile::new(media)
+        spawn_promise(async move {
+            let media_id = string_arg(&media_id, "mediaId")?;
+            let signal = opt_signal(&options)?;
+            let media = client
+                .hd_voice(&media_id, signal.as_ref())
+                .await
+                .map_err(to_js_error)?;
+            Ok(MediaFile::new(media)?.into())
+        })
     }
 
     /// The access token the client would use now (fetching one if needed). It is a secret: for

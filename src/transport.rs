@@ -25,6 +25,9 @@ extern "C" {
     fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
+    #[cfg(feature = "js")]
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(f: &js_sys::Function);
 }
 
 #[wasm_bindgen]
@@ -119,6 +122,9 @@ thread_local! {
             });
             if let Some(waker) = waker {
                 waker.wake();
+                // Nothing is held here: a task of the npm API's that this woke goes on now.
+                #[cfg(feature = "js")]
+                run_ready_now();
             }
         })
         .into_js_value()
@@ -213,6 +219,120 @@ impl Drop for Settled {
             WAITING.with(|w| w.borrow_mut().remove(self.id));
         }
     }
+}
+
+#[cfg(feature = "js")]
+/// A task of [`spawn_promise`]: its future, taken out while it is being polled.
+type TaskFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+#[cfg(feature = "js")]
+thread_local! {
+    /// The tasks not finished yet.
+    static TASKS: std::cell::RefCell<Slab<Option<TaskFuture>>> =
+        const { std::cell::RefCell::new(Slab::new()) };
+    /// The tasks woken and not polled since, in order.
+    static READY: std::cell::RefCell<std::collections::VecDeque<u64>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+    /// Set while tasks are being polled: a wake then only queues its task.
+    static POLLING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set while a microtask to poll the queue is pending.
+    static DRAIN_QUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The microtask that polls the queue.
+    static DRAIN: js_sys::Function = Closure::<dyn FnMut()>::new(|| {
+        DRAIN_QUEUED.with(|q| q.set(false));
+        run_ready_now();
+    })
+    .into_js_value()
+    .unchecked_into();
+}
+
+#[cfg(feature = "js")]
+/// Wakes a task of [`spawn_promise`] by its id.
+struct TaskWaker(u64);
+
+#[cfg(feature = "js")]
+impl std::task::Wake for TaskWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        wake_task(self.0);
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        wake_task(self.0);
+    }
+}
+
+#[cfg(feature = "js")]
+/// Queues task `id`. A waker may be called from anywhere (even with a lock of the waking
+/// future held), so it only queues, and a microtask polls the queue if nothing else does first.
+fn wake_task(id: u64) {
+    READY.with(|r| r.borrow_mut().push_back(id));
+    if !POLLING.with(|p| p.get()) && !DRAIN_QUEUED.with(|q| q.replace(true)) {
+        DRAIN.with(queue_microtask);
+    }
+}
+
+#[cfg(feature = "js")]
+/// Polls the queued tasks now, unless they are being polled already. Called where nothing is
+/// held: the start of a call ([`spawn_promise`]) and a settled promise's callback ([`Settled`]),
+/// so a task woken by a promise goes on in that promise's callback, not a microtask later.
+pub(crate) fn run_ready_now() {
+    if !POLLING.with(|p| p.get()) {
+        run_ready();
+    }
+}
+
+#[cfg(feature = "js")]
+/// Polls the queued tasks until none is left.
+fn run_ready() {
+    POLLING.with(|p| p.set(true));
+    while let Some(id) = READY.with(|r| r.borrow_mut().pop_front()) {
+        // The future leaves the slab while it is polled, which may spawn or wake tasks.
+        let Some(mut future) = TASKS.with(|t| t.borrow_mut().get_mut(id).and_then(Option::take))
+        else {
+            continue; // finished, or already being polled
+        };
+        let waker = std::task::Waker::from(std::sync::Arc::new(TaskWaker(id)));
+        let mut cx = std::task::Context::from_waker(&waker);
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(()) => {
+                TASKS.with(|t| t.borrow_mut().remove(id));
+            }
+            std::task::Poll::Pending => {
+                TASKS.with(|t| {
+                    if let Some(slot) = t.borrow_mut().get_mut(id) {
+                        *slot = Some(future);
+                    }
+                });
+            }
+        }
+    }
+    POLLING.with(|p| p.set(false));
+}
+
+#[cfg(feature = "js")]
+/// Runs `future` as a task and returns a promise of its outcome, as
+/// `wasm_bindgen_futures::future_to_promise` does, but the task's first poll happens now (the
+/// request of a call goes out before this returns) and a task woken by a settled promise goes
+/// on in that promise's callback: two microtask hops fewer per call. It is the npm API's
+/// executor; the Worker's requests run on workers-rs's.
+pub fn spawn_promise(
+    future: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+) -> Promise {
+    let mut settle = None;
+    let promise = Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+    let Some((resolve, reject)) = settle else {
+        return promise;
+    };
+    let task: TaskFuture = Box::pin(async move {
+        let _ = match future.await {
+            Ok(value) => resolve.call1(&JsValue::UNDEFINED, &value),
+            Err(err) => reject.call1(&JsValue::UNDEFINED, &err),
+        };
+    });
+    let id = TASKS.with(|t| t.borrow_mut().insert(Some(task)));
+    READY.with(|r| r.borrow_mut().push_back(id));
+    run_ready_now();
+    promise
 }
 
 /// Milliseconds since the Unix epoch, from the platform clock.
