@@ -32,7 +32,7 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
-    /// [`SETTLE`]'s closure, seen as the function it is.
+    /// [`SETTLE`]'s closure, seen as the function it is (for `bind`).
     type SettleFn;
     #[wasm_bindgen(method, js_name = bind)]
     fn bind_settle(this: &SettleFn, context: &JsValue, id: f64, ok: bool) -> js_sys::Function;
@@ -68,6 +68,11 @@ impl<T> Slab<T> {
         id
     }
 
+    /// Puts back an entry taken out with [`Slab::remove`], under the same id.
+    fn put(&mut self, id: u64, value: T) {
+        self.entries.push((id, value));
+    }
+
     fn get_mut(&mut self, id: u64) -> Option<&mut T> {
         self.entries
             .iter_mut()
@@ -82,53 +87,70 @@ impl<T> Slab<T> {
     }
 }
 
-/// A promise being waited for: what it settled with, and the task to wake.
-#[derive(Default)]
-struct Slot {
-    result: Option<Result<JsValue, JsValue>>,
-    waker: Option<std::task::Waker>,
+/// A promise not settled yet, by what waits for it.
+enum Pending {
+    /// A [`Settled`] future: what the promise settled with, and the task to wake.
+    Future {
+        result: Option<Result<JsValue, JsValue>>,
+        waker: Option<std::task::Waker>,
+    },
+    /// A [`then_map`] callback.
+    Map(OnSettled),
 }
 
 /// What [`then_map`] does with a promise's outcome.
 type OnSettled = Box<dyn FnOnce(Result<JsValue, JsValue>) -> Result<JsValue, JsValue>>;
 
 thread_local! {
-    /// The [`then_map`] callbacks of promises not settled yet.
-    static MAPPING: std::cell::RefCell<Slab<OnSettled>> = const { std::cell::RefCell::new(Slab::new()) };
-    /// The one closure every [`then_map`] promise calls back, bound to its id and outcome.
-    static MAPPED: SettleFn =
-        Closure::<dyn FnMut(f64, bool, JsValue) -> Result<JsValue, JsValue>>::new(
-            |id: f64, ok: bool, value: JsValue| {
-                let on_settled = MAPPING.with(|m| m.borrow_mut().remove(id as u64));
-                match on_settled {
-                    Some(f) => f(if ok { Ok(value) } else { Err(value) }),
-                    None if ok => Ok(value),
-                    None => Err(value),
-                }
-            },
-        )
-        .into_js_value()
-        .unchecked_into();
-    /// The promises [`Settled`] futures wait for.
-    static WAITING: std::cell::RefCell<Slab<Slot>> = const { std::cell::RefCell::new(Slab::new()) };
-    /// The one closure every [`Settled`] promise calls back, bound to its id and outcome.
+    /// The promises [`Settled`] and [`then_map`] wait for.
+    static PENDING: std::cell::RefCell<Slab<Pending>> =
+        const { std::cell::RefCell::new(Slab::new()) };
+    /// The one closure every such promise calls back, bound to its id and outcome: it stores the
+    /// outcome for a future (and wakes its task), or returns what a `then_map` callback makes of
+    /// it (the `then` promise's outcome).
     static SETTLE: SettleFn =
-        Closure::<dyn FnMut(f64, bool, JsValue)>::new(|id: f64, ok: bool, value: JsValue| {
-            let waker = WAITING.with(|w| {
-                let mut w = w.borrow_mut();
-                let slot = w.get_mut(id as u64)?;
-                slot.result = Some(if ok { Ok(value) } else { Err(value) });
-                slot.waker.take()
-            });
+        Closure::<dyn FnMut(f64, bool, JsValue) -> Result<JsValue, JsValue>>::new(settle)
+            .into_js_value()
+            .unchecked_into();
+}
+
+/// [`SETTLE`]'s body.
+fn settle(id: f64, ok: bool, value: JsValue) -> Result<JsValue, JsValue> {
+    let id = id as u64;
+    let outcome = if ok { Ok(value) } else { Err(value) };
+    match PENDING.with(|p| p.borrow_mut().remove(id)) {
+        // A `then_map`: its callback decides.
+        Some(Pending::Map(f)) => f(outcome),
+        Some(Pending::Future { waker, .. }) => {
+            // Back with its outcome, for the future's next poll.
+            let done = Pending::Future {
+                result: Some(outcome),
+                waker: None,
+            };
+            PENDING.with(|p| p.borrow_mut().put(id, done));
             if let Some(waker) = waker {
                 waker.wake();
                 // Nothing is held here: a task of the npm API's that this woke goes on now.
                 #[cfg(feature = "js")]
                 run_ready_now();
             }
-        })
-        .into_js_value()
-        .unchecked_into();
+            Ok(JsValue::UNDEFINED)
+        }
+        // Its future was dropped: nobody waits.
+        None => Ok(JsValue::UNDEFINED),
+    }
+}
+
+/// Has `promise` call [`SETTLE`] with `id` when it settles; the `then` promise.
+fn on_settled(promise: &Promise, id: u64) -> Promise {
+    SETTLE.with(|settle| {
+        // (Ids stay exact as JS numbers: 2^53 promises are never reached.)
+        let fulfilled = settle.bind_settle(&JsValue::NULL, id as f64, true);
+        let rejected = settle.bind_settle(&JsValue::NULL, id as f64, false);
+        promise
+            .unchecked_ref::<Thenable>()
+            .then_both(&fulfilled, &rejected)
+    })
 }
 
 /// A promise as a future: what it fulfils with, or what it rejects with.
@@ -144,15 +166,13 @@ pub struct Settled {
 impl Settled {
     /// Waits for `promise`.
     pub fn new(promise: &Promise) -> Self {
-        let id = WAITING.with(|w| w.borrow_mut().insert(Slot::default()));
-        SETTLE.with(|settle| {
-            // (Ids stay exact as JS numbers: 2^53 promises are never reached.)
-            let fulfilled = settle.bind_settle(&JsValue::NULL, id as f64, true);
-            let rejected = settle.bind_settle(&JsValue::NULL, id as f64, false);
-            let _ = promise
-                .unchecked_ref::<Thenable>()
-                .then_both(&fulfilled, &rejected);
+        let id = PENDING.with(|p| {
+            p.borrow_mut().insert(Pending::Future {
+                result: None,
+                waker: None,
+            })
         });
+        let _ = on_settled(promise, id);
         Settled { id, done: false }
     }
 }
@@ -165,16 +185,18 @@ impl std::future::Future for Settled {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
         let id = self.id;
-        let ready = WAITING.with(|w| {
-            let mut w = w.borrow_mut();
-            let slot = w.get_mut(id)?;
-            match slot.result.take() {
+        let ready = PENDING.with(|p| {
+            let mut p = p.borrow_mut();
+            let Some(Pending::Future { result, waker }) = p.get_mut(id) else {
+                return None;
+            };
+            match result.take() {
                 Some(result) => {
-                    w.remove(id);
+                    p.remove(id);
                     Some(result)
                 }
                 None => {
-                    slot.waker = Some(cx.waker().clone());
+                    *waker = Some(cx.waker().clone());
                     None
                 }
             }
@@ -196,27 +218,21 @@ pub fn then_map(
     promise: &Promise,
     f: impl FnOnce(Result<JsValue, JsValue>) -> Result<JsValue, JsValue> + 'static,
 ) -> Promise {
-    let id = MAPPING.with(|m| m.borrow_mut().insert(Box::new(f)));
-    MAPPED.with(|mapped| {
-        let fulfilled = mapped.bind_settle(&JsValue::NULL, id as f64, true);
-        let rejected = mapped.bind_settle(&JsValue::NULL, id as f64, false);
-        promise
-            .unchecked_ref::<Thenable>()
-            .then_both(&fulfilled, &rejected)
-    })
+    let id = PENDING.with(|p| p.borrow_mut().insert(Pending::Map(Box::new(f))));
+    on_settled(promise, id)
 }
 
-/// How many promises [`Settled`] futures are waiting for (none once every one has settled or been
-/// dropped): for tests and diagnostics.
+/// How many promises [`Settled`] futures and [`then_map`] callbacks are waiting for (none once
+/// every one has settled or been dropped): for tests and diagnostics.
 pub fn waiting_promises() -> usize {
-    WAITING.with(|w| w.borrow().entries.len())
+    PENDING.with(|p| p.borrow().entries.len())
 }
 
 impl Drop for Settled {
     fn drop(&mut self) {
         if !self.done {
-            // A promise that settles after nobody waits for it finds no slot.
-            WAITING.with(|w| w.borrow_mut().remove(self.id));
+            // A promise that settles after nobody waits for it finds no entry.
+            PENDING.with(|p| p.borrow_mut().remove(self.id));
         }
     }
 }
@@ -632,16 +648,22 @@ pub fn js_error(err: &JsValue) -> Error {
     network_error(err)
 }
 
+/// The init every request of the client's starts from: `method`, aborted by `guard`, and an
+/// upstream redirect handed back as an upstream error (3xx), never followed to another host.
+fn request_init(method: &str, guard: &AbortGuard) -> RequestInit {
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_signal(Some(&guard.signal()));
+    init.set_redirect(RequestRedirect::Manual);
+    init
+}
+
 /// A `fetch` request for a request built by the protocol core, aborted by `guard`.
 pub fn to_web_request(
     request: &http::Request<Vec<u8>>,
     guard: &AbortGuard,
 ) -> Result<Outgoing, Error> {
-    let init = RequestInit::new();
-    init.set_method(request.method().as_str());
-    init.set_signal(Some(&guard.signal()));
-    // An upstream redirect is an upstream error (3xx), never followed to another host.
-    init.set_redirect(RequestRedirect::Manual);
+    let init = request_init(request.method().as_str(), guard);
     // A plain record (fetch takes one): cheaper to make than `Headers`, and none at all for the
     // downloads, which send no header.
     if !request.headers().is_empty() {
@@ -701,14 +723,7 @@ impl UploadMedia {
                 bytes: bytes.clone(),
                 content_type: content_type.to_string(),
             },
-            UploadMedia::Bytes(bytes) => {
-                let options = BlobPropertyBag::new();
-                options.set_type(content_type);
-                FormBody::Blob(
-                    Blob::new_with_u8_array_sequence_and_options(&Array::of1(bytes), &options)
-                        .map_err(|e| js_error(&e))?,
-                )
-            }
+            UploadMedia::Bytes(bytes) => FormBody::Blob(blob_of(bytes, content_type)?),
             UploadMedia::Blob(blob) => FormBody::Blob(typed_blob(blob, content_type)?),
         })
     }
@@ -748,7 +763,7 @@ pub fn upload_request(
     filename: &str,
     guard: &AbortGuard,
 ) -> Result<Outgoing, Error> {
-    let init = RequestInit::new();
+    let init = request_init("POST", guard);
     match body {
         FormBody::Blob(blob) => {
             let form = FormData::new().map_err(|e| js_error(&e))?;
@@ -772,9 +787,6 @@ pub fn upload_request(
             init.set_body(&Array::of1(&entry));
         }
     }
-    init.set_method("POST");
-    init.set_signal(Some(&guard.signal()));
-    init.set_redirect(RequestRedirect::Manual);
     Ok(Outgoing {
         url: url.to_string(),
         init,
@@ -891,8 +903,17 @@ pub fn typed_blob(blob: &Blob, content_type: &str) -> Result<Blob, Error> {
     if blob.type_() == content_type {
         return Ok(blob.clone());
     }
-    let parts = Array::of1(blob);
+    blob_of(blob, content_type)
+}
+
+/// `new Blob([part], { type })`: a Blob part is not copied, bytes are (once, in JS).
+fn blob_of(part: &JsValue, content_type: &str) -> Result<Blob, Error> {
     let options = BlobPropertyBag::new();
     options.set_type(content_type);
-    Blob::new_with_blob_sequence_and_options(&parts, &options).map_err(|e| js_error(&e))
+    Blob::new_with_blob_sequence_and_options(&Array::of1(part), &options).map_err(|e| js_error(&e))
+}
+
+/// A promise of a stream's bytes read whole into one Blob (runtime memory, never wasm memory).
+pub fn read_whole(stream: &ReadableStream) -> Result<Promise, JsValue> {
+    web_sys::Response::new_with_opt_readable_stream(Some(stream))?.blob()
 }

@@ -32,16 +32,13 @@ pub struct MediaBody {
     /// The bytes when they are not `fetched`'s body (a tee'd copy after a look, or nothing).
     stream: Option<ReadableStream>,
     /// The call's deadline and the caller's signal, which keep applying while the body is read:
-    /// a body that stalls is aborted when the call's time is up. Drop it once the body is read.
+    /// a body that stalls is aborted when the call's time is up. Held for as long as this is
+    /// (the npm API moves it to its `MediaFile`, which drops it once the body is read).
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
     pub(crate) deadline: Option<AbortGuard>,
 }
 
 impl MediaBody {
-    /// Stops the call's deadline and signal from applying to the body (once it has been read).
-    pub fn body_read(&mut self) {
-        self.deadline = None;
-    }
-
     /// The bytes as a stream. Reading may still fail (a connection cut short of its
     /// Content-Length).
     pub fn body(&self) -> Result<ReadableStream, Error> {
@@ -56,13 +53,11 @@ impl MediaBody {
 
     /// Reads the whole body into a Blob (runtime memory, never wasm memory).
     pub fn read_blob(&self) -> Result<js_sys::Promise, Error> {
-        let response = match (&self.stream, &self.fetched) {
-            // (`Clone::clone`: a Response's own `clone()` would tee its body.)
-            (None, Some(fetched)) => Clone::clone(fetched),
-            _ => web_sys::Response::new_with_opt_readable_stream(Some(&self.body()?))
-                .map_err(|e| transport::js_error(&e))?,
-        };
-        response.blob().map_err(|e| transport::js_error(&e))
+        match (&self.stream, &self.fetched) {
+            (None, Some(fetched)) => fetched.blob(),
+            _ => transport::read_whole(&self.body()?),
+        }
+        .map_err(|e| transport::js_error(&e))
     }
 
     fn streamed(meta: MediaMeta, stream: ReadableStream) -> Self {

@@ -20,10 +20,11 @@ use web_sys::AbortSignal;
 /// The message of a thrown JS value (with its `cause`'s): the one reader of JS errors, for the
 /// Worker too.
 pub use crate::transport::js_message;
-/// The first bytes of a blob, for format sniffing (the Worker checks what it is about to store).
-pub use crate::transport::read_head;
 /// What an upload sends: a Blob, or bytes as the caller holds them.
 pub use crate::transport::UploadMedia;
+/// The first bytes of a blob, for format sniffing (the Worker checks what it is about to store),
+/// and a stream read whole into a Blob.
+pub use crate::transport::{read_head, read_whole};
 /// A promise as a future without a closure made per promise, and how many are being waited for;
 /// a promise's outcome mapped the same way.
 pub use crate::transport::{then_map, waiting_promises, Settled};

@@ -15,8 +15,7 @@ use std::time::Duration;
 use futures_util::future::{select, Either, FutureExt};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Response, ResponseInit};
-use wxmedia::client::Settled;
-use wxmedia::client::{read_head, Client, Download, MediaBody};
+use wxmedia::client::{read_head, read_whole, Client, Download, MediaBody, Settled};
 use wxmedia::protocol::sign::SignedKind;
 use wxmedia::protocol::{check_media, Format};
 
@@ -593,7 +592,8 @@ async fn fill_from_tiers(
     if let Some(bucket) = &ctx.bucket {
         if let Ok(Some(object)) = bucket.get_body(key).await {
             let stored = object.stored(key, &tag, ctx.ttl_secs);
-            let blob = read_whole(&object.body).map_err(|e| js_err("reading from R2", &e));
+            let blob =
+                read_whole(object.body.unchecked_ref()).map_err(|e| js_err("reading from R2", &e));
             let blob = Settled::new(&blob?)
                 .await
                 .map_err(|e| js_err("reading from R2", &e))?
@@ -664,12 +664,6 @@ async fn fill_from_tiers(
         etag: described.etag,
     };
     Ok(Filled::Stored(Source::Upstream, Some(kept)))
-}
-
-/// A promise of a stream's bytes as one Blob (runtime memory, never wasm memory).
-fn read_whole(stream: &JsValue) -> Result<js_sys::Promise, JsValue> {
-    web_sys::Response::new_with_opt_readable_stream(Some(stream.unchecked_ref()))
-        .and_then(|r| r.blob())
 }
 
 async fn remember_not_found(key: &str, err: &ApiError) {

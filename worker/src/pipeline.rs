@@ -6,8 +6,7 @@
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, Headers};
 use worker::{Context, Env, Request};
-use wxmedia::client::Settled;
-use wxmedia::client::{UploadMedia, UploadOptions};
+use wxmedia::client::{Settled, UploadMedia, UploadOptions};
 use wxmedia::protocol::sign::SignedKind;
 use wxmedia::protocol::{check_size_hint, MediaType};
 
