@@ -31,6 +31,16 @@ const modules = { 'http:': http, 'https:': https };
 const NULL_BODY = new Set([101, 204, 205, 304]);
 const CRLF = Buffer.from('\r\n');
 
+/** The bytes of a view (a Buffer, a Uint8Array, any ArrayBufferView) as a Buffer, not copied. */
+const asBuffer = (view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+
+/** Node's raw header list ([name, value, name, value…]) as the pairs a Headers is made from. */
+function pairsOf(raw) {
+  const pairs = [];
+  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
+  return pairs;
+}
+
 function abortError(signal) {
   const reason = signal && signal.reason;
   if (reason instanceof Error) return reason;
@@ -60,8 +70,7 @@ function multipart(form) {
       const b = Buffer.from(head);
       push(b, b.length);
       if (value.data !== undefined) {
-        const { data } = value;
-        push(Buffer.from(data.buffer, data.byteOffset, data.byteLength), data.byteLength);
+        push(asBuffer(value.data), value.data.byteLength);
       } else {
         push(value, value.size);
       }
@@ -78,7 +87,7 @@ function encodeBody(body) {
   if (body == null) return null;
   if (body instanceof FormData || Array.isArray(body)) return multipart(body);
   if (ArrayBuffer.isView(body)) {
-    const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const b = asBuffer(body);
     return { parts: [b], length: b.length, contentType: null };
   }
   throw new TypeError('fetch: the body must be FormData, form entries or bytes');
@@ -160,12 +169,7 @@ class AnswerHeaders extends Headers {
   }
 
   #all() {
-    if (this.#full === null) {
-      const raw = this.#raw;
-      const pairs = [];
-      for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
-      this.#full = new Headers(pairs);
-    }
+    if (this.#full === null) this.#full = new Headers(pairsOf(this.#raw));
     return this.#full;
   }
 
@@ -391,10 +395,8 @@ class NodeResponse extends Response {
 function send(call, url) {
   const mod = modules[url.protocol];
   if (!mod) return Promise.reject(new TypeError(`fetch failed: unsupported protocol ${url.protocol}`));
-  const { method, signal } = call;
+  const { method, headers, body, signal } = call; // (`headers`: made by nodeFetch for this call)
   if (signal && signal.aborted) return Promise.reject(abortError(signal));
-  const headers = { ...call.headers };
-  const body = call.body;
   if (body) {
     if (body.contentType && headers['content-type'] === undefined) headers['content-type'] = body.contentType;
     headers['content-length'] = String(body.length);
@@ -412,9 +414,9 @@ function send(call, url) {
       try {
         resolve(answer(call, res, signal, done));
       } catch (err) {
-        // What no Response can carry (a status outside 200-599, a malformed reason phrase or
-        // header) is a network error, as it is for fetch: never a throw from an event handler,
-        // which would take the process down.
+        // What no Response can carry (a status outside 200-599, a malformed reason phrase) is a
+        // network error, as it is for fetch: never a throw from an event handler, which would
+        // take the process down. (Headers are Node's parser's, validated there: AnswerHeaders.)
         done();
         res.destroy();
         reject(new TypeError('fetch failed', { cause: err }));
@@ -432,10 +434,7 @@ function answer(call, res, signal, done) {
   const init = { status, statusText: res.statusMessage };
   let response;
   if (NULL_BODY.has(status) || method === 'HEAD') {
-    const raw = res.rawHeaders;
-    const pairs = [];
-    for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
-    response = new Response(null, { ...init, headers: pairs });
+    response = new Response(null, { ...init, headers: pairsOf(res.rawHeaders) });
     res.resume();
   } else {
     response = new NodeResponse(res, init, signal);
