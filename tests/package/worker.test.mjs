@@ -51,11 +51,12 @@ export default {
     path.join(dir, 'wrangler.toml'),
     'name = "wxmedia-js-worker"\nmain = "index.mjs"\ncompatibility_date = "2026-04-01"\n',
   );
-  const port = await freePort();
+  // Its own inspector port too: wrangler's default (9229) is shared by every wrangler started at once.
+  const [port, inspector] = [await freePort(), await freePort()];
   url = `http://127.0.0.1:${port}`;
   child = spawn(
     path.join(TOOLS, 'wrangler'),
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false', '--log-level', 'warn'],
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--show-interactive-dev-session=false', '--log-level', 'warn'],
     {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],

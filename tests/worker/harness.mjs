@@ -110,26 +110,20 @@ export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, d
   if (r2) toml.push('', '[[r2_buckets]]', 'binding = "MEDIA_BUCKET"', 'bucket_name = "wxmedia-test"');
   writeFileSync(path.join(dir, 'wrangler.toml'), toml.join('\n') + '\n');
   writeFileSync(path.join(dir, '.dev.vars'), Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-  const port = await freePort();
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'),
-    ['dev', '-c', path.join(dir, 'wrangler.toml'), '--ip', '127.0.0.1', '--port', String(port),
-     '--persist-to', path.join(dir, 'state'), '--show-interactive-dev-session=false', '--log-level', process.env.WORKER_LOG ? 'log' : 'warn'],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } });
-  children.add(child);
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  child.stdout.on("data", (d) => { if (process.env.WORKER_LOG) process.stderr.write(d); });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const r = await fetch(`${url}/healthz`);
-      await r.arrayBuffer();
-      break;
-    } catch {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the Worker did not start:\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  // A port found free may be taken again before wrangler binds it (by this or another test
+  // file's Worker, or its inspector): a Worker that exits before it answers is started again,
+  // on new ports, up to three times in all. One that stays up but never answers is an error.
+  let child, url, stderr;
+  const failures = [];
+  for (let attempt = 1; ; attempt++) {
+    ({ child, url, stderr } = await launch(dir));
+    const up = await answering(url, child);
+    if (up) break;
+    const exited = child.exitCode !== null;
+    child.kill('SIGKILL');
+    children.delete(child);
+    failures.push(`attempt ${attempt} (${exited ? `exit ${child.exitCode}` : 'no answer in 60 s'}):\n${stderr()}`);
+    if (!exited || attempt === 3) throw new Error(`the Worker did not start:\n${failures.join('\n')}`);
   }
   /** fetch against the Worker, recording the response for the leak scan. */
   async function wfetch(p, init = {}) {
@@ -141,13 +135,43 @@ export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, d
   return {
     url,
     fetch: wfetch,
-    stderr: () => stderr,
+    stderr,
     async stop() {
       child.kill('SIGTERM');
       await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(r, 3000))]);
       children.delete(child);
     },
   };
+}
+
+/** Starts `wrangler dev` for the Worker configured in `dir`, on a free port. */
+async function launch(dir) {
+  const [port, inspector] = [await freePort(), await freePort()];
+  const child = spawn(path.join(ROOT, 'node_modules/.bin/wrangler'),
+    ['dev', '-c', path.join(dir, 'wrangler.toml'), '--ip', '127.0.0.1', '--port', String(port),
+     '--inspector-port', String(inspector),
+     '--persist-to', path.join(dir, 'state'), '--show-interactive-dev-session=false', '--log-level', process.env.WORKER_LOG ? 'log' : 'warn'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => { if (process.env.WORKER_LOG) process.stderr.write(d); });
+  return { child, url: `http://127.0.0.1:${port}`, stderr: () => stderr };
+}
+
+/** Whether the Worker at `url` answers /healthz within 60 s (false as soon as it exits). */
+async function answering(url, child) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/healthz`);
+      await r.arrayBuffer();
+      return true;
+    } catch {
+      if (Date.now() > deadline || child.exitCode !== null) return false;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 // Tiny but well-formed media (what the magic-byte checks look at).
