@@ -239,7 +239,7 @@ impl MediaFile {
             Err(err) => return Promise::reject(&body_error(err)),
         };
         crate::transport::then_map(&promise, move |result| {
-            result.map_err(|err| match deadline.and_then(|d| d.error("media")) {
+            result.map_err(|err| match deadline.and_then(|d| d.cut("media", &err)) {
                 Some(cut) => to_js_error(cut),
                 None => body_error(err),
             })
@@ -440,7 +440,7 @@ fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
         config.retry.max_attempts = n.clamp(1, 10) as u32;
     }
     config.limits = parse_limits(options)?;
-    config.fetch = opt_function(options, "fetch")?;
+    config.fetch = opt_function(options, "fetch")?.map(crate::transport::Transport::new);
     Ok(config)
 }
 

@@ -129,10 +129,16 @@ fn settle(id: f64, ok: bool, value: JsValue) -> Result<JsValue, JsValue> {
             };
             PENDING.with(|p| p.borrow_mut().put(id, done));
             if let Some(waker) = waker {
-                waker.wake();
-                // Nothing is held here: a task of the npm API's that this woke goes on now.
+                // Nothing is held here: a task of the npm API's that this wakes goes on now
+                // (queued only, as if during a poll, so no microtask is queued to poll it too).
                 #[cfg(feature = "js")]
-                run_ready_now();
+                let polling = POLLING.with(|p| p.replace(true));
+                waker.wake();
+                #[cfg(feature = "js")]
+                {
+                    POLLING.with(|p| p.set(polling));
+                    run_ready_now();
+                }
             }
             Ok(JsValue::UNDEFINED)
         }
@@ -388,22 +394,35 @@ pub fn empty_stream() -> Result<ReadableStream, Error> {
         .ok_or_else(|| Error::network("an empty Response has no body stream"))
 }
 
-/// An `AbortController` that fires after a timeout or when a caller's signal aborts.
+/// A call's deadline and the caller's signal: what bounds every wait of the call, and the
+/// reading of its answer's body after it returns.
 ///
-/// Clones share one controller. When the last clone is dropped, the timer is cleared and the
-/// listener on the caller's signal removed. The timer and the listener are the controller's own
-/// `abort` bound to it (no Rust closure per call): the timer's passes [`timeout_reason`], which is
-/// how a timeout is told from a cancel.
+/// Clones share one guard. The `AbortController` a web `fetch` needs is made only when something
+/// asks for [`AbortGuard::signal`]: a transport that takes timeouts itself (see
+/// [`TIMEOUT_KEY`]) is handed the time left and the caller's signal instead, and a call that sends
+/// through it makes no controller and arms no timer of its own. When the controller is made, its
+/// timer and the listener on the caller's signal are its own `abort` bound to it (no Rust
+/// closure per call); the timer's passes [`timeout_reason`], which is how a timeout is told from
+/// a cancel. When the last clone is dropped, the timer is cleared and the listener removed.
 #[derive(Clone)]
 pub struct AbortGuard {
     inner: std::rc::Rc<GuardInner>,
 }
 
 struct GuardInner {
+    timeout_ms: u64,
+    /// When the time is up, on the platform clock (ms).
+    deadline_ms: f64,
+    parent: Option<AbortSignal>,
+    armed: std::cell::OnceCell<Armed>,
+}
+
+/// The controller of a guard, once one is needed.
+struct Armed {
     signal: AbortSignal,
     timer: JsValue,
-    timeout_ms: u64,
-    parent: Option<(AbortSignal, js_sys::Function)>,
+    /// The listener on the caller's signal, when there is one to remove.
+    on_abort: Option<js_sys::Function>,
 }
 
 thread_local! {
@@ -426,21 +445,47 @@ thread_local! {
     static UNREF: JsValue = JsValue::from_str("unref");
 }
 
-/// The reason a guard's controller aborts with when its timer fires.
+/// The reason a guard's controller aborts with when its timer fires (and a transport that takes
+/// timeouts rejects with).
 fn timeout_reason() -> JsValue {
     TIMEOUT_REASON.with(JsValue::clone)
 }
 
 impl AbortGuard {
-    /// Arms a controller that aborts after `timeout_ms`, or earlier when `parent` aborts.
+    /// A guard whose time is up after `timeout_ms`, and which aborts earlier when `parent` does.
     pub fn new(timeout_ms: u64, parent: Option<&AbortSignal>) -> Result<Self, Error> {
+        Ok(Self {
+            inner: std::rc::Rc::new(GuardInner {
+                timeout_ms,
+                deadline_ms: js_sys::Date::now() + timeout_ms as f64,
+                parent: parent.cloned(),
+                armed: std::cell::OnceCell::new(),
+            }),
+        })
+    }
+
+    /// The signal to hand to `fetch` (or to wait on): made on first use, with a timer for the
+    /// time left.
+    pub fn signal(&self) -> Result<AbortSignal, Error> {
+        if let Some(armed) = self.inner.armed.get() {
+            return Ok(armed.signal.clone());
+        }
+        let armed = self.arm()?;
+        let signal = armed.signal.clone();
+        let _ = self.inner.armed.set(armed);
+        Ok(signal)
+    }
+
+    fn arm(&self) -> Result<Armed, Error> {
+        let inner = &self.inner;
         let controller = AbortController::new()
             .map_err(|e| Error::network(js_message(&e, "AbortController")))?;
         let signal = controller.signal();
         let on_timeout: js_sys::Function = ABORT
             .with(|abort| JsValue::from(abort.bind1(&controller, &timeout_reason())))
             .unchecked_into();
-        let timer = set_timeout(&on_timeout, timeout_ms as f64);
+        let left = (inner.deadline_ms - js_sys::Date::now()).max(0.0);
+        let timer = set_timeout(&on_timeout, left);
         // In Node the timer must not keep the process alive by itself (a guard may outlive its
         // call while a body is read): `unref` it where timers have that method.
         if let Ok(unref) = UNREF.with(|key| Reflect::get(&timer, key)) {
@@ -448,7 +493,7 @@ impl AbortGuard {
                 let _ = unref.call0(&timer);
             }
         }
-        let parent = match parent {
+        let on_abort = match &inner.parent {
             Some(parent) if parent.aborted() => {
                 controller.abort();
                 None
@@ -456,65 +501,151 @@ impl AbortGuard {
             Some(parent) => {
                 let on_abort = ABORT.with(|abort| abort.bind0(&controller));
                 let _ = parent.add_event_listener_with_callback("abort", &on_abort);
-                Some((parent.clone(), on_abort))
+                Some(on_abort)
             }
             None => None,
         };
-        let inner = GuardInner {
+        Ok(Armed {
             signal,
             timer,
-            timeout_ms,
-            parent,
-        };
-        Ok(Self {
-            inner: std::rc::Rc::new(inner),
+            on_abort,
         })
     }
 
-    /// The signal to hand to `fetch`.
-    pub fn signal(&self) -> AbortSignal {
-        self.inner.signal.clone()
+    /// The time left before the deadline, in milliseconds (0 once it has passed).
+    pub fn time_left_ms(&self) -> f64 {
+        (self.inner.deadline_ms - js_sys::Date::now()).max(0.0)
     }
 
-    /// The error for this guard's abort, if it has aborted: [`Error::Timeout`] when its timer
-    /// fired (`what` says what timed out), else [`Error::Cancelled`].
+    /// Sets what a transport that takes timeouts needs on `init`: the caller's signal as its
+    /// `signal`, and `[time left, reason]` under [`TIMEOUT_KEY`]. No controller, no timer here.
+    fn hand_to_transport(&self, init: &RequestInit) -> Result<(), Error> {
+        if let Some(parent) = &self.inner.parent {
+            init.set_signal(Some(parent));
+        }
+        let timeout = Array::of2(&self.time_left_ms().into(), &timeout_reason());
+        TIMEOUT_SYMBOL
+            .with(|key| Reflect::set(init, key, &timeout))
+            .map_err(|e| js_error(&e))?;
+        Ok(())
+    }
+
+    /// The error for this guard's end, if it has ended: [`Error::Timeout`] when its time is up
+    /// (`what` says what timed out), [`Error::Cancelled`] when the caller's signal aborted.
     pub fn error(&self, what: &'static str) -> Option<Error> {
-        let signal = &self.inner.signal;
-        if !signal.aborted() {
-            None
-        } else if signal.reason() == timeout_reason() {
-            Some(Error::Timeout {
-                what,
-                after_ms: self.inner.timeout_ms,
-            })
-        } else {
+        let timeout = || Error::Timeout {
+            what,
+            after_ms: self.inner.timeout_ms,
+        };
+        if let Some(armed) = self.inner.armed.get() {
+            let signal = &armed.signal;
+            return if !signal.aborted() {
+                None
+            } else if signal.reason() == timeout_reason() {
+                Some(timeout())
+            } else {
+                Some(Error::Cancelled)
+            };
+        }
+        if self.inner.parent.as_ref().is_some_and(AbortSignal::aborted) {
             Some(Error::Cancelled)
+        } else if js_sys::Date::now() >= self.inner.deadline_ms {
+            Some(timeout())
+        } else {
+            None
         }
     }
 
-    /// Waits until `at_ms` (the platform clock), unless this guard aborts first: then its error
+    /// Waits until `at_ms` (the platform clock), unless this guard ends first: then its error
     /// for `what`.
     pub async fn sleep_until(&self, at_ms: u64, what: &'static str) -> Result<(), Error> {
         let wait = at_ms.saturating_sub(now_ms());
-        sleep_unless_aborted(wait, &self.inner.signal).await;
+        sleep_unless_aborted(wait, &self.signal()?).await;
         match self.error(what) {
             Some(err) => Err(err),
             None => Ok(()),
         }
     }
 
-    /// The error for a rejected web API call: the abort's, or a network error.
+    /// The error for a rejected web API call: a timeout when it rejected with this guard's
+    /// timeout reason (a transport that takes timeouts does), else the guard's own error if it
+    /// has ended, else a network error.
     pub fn failure(&self, what: &'static str, err: &JsValue) -> Error {
+        if *err == timeout_reason() {
+            return Error::Timeout {
+                what,
+                after_ms: self.inner.timeout_ms,
+            };
+        }
         self.error(what).unwrap_or_else(|| network_error(err))
+    }
+
+    /// The error a read of an answer's body failed with, if this guard explains it (see
+    /// [`AbortGuard::failure`]); `None` when it is the read's own failure.
+    #[cfg(feature = "js")]
+    pub fn cut(&self, what: &'static str, err: &JsValue) -> Option<Error> {
+        match self.failure(what, err) {
+            Error::Network { .. } => None,
+            cut => Some(cut),
+        }
     }
 }
 
 impl Drop for GuardInner {
     fn drop(&mut self) {
-        clear_timeout(&self.timer);
-        if let Some((parent, on_abort)) = self.parent.take() {
-            let _ = parent.remove_event_listener_with_callback("abort", &on_abort);
+        if let Some(armed) = self.armed.take() {
+            clear_timeout(&armed.timer);
+            if let (Some(parent), Some(on_abort)) = (&self.parent, &armed.on_abort) {
+                let _ = parent.remove_event_listener_with_callback("abort", on_abort);
+            }
         }
+    }
+}
+
+/// The key (`Symbol.for(TIMEOUT_KEY)`) a transport function sets (to `true`) to say that it
+/// bounds a request itself: instead of an `AbortSignal` of the client's, its `init` then carries
+/// the caller's signal (if any) as `signal`, and `[ms, reason]` under `Symbol.for(TIMEOUT_KEY)`:
+/// after `ms` milliseconds the request, and the reading of its answer's body, fail with `reason`
+/// (the client's timeout reason, how it tells a timeout from other failures). The npm package's
+/// Node transport does: a call through it makes no `AbortController` and no timer in the client.
+pub const TIMEOUT_KEY: &str = "wxmedia.timeout";
+
+thread_local! {
+    static TIMEOUT_SYMBOL: JsValue = js_sys::Symbol::for_(TIMEOUT_KEY).into();
+}
+
+/// The transport a client sends with: the global `fetch`, or the caller's `fetch(url, init)`
+/// function, with what it says it takes besides the Fetch API's shapes (read once).
+#[derive(Clone, Debug)]
+pub struct Transport {
+    function: js_sys::Function,
+    form_parts: bool,
+    timeouts: bool,
+}
+
+impl Transport {
+    /// The caller's `fetch(url, init)` (it must resolve to a `Response`), and whether it takes
+    /// forms as parts ([`FORM_PARTS_KEY`]) and timeouts ([`TIMEOUT_KEY`]).
+    pub fn new(function: js_sys::Function) -> Self {
+        let marked = |key: &str| {
+            Reflect::get(&function, &js_sys::Symbol::for_(key))
+                .is_ok_and(|v| v.as_bool() == Some(true))
+        };
+        Transport {
+            form_parts: marked(FORM_PARTS_KEY),
+            timeouts: marked(TIMEOUT_KEY),
+            function,
+        }
+    }
+
+    /// Whether it takes a form as parts (see [`FORM_PARTS_KEY`]).
+    pub fn takes_form_parts(&self) -> bool {
+        self.form_parts
+    }
+
+    /// Whether it bounds requests itself (see [`TIMEOUT_KEY`]).
+    pub fn takes_timeouts(&self) -> bool {
+        self.timeouts
     }
 }
 
@@ -524,26 +655,38 @@ pub struct Outgoing {
     init: RequestInit,
 }
 
-/// Sends `request` with the global `fetch`, or with the caller's `fetch(url, init)` when one is
-/// configured (it must resolve to a `Response`). An abort becomes [`Error::Timeout`] or
-/// [`Error::Cancelled`]; anything else that rejects becomes [`Error::Network`] (whose message
-/// never includes the URL: it carries the access token).
+/// Sends `request` with the global `fetch`, or with the caller's transport when one is
+/// configured (it must resolve to a `Response`), bounded by `guard`: through its signal, or, for
+/// a transport that takes timeouts, the time left and the caller's signal. An end of the guard
+/// becomes [`Error::Timeout`] or [`Error::Cancelled`]; anything else that rejects becomes
+/// [`Error::Network`] (whose message never includes the URL: it carries the access token).
 pub async fn fetch(
     request: &Outgoing,
     guard: &AbortGuard,
     what: &'static str,
-    custom: Option<&js_sys::Function>,
+    custom: Option<&Transport>,
 ) -> Result<web_sys::Response, Error> {
+    let init = &request.init;
     let promise = match custom {
-        None => global_fetch(&request.url, &request.init),
-        Some(f) => match f.call2(
-            &JsValue::UNDEFINED,
-            &JsValue::from_str(&request.url),
-            &request.init,
-        ) {
-            Ok(value) => Promise::resolve(&value),
-            Err(err) => Promise::reject(&err),
-        },
+        None => {
+            init.set_signal(Some(&guard.signal()?));
+            global_fetch(&request.url, init)
+        }
+        Some(transport) => {
+            if transport.timeouts {
+                guard.hand_to_transport(init)?;
+            } else {
+                init.set_signal(Some(&guard.signal()?));
+            }
+            match transport.function.call2(
+                &JsValue::UNDEFINED,
+                &JsValue::from_str(&request.url),
+                init,
+            ) {
+                Ok(value) => Promise::resolve(&value),
+                Err(err) => Promise::reject(&err),
+            }
+        }
     };
     let answer = Settled::new(&promise)
         .await
@@ -648,22 +791,25 @@ pub fn js_error(err: &JsValue) -> Error {
     network_error(err)
 }
 
-/// The init every request of the client's starts from: `method`, aborted by `guard`, and an
-/// upstream redirect handed back as an upstream error (3xx), never followed to another host.
-fn request_init(method: &str, guard: &AbortGuard) -> RequestInit {
+/// The init every request of the client's starts from: `method`, and an upstream redirect handed back as an upstream error (3xx), never followed to another host.
+fn request_init(method: &str) -> RequestInit {
     let init = RequestInit::new();
     init.set_method(method);
-    init.set_signal(Some(&guard.signal()));
     init.set_redirect(RequestRedirect::Manual);
     init
 }
 
-/// A `fetch` request for a request built by the protocol core, aborted by `guard`.
-pub fn to_web_request(
-    request: &http::Request<Vec<u8>>,
-    guard: &AbortGuard,
-) -> Result<Outgoing, Error> {
-    let init = request_init(request.method().as_str(), guard);
+/// A `GET` of `url` (a download: no headers, no body).
+pub fn get_request(url: String) -> Outgoing {
+    Outgoing {
+        url,
+        init: request_init("GET"),
+    }
+}
+
+/// A `fetch` request for a request built by the protocol core.
+pub fn to_web_request(request: &http::Request<Vec<u8>>) -> Result<Outgoing, Error> {
+    let init = request_init(request.method().as_str());
     // A plain record (fetch takes one): cheaper to make than `Headers`, and none at all for the
     // downloads, which send no header.
     if !request.headers().is_empty() {
@@ -749,21 +895,11 @@ pub enum FormBody {
 /// bytes a caller holds go out without being copied into a Blob and read back.
 pub const FORM_PARTS_KEY: &str = "wxmedia.formParts";
 
-/// Whether the transport function `f` takes forms as parts (see [`FORM_PARTS_KEY`]).
-pub fn takes_form_parts(f: &js_sys::Function) -> bool {
-    Reflect::get(f, &js_sys::Symbol::for_(FORM_PARTS_KEY)).is_ok_and(|v| v.as_bool() == Some(true))
-}
-
 /// An upload request: `POST url` with a fresh form whose `media` part is `body` named `filename`.
 /// Built anew for every attempt (a spent body is never re-sent); the media's bytes are not
 /// copied.
-pub fn upload_request(
-    url: &str,
-    body: &FormBody,
-    filename: &str,
-    guard: &AbortGuard,
-) -> Result<Outgoing, Error> {
-    let init = request_init("POST", guard);
+pub fn upload_request(url: &str, body: &FormBody, filename: &str) -> Result<Outgoing, Error> {
+    let init = request_init("POST");
     match body {
         FormBody::Blob(blob) => {
             let form = FormData::new().map_err(|e| js_error(&e))?;
@@ -793,29 +929,52 @@ pub fn upload_request(
     })
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// A `Headers`, for `get(name)` with the name as a JS string made once (web-sys's `get`
+    /// decodes the name from wasm memory on every call).
+    type HeadersByName;
+    #[wasm_bindgen(method, catch, js_name = get)]
+    fn get_named(this: &HeadersByName, name: &JsValue) -> Result<Option<String>, JsValue>;
+}
+
+/// The headers [`header_map`] reads.
+const READ_HEADERS: [http::HeaderName; 3] = [
+    http::header::CONTENT_TYPE,
+    http::header::CONTENT_DISPOSITION,
+    http::header::CONTENT_LENGTH,
+];
+
+thread_local! {
+    /// [`READ_HEADERS`]' names as JS strings.
+    static READ_HEADER_NAMES: [JsValue; 3] =
+        READ_HEADERS.each_ref().map(|name| JsValue::from_str(name.as_str()));
+}
+
 /// The headers the classifier reads, as an `http::HeaderMap`. Fetch exposes header values as
 /// byte strings (one char per byte): they are turned back into the bytes that were sent, so a raw
 /// UTF-8 filename survives.
 pub fn header_map(response: &web_sys::Response) -> http::HeaderMap {
     let mut map = http::HeaderMap::new();
     let headers = response.headers();
-    for name in [
-        http::header::CONTENT_TYPE,
-        http::header::CONTENT_DISPOSITION,
-        http::header::CONTENT_LENGTH,
-    ] {
-        let Ok(Some(value)) = headers.get(name.as_str()) else {
-            continue;
-        };
-        let bytes: Vec<u8> = if value.chars().all(|c| (c as u32) < 256) {
-            value.chars().map(|c| c as u8).collect()
-        } else {
-            value.into_bytes()
-        };
-        if let Ok(value) = http::HeaderValue::from_bytes(&bytes) {
-            map.insert(name, value);
+    let headers: &HeadersByName = headers.unchecked_ref();
+    READ_HEADER_NAMES.with(|names| {
+        for (name, js_name) in READ_HEADERS.into_iter().zip(names) {
+            let Ok(Some(value)) = headers.get_named(js_name) else {
+                continue;
+            };
+            let bytes: Vec<u8> = if value.is_ascii() {
+                value.into_bytes()
+            } else if value.chars().all(|c| (c as u32) < 256) {
+                value.chars().map(|c| c as u8).collect()
+            } else {
+                value.into_bytes()
+            };
+            if let Ok(value) = http::HeaderValue::from_bytes(&bytes) {
+                map.insert(name, value);
+            }
         }
-    }
+    });
     map
 }
 

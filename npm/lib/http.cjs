@@ -13,7 +13,11 @@
 //   - the answer's body as a ReadableStream that reads from the socket only when read, with
 //     backpressure; reading it whole (arrayBuffer(), blob(), text(), json()) before anyone has
 //     touched the stream collects Node's Buffers directly, skipping the web stream;
-//   - AbortSignal (the client's deadline and the caller's signal) at any point, body included;
+//   - AbortSignal (the caller's signal) at any point, body included; and the client's deadline
+//     without one: marked with Symbol.for('wxmedia.timeout'), this transport is handed
+//     `[ms, reason]` under that key, and after `ms` the request, or the reading of its answer's
+//     body, fails with `reason`. A call then makes no AbortController and no listener, which in
+//     Node cost more than the rest of the transport's own work on a small download;
 //   - redirects are handed back as they are, never followed: the client asks for
 //     `redirect: 'manual'` and treats a 3xx as an upstream error.
 // Failures reject as fetch does: a TypeError('fetch failed', { cause }) for the network, the
@@ -30,6 +34,7 @@ const agents = {
 const modules = { 'http:': http, 'https:': https };
 const NULL_BODY = new Set([101, 204, 205, 304]);
 const CRLF = Buffer.from('\r\n');
+const TIMEOUT = Symbol.for('wxmedia.timeout');
 
 /** The bytes of a view (a Buffer, a Uint8Array, any ArrayBufferView) as a Buffer, not copied. */
 const asBuffer = (view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
@@ -244,7 +249,8 @@ class NodeResponse extends Response {
   #filled = 0;
   #headers;
 
-  constructor(res, init, signal) {
+  /** `why()`: why the request was stopped (a timeout's or an abort's reason), or null. */
+  constructor(res, init, why) {
     // The body is this class's own (see `body`), and so are the headers (see `headers`):
     // Response itself holds neither.
     super(null, init);
@@ -277,8 +283,8 @@ class NodeResponse extends Response {
     });
     res.on('close', () => {
       if (!res.complete && !this.#ended) {
-        // Why the body ended short: the signal's reason if it fired, else a network failure.
-        this.#failure = signal && signal.aborted ? abortError(signal) : new TypeError('terminated');
+        // Why the body ended short: the timeout's or the signal's reason, else a network failure.
+        this.#failure = why() || new TypeError('terminated');
         this.#notify();
       }
     });
@@ -395,7 +401,7 @@ class NodeResponse extends Response {
 function send(call, url) {
   const mod = modules[url.protocol];
   if (!mod) return Promise.reject(new TypeError(`fetch failed: unsupported protocol ${url.protocol}`));
-  const { method, headers, body, signal } = call; // (`headers`: made by nodeFetch for this call)
+  const { method, headers, body, signal, timeout } = call; // (`headers`: made by nodeFetch for this call)
   if (signal && signal.aborted) return Promise.reject(abortError(signal));
   if (body) {
     if (body.contentType && headers['content-type'] === undefined) headers['content-type'] = body.contentType;
@@ -403,16 +409,32 @@ function send(call, url) {
   }
   return new Promise((resolve, reject) => {
     const req = mod.request(url, { method, headers, agent: agents[url.protocol] });
-    const onAbort = () => req.destroy(abortError(signal));
+    // What stopped the request, once something has: the deadline's reason or the signal's.
+    let stopped = null;
+    const stop = (reason) => {
+      if (stopped !== null) return;
+      stopped = reason;
+      req.destroy(reason);
+    };
+    const why = () => stopped;
+    const onAbort = () => stop(abortError(signal));
     if (signal) signal.addEventListener('abort', onAbort, { once: true });
-    const done = () => signal && signal.removeEventListener('abort', onAbort);
+    let timer = null;
+    if (timeout) {
+      timer = setTimeout(stop, timeout[0], timeout[1]);
+      timer.unref();
+    }
+    const done = () => {
+      if (signal) signal.removeEventListener('abort', onAbort);
+      if (timer !== null) clearTimeout(timer);
+    };
     req.on('error', (err) => {
       done();
-      reject(signal && signal.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
+      reject(stopped || new TypeError('fetch failed', { cause: err }));
     });
     req.on('response', (res) => {
       try {
-        resolve(answer(call, res, signal, done));
+        resolve(answer(call, res, why, done));
       } catch (err) {
         // What no Response can carry (a status outside 200-599, a malformed reason phrase) is a
         // network error, as it is for fetch: never a throw from an event handler, which would
@@ -428,7 +450,7 @@ function send(call, url) {
 }
 
 /** The Response for an answer `res` to `call`. */
-function answer(call, res, signal, done) {
+function answer(call, res, why, done) {
   const { method } = call;
   const status = res.statusCode;
   const init = { status, statusText: res.statusMessage };
@@ -437,7 +459,7 @@ function answer(call, res, signal, done) {
     response = new Response(null, { ...init, headers: pairsOf(res.rawHeaders) });
     res.resume();
   } else {
-    response = new NodeResponse(res, init, signal);
+    response = new NodeResponse(res, init, why);
   }
   res.on('close', done);
   // No `url`: it would hold the access token, and nothing reads it.
@@ -450,14 +472,23 @@ function nodeFetch(url, init) {
     const i = init || {};
     const headers = {};
     if (i.headers != null) for (const [k, v] of new Headers(i.headers)) headers[k] = v;
-    const call = { method: (i.method || 'GET').toUpperCase(), headers, body: encodeBody(i.body), signal: i.signal };
+    const timeout = i[TIMEOUT];
+    const call = {
+      method: (i.method || 'GET').toUpperCase(),
+      headers,
+      body: encodeBody(i.body),
+      signal: i.signal,
+      timeout: Array.isArray(timeout) && timeout[0] >= 0 ? timeout : null,
+    };
     return send(call, new URL(url));
   } catch (err) {
     return Promise.reject(err);
   }
 }
 
-// The client hands this transport forms as entries with bytes parts (see the top).
+// The client hands this transport forms as entries with bytes parts, and its deadline as a
+// timeout (see the top).
 nodeFetch[Symbol.for('wxmedia.formParts')] = true;
+nodeFetch[TIMEOUT] = true;
 
 module.exports = { nodeFetch };

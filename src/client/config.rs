@@ -118,7 +118,7 @@ pub struct ClientConfig {
     pub token_wait: TokenWait,
     /// The caller's own transport, called as `fetch(url, init)` instead of the global `fetch`
     /// (it must resolve to a `Response`).
-    pub fetch: Option<js_sys::Function>,
+    pub fetch: Option<crate::transport::Transport>,
 }
 
 impl ClientConfig {

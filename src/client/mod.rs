@@ -35,8 +35,8 @@ pub use config::{
 pub use download::{Download, MediaBody};
 
 use crate::protocol::{
-    get_request, hd_voice_request, parse_upload, upload_url, validate, validate_media_id,
-    AccessToken, Call, Error, MediaType, Step, TokenGrant, Uploaded, Validated,
+    media_url, parse_upload, upload_url, validate, validate_media_id, AccessToken, Call, Error,
+    MediaType, Step, TokenGrant, Uploaded, Validated, GET_PATH, HD_VOICE_PATH,
 };
 use crate::transport::{self, AbortGuard};
 use tokens::Tokens;
@@ -129,7 +129,7 @@ impl Client {
         let parts = config
             .fetch
             .as_ref()
-            .is_some_and(transport::takes_form_parts);
+            .is_some_and(transport::Transport::takes_form_parts);
         let body = media.form_body(content_type, parts)?;
         let filename = checked.filename.clone();
         let uploaded = self
@@ -138,7 +138,7 @@ impl Client {
                 let body = body.clone();
                 let filename = filename.clone();
                 async move {
-                    let request = transport::upload_request(&url, &body, &filename, &guard)?;
+                    let request = transport::upload_request(&url, &body, &filename)?;
                     let response =
                         transport::fetch(&request, &guard, "media", config.fetch.as_ref()).await?;
                     let body = transport::read_json_answer(&response, &guard, "media").await?;
@@ -156,9 +156,7 @@ impl Client {
         signal: Option<&AbortSignal>,
     ) -> Result<Download, Error> {
         validate_media_id(media_id).map_err(Error::Validation)?;
-        let base = &self.config.base_url;
-        self.download(signal, |token| get_request(base, token, media_id))
-            .await
+        self.download(signal, GET_PATH, media_id).await
     }
 
     /// Downloads a JSSDK voice recording as 16 kHz speex (`/cgi-bin/media/get/jssdk`).
@@ -168,11 +166,7 @@ impl Client {
         signal: Option<&AbortSignal>,
     ) -> Result<MediaBody, Error> {
         validate_media_id(media_id).map_err(Error::Validation)?;
-        let base = &self.config.base_url;
-        match self
-            .download(signal, |token| hd_voice_request(base, token, media_id))
-            .await?
-        {
+        match self.download(signal, HD_VOICE_PATH, media_id).await? {
             Download::Media(body) => Ok(body),
             Download::Video { .. } => Err(Error::Parse {
                 message: "HD voice answered with a video URL".to_string(),
@@ -181,17 +175,18 @@ impl Client {
         }
     }
 
+    /// A `GET` of `path` ([`GET_PATH`] or [`HD_VOICE_PATH`]) for `media_id`, its answer sorted.
     async fn download(
         &self,
         signal: Option<&AbortSignal>,
-        build: impl Fn(&AccessToken) -> http::Request<Vec<u8>>,
+        path: &'static str,
+        media_id: &str,
     ) -> Result<Download, Error> {
         let base = self.config.base_url.as_str();
         let custom = self.config.fetch.as_ref();
         self.drive(signal, |token, guard| {
-            let request = build(&token);
+            let request = transport::get_request(media_url(base, path, &token, media_id));
             async move {
-                let request = transport::to_web_request(&request, &guard)?;
                 let response = transport::fetch(&request, &guard, "media", custom).await?;
                 download::classify(response, &guard, base).await
             }

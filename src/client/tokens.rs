@@ -131,7 +131,7 @@ impl Tokens {
                 }
             }
         };
-        let aborted = transport::aborted(&guard.signal());
+        let aborted = transport::aborted(&guard.signal()?);
         match select(shared, aborted).await {
             Either::Left((result, _)) => result,
             Either::Right(_) => Err(guard.error(what).unwrap_or(Error::Cancelled)),
@@ -164,7 +164,7 @@ impl Tokens {
                 let _leader = PollLeader(self.clone());
                 let failed = self.failed.borrow_mut().take();
                 let fetch = self.fetch(failed).boxed_local();
-                let result = match select(fetch, transport::aborted(&guard.signal())).await {
+                let result = match select(fetch, transport::aborted(&guard.signal()?)).await {
                     Either::Left((result, _)) => result,
                     Either::Right(_) => return Err(guard.error(what).unwrap_or(Error::Cancelled)),
                 };
@@ -181,7 +181,7 @@ impl Tokens {
                     }
                 }
             }
-            transport::sleep_unless_aborted(interval_ms, &guard.signal()).await;
+            transport::sleep_unless_aborted(interval_ms, &guard.signal()?).await;
             if let Some(err) = guard.error(what) {
                 return Err(err);
             }
@@ -251,7 +251,7 @@ async fn fetch_from_wechat(
                     TokenMode::Classic => token_request(&config.base_url, appid, secret),
                 };
                 let result = async {
-                    let request = transport::to_web_request(&request, &guard)?;
+                    let request = transport::to_web_request(&request)?;
                     let response =
                         transport::fetch(&request, &guard, "token", config.fetch.as_ref()).await?;
                     let body = transport::read_json_answer(&response, &guard, "token").await?;

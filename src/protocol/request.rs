@@ -48,18 +48,38 @@ pub const UPLOAD_FIELD: &str = "media";
 /// assert_eq!(encode_query_value("a b&c=d/测"), "a%20b%26c%3Dd%2F%E6%B5%8B");
 /// ```
 pub fn encode_query_value(value: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(value.len());
-    for &b in value.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
+    push_encoded(&mut out, value);
+    out
+}
+
+/// Appends `value` to `out` as [`encode_query_value`] encodes it: runs of unreserved bytes are
+/// copied whole.
+fn push_encoded(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    let mut rest = value;
+    while !rest.is_empty() {
+        let run = rest.bytes().take_while(|&b| unreserved(b)).count();
+        out.push_str(&rest[..run]);
+        let Some(&b) = rest.as_bytes().get(run) else {
+            break;
+        };
+        out.push('%');
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0F)]));
+        // A reserved byte may be the first of a multi-byte character: go on byte by byte
+        // until the next character boundary.
+        let mut next = run + 1;
+        while !rest.is_char_boundary(next) {
+            let b = rest.as_bytes()[next];
             out.push('%');
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 0x0F)]));
+            next += 1;
         }
+        rest = &rest[next..];
     }
-    out
 }
 
 fn bad_config(message: String) -> ValidationError {
@@ -101,13 +121,19 @@ pub fn check_base_url(base: &str) -> Result<(), ValidationError> {
 
 /// `base` (without trailing slashes) + `path` + `?` + encoded query.
 fn url(base: &str, path: &str, query: &[(&str, &str)]) -> String {
-    let mut url = String::from(base.trim_end_matches('/'));
+    let base = base.trim_end_matches('/');
+    let len = query
+        .iter()
+        .map(|(n, v)| n.len() + v.len() + 2)
+        .sum::<usize>();
+    let mut url = String::with_capacity(base.len() + path.len() + len + 16);
+    url.push_str(base);
     url.push_str(path);
     for (i, (name, value)) in query.iter().enumerate() {
         url.push(if i == 0 { '?' } else { '&' });
         url.push_str(name);
         url.push('=');
-        url.push_str(&encode_query_value(value));
+        push_encoded(&mut url, value);
     }
     url
 }
@@ -251,6 +277,18 @@ fn media_request(base: &str, path: &str, token: &AccessToken, media_id: &str) ->
     )
 }
 
+/// The URL of a download: `{base}{path}?access_token=…&media_id=…` with `path` [`GET_PATH`] or
+/// [`HD_VOICE_PATH`], for a transport that sends a plain `GET` (what [`get_request`] and
+/// [`hd_voice_request`] describe). Like [`upload_url`], it does not check `base`: call
+/// [`check_base_url`] once at configuration time, and [`validate_media_id`] first.
+pub fn media_url(base: &str, path: &str, token: &AccessToken, media_id: &str) -> String {
+    url(
+        base,
+        path,
+        &[("access_token", token.expose()), ("media_id", media_id)],
+    )
+}
+
 /// The download call: `GET {base}/cgi-bin/media/get?access_token=…&media_id=…`.
 ///
 /// Call [`validate_media_id`] first. Classify the answer with
@@ -353,6 +391,14 @@ mod tests {
             req.uri().query(),
             Some("access_token=TOK%2B%2F%3Den&media_id=a%26b%3D%23%0A")
         );
+        // The URLs alone (what the client sends) are the requests' own.
+        for (path, id) in [(GET_PATH, "MEDIA_id-1"), (HD_VOICE_PATH, "a&b=#\n")] {
+            let req = media_request("http://127.0.0.1:8787/wx/", path, &token(), id);
+            assert_eq!(
+                media_url("http://127.0.0.1:8787/wx/", path, &token(), id),
+                req.uri().to_string()
+            );
+        }
     }
 
     #[test]

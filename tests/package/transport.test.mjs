@@ -1,7 +1,8 @@
 // The Node entry's transport (lib/http.cjs, as installed) against a local node:http server: the
 // headers of an answer, bodies gathered as they arrive or streamed, bodies cut short, and forms
 // given as entries with a bytes part. The client's use of it is tested through the emulator by
-// the other suites; this pins what the transport itself promises.
+// the other suites; this pins what the transport itself promises: the timeout it takes from the
+// client in place of an AbortSignal of the client's included.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -47,6 +48,12 @@ before(async () => {
         res.writeHead(200, { 'content-length': SMALL.length });
         res.write(SMALL.subarray(0, 1000));
         return setTimeout(() => res.socket.destroy(), 50);
+      case '/stall-head':
+        return setTimeout(() => res.end('late'), 1000);
+      case '/stall-body':
+        res.writeHead(200, { 'content-length': SMALL.length });
+        res.write(SMALL.subarray(0, 1000));
+        return setTimeout(() => res.end(SMALL.subarray(1000)), 1000);
       case '/form':
         received.push({ type: req.headers['content-type'], length: req.headers['content-length'], body: Buffer.concat(chunks) });
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -134,4 +141,31 @@ test('a form given as entries with a bytes part is sent as FormData would send i
   const [, viaFormData] = received;
   const boundary = (t) => t.slice(t.indexOf('boundary=') + 9);
   assert.ok(viaFormData.body.equals(Buffer.from(body.toString('latin1').replaceAll(boundary(type), boundary(viaFormData.type)), 'latin1')));
+});
+
+test("a timeout handed over under Symbol.for('wxmedia.timeout') fails the request, or the body's read, with its reason", async () => {
+  const TIMEOUT = Symbol.for('wxmedia.timeout');
+  assert.equal(nodeFetch[TIMEOUT], true);
+  const reason = new Error('the call timed out');
+  reason.name = 'TimeoutError';
+  const started = performance.now();
+  await assert.rejects(nodeFetch(`${base}/stall-head`, { [TIMEOUT]: [100, reason] }), (err) => err === reason);
+  const waited = performance.now() - started;
+  assert.ok(waited >= 95 && waited < 900, String(waited));
+  // After the head: the body's read fails with it, read whole or as a stream.
+  const r = await nodeFetch(`${base}/stall-body`, { [TIMEOUT]: [150, reason] });
+  assert.equal(r.status, 200);
+  await assert.rejects(r.arrayBuffer(), (err) => err === reason);
+  const reader = (await nodeFetch(`${base}/stall-body`, { [TIMEOUT]: [150, reason] })).body.getReader();
+  await assert.rejects(async () => {
+    for (;;) if ((await reader.read()).done) break;
+  }, (err) => err === reason);
+  // An answer that came whole in time is not cut later, and the caller's signal still aborts.
+  const quick = await nodeFetch(`${base}/small`, { [TIMEOUT]: [150, reason] });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.ok(Buffer.from(await quick.arrayBuffer()).equals(SMALL));
+  const controller = new AbortController();
+  const pending = nodeFetch(`${base}/stall-head`, { signal: controller.signal, [TIMEOUT]: [5000, reason] });
+  controller.abort();
+  await assert.rejects(pending, (err) => err.name === 'AbortError');
 });
