@@ -794,7 +794,10 @@ pub fn js_error(err: &JsValue) -> Error {
 /// The init every request of the client's starts from: `method`, and an upstream redirect handed back as an upstream error (3xx), never followed to another host.
 fn request_init(method: &str) -> RequestInit {
     let init = RequestInit::new();
-    init.set_method(method);
+    if method != "GET" {
+        // (GET is fetch's default: a download's init has no method to convert.)
+        init.set_method(method);
+    }
     init.set_redirect(RequestRedirect::Manual);
     init
 }
