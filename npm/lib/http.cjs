@@ -230,52 +230,66 @@ const READ_AHEAD = 4 << 20;
  * blob(), text(), json()) while nobody reads the stream takes Node's Buffers as they are.
  *
  * An answer that declares a Content-Length of at most READ_AHEAD is gathered into one buffer of
- * that size as it arrives (the chunks are views of it), so a whole-body read finds it ready and
- * copies nothing at the end. Once read, the answer lets go of its bytes.
+ * that size as it arrives, so a whole-body read finds it ready and copies nothing at the end; the
+ * stream hands on views of it. A whole-body read waits for the end alone, not chunk by chunk.
+ * Once read, the answer lets go of its bytes.
  */
 class NodeResponse extends Response {
   #res;
   #stream = null;
+  /** Chunks received and not handed on, when they are not gathered in `#whole`. */
   #chunks = [];
+  /** Bytes received and not handed on (to the stream, or to a whole-body read). */
   #size = 0;
   #limit = READ_AHEAD;
   #ended = false;
   #failure = null;
   #wake = null;
+  /** A whole-body read is waiting: only the end or a failure wakes it. */
+  #collecting = false;
   /** The body has been read (whole, or from its stream) or cancelled. */
   #used = false;
-  /** The buffer a body of known, small length is gathered into, and how much of it is filled. */
+  /**
+   * The buffer a body of known, small length is gathered into, how much of it is filled and how
+   * much of that the stream has handed on.
+   */
   #whole = null;
   #filled = 0;
+  #taken = 0;
   #headers;
+  #status;
+  #statusText;
 
   /** `why()`: why the request was stopped (a timeout's or an abort's reason), or null. */
   constructor(res, init, why) {
     // The body is this class's own (see `body`), and so are the headers (see `headers`):
-    // Response itself holds neither.
+    // Response itself holds neither. Status and status text are its own too, read without
+    // Response's brand check (the client reads them on every answer).
     super(null, init);
     this.#res = res;
+    this.#status = init.status;
+    this.#statusText = init.statusText || '';
     this.#headers = new AnswerHeaders(res.rawHeaders);
     const declared = this.#headers.get('content-length');
     if (declared !== null && /^[0-9]{1,8}$/.test(declared) && Number(declared) <= READ_AHEAD) {
       this.#whole = Buffer.allocUnsafeSlow(Number(declared));
     }
-    res.on('data', (received) => {
-      let chunk = received;
+    res.on('data', (chunk) => {
       const whole = this.#whole;
-      if (whole !== null) {
-        if (this.#filled + chunk.length <= whole.length) {
-          whole.set(chunk, this.#filled);
-          chunk = whole.subarray(this.#filled, this.#filled + chunk.length);
-          this.#filled += chunk.length;
-        } else {
-          this.#whole = null; // more than declared: the chunks as they come (the parser cuts it)
+      if (whole !== null && this.#filled + chunk.length <= whole.length) {
+        whole.set(chunk, this.#filled);
+        this.#filled += chunk.length;
+      } else {
+        if (whole !== null) {
+          // More than declared (the parser cuts it): the chunks as they come from here on.
+          if (this.#filled > this.#taken) this.#chunks.push(whole.subarray(this.#taken, this.#filled));
+          this.#whole = null;
         }
+        this.#chunks.push(chunk);
       }
-      this.#chunks.push(chunk);
       this.#size += chunk.length;
       if (this.#size >= this.#limit) res.pause();
-      this.#notify();
+      if (!this.#collecting) this.#notify();
     });
     res.on('end', () => {
       this.#ended = true;
@@ -317,6 +331,18 @@ class NodeResponse extends Response {
     return this.#headers;
   }
 
+  get status() {
+    return this.#status;
+  }
+
+  get ok() {
+    return this.#status >= 200 && this.#status <= 299;
+  }
+
+  get statusText() {
+    return this.#statusText;
+  }
+
   #notify() {
     const wake = this.#wake;
     this.#wake = null;
@@ -332,9 +358,33 @@ class NodeResponse extends Response {
     });
   }
 
+  /** The next bytes received and not handed on yet, or null. */
+  #take() {
+    let chunk = null;
+    const whole = this.#whole;
+    if (whole !== null) {
+      if (this.#filled > this.#taken) {
+        chunk = whole.subarray(this.#taken, this.#filled);
+        this.#taken = this.#filled;
+      }
+    } else if (this.#chunks.length > 0) {
+      chunk = this.#chunks.shift();
+    }
+    if (chunk !== null) {
+      this.#size -= chunk.length;
+      if (this.#size < this.#limit) this.#res.resume();
+    }
+    return chunk;
+  }
+
   async #pull(controller) {
     this.#used = true;
-    while (this.#chunks.length === 0) {
+    for (;;) {
+      const chunk = this.#take();
+      if (chunk !== null) {
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        return;
+      }
       if (this.#failure) return controller.error(this.#failure);
       if (this.#ended) {
         this.#whole = null;
@@ -342,34 +392,27 @@ class NodeResponse extends Response {
       }
       await this.#next();
     }
-    const chunk = this.#chunks.shift();
-    this.#size -= chunk.length;
-    if (this.#size < this.#limit) this.#res.resume();
-    controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
 
-  /** The whole body as a list of byte chunks; rejects like fetch if it was read already. */
-  async #collect() {
+  /** The whole body in one Buffer (the gathered one, else the chunks joined); rejects like fetch if it was read already. */
+  async #bytes() {
     if (this.bodyUsed || (this.#stream !== null && this.#stream.locked)) {
       throw new TypeError('Body is unusable: Body has already been read');
     }
     this.#used = true;
     if (this.#stream !== null) this.#stream.getReader(); // locked: nobody reads it a second time
     this.#limit = Infinity;
+    this.#collecting = true;
     while (!this.#ended && !this.#failure) await this.#next();
     if (this.#failure) throw this.#failure;
+    const whole = this.#whole;
     const chunks = this.#chunks;
+    this.#whole = null;
     this.#chunks = [];
     this.#size = 0;
-    return chunks;
-  }
-
-  /** The whole body in one Buffer: the gathered one when it is complete, else the chunks joined. */
-  async #bytes() {
-    const chunks = await this.#collect();
-    const whole = this.#whole;
-    this.#whole = null;
-    return whole !== null && this.#filled === whole.length ? whole : Buffer.concat(chunks);
+    if (whole === null) return Buffer.concat(chunks);
+    // (Short of the declared length only if the parser ended it so: the bytes there are.)
+    return this.#filled === whole.length ? whole : Buffer.from(whole.subarray(0, this.#filled));
   }
 
   clone() {
