@@ -380,11 +380,13 @@ impl MediaClient {
 
     /// The access token the client would use now (fetching one if needed). It is a secret: for
     /// server-side tools only.
-    #[wasm_bindgen(js_name = accessToken)]
-    pub async fn access_token(&self) -> Result<String, JsValue> {
+    #[wasm_bindgen(js_name = accessToken, unchecked_return_type = "Promise<string>")]
+    pub fn access_token(&self) -> Promise {
         let client = self.client.clone();
-        let token = client.access_token().await.map_err(to_js_error)?;
-        Ok(token.expose().to_string())
+        spawn_promise(async move {
+            let token = client.access_token().await.map_err(to_js_error)?;
+            Ok(token.expose().into())
+        })
     }
 }
 
@@ -633,50 +635,55 @@ pub fn to_js_error(err: Error) -> JsValue {
 
 /// Checks media as `upload` would, without sending anything: resolves to what would be sent, or
 /// rejects with a `MediaValidationError`. Only the first bytes of the media are read.
-#[wasm_bindgen(js_name = validateMedia, unchecked_return_type = "ValidatedMedia")]
-pub async fn validate_media(
+#[wasm_bindgen(js_name = validateMedia, unchecked_return_type = "Promise<ValidatedMedia>")]
+pub fn validate_media(
     #[wasm_bindgen(js_name = "type", unchecked_param_type = "MediaType")] media_type: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Blob | Uint8Array | ArrayBuffer")] media: JsValue,
     #[wasm_bindgen(
         unchecked_optional_param_type = "{ filename?: string; limits?: MediaClientOptions['limits'] }"
     )]
     options: JsValue,
-) -> Result<JsValue, JsValue> {
-    let media_type = parse_media_type(&media_type).map_err(to_js_error)?;
-    let media = to_upload_media(&media)?;
-    let limits = parse_limits(&options)?;
-    let head = media.head().await.map_err(to_js_error)?;
-    let filename = opt_string(&options, "filename")?;
-    let size = media.size();
-    let checked = crate::protocol::validate(media_type, size, &head, filename.as_deref(), &limits)
-        .map_err(|e| to_js_error(Error::Validation(e)))?;
-    let out = Object::new();
-    set(&out, "type", &media_type.as_str().into())?;
-    set(
-        &out,
-        "format",
-        &checked.format.ext().replace("jpg", "jpeg").into(),
-    )?;
-    set(&out, "filename", &checked.filename.into())?;
-    set(&out, "contentType", &checked.content_type.into())?;
-    set(&out, "size", &(size as f64).into())?;
-    Ok(out.into())
+) -> Promise {
+    spawn_promise(async move {
+        let media_type = parse_media_type(&media_type).map_err(to_js_error)?;
+        let media = to_upload_media(&media)?;
+        let limits = parse_limits(&options)?;
+        let head = media.head().await.map_err(to_js_error)?;
+        let filename = opt_string(&options, "filename")?;
+        let size = media.size();
+        let checked =
+            crate::protocol::validate(media_type, size, &head, filename.as_deref(), &limits)
+                .map_err(|e| to_js_error(Error::Validation(e)))?;
+        let out = Object::new();
+        set(&out, "type", &media_type.as_str().into())?;
+        set(
+            &out,
+            "format",
+            &checked.format.ext().replace("jpg", "jpeg").into(),
+        )?;
+        set(&out, "filename", &checked.filename.into())?;
+        set(&out, "contentType", &checked.content_type.into())?;
+        set(&out, "size", &(size as f64).into())?;
+        Ok(out.into())
+    })
 }
 
 /// The media type that fits a file's format (by its first bytes): `'image'` for JPEG, PNG and
 /// GIF, `'voice'` for AMR and MP3, `'video'` for MP4; `null` when the format is not one WeChat
 /// takes.
-#[wasm_bindgen(js_name = inferMediaType, unchecked_return_type = "MediaType | null")]
-pub async fn infer_media_type(
+#[wasm_bindgen(js_name = inferMediaType, unchecked_return_type = "Promise<MediaType | null>")]
+pub fn infer_media_type(
     #[wasm_bindgen(unchecked_param_type = "Blob | Uint8Array | ArrayBuffer")] media: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Promise {
     use crate::protocol::Format;
-    let head = to_upload_media(&media)?.head().await.map_err(to_js_error)?;
-    Ok(match crate::protocol::sniff(&head) {
-        Some(Format::Jpeg | Format::Png | Format::Gif) => "image".into(),
-        Some(Format::Amr | Format::Mp3) => "voice".into(),
-        Some(Format::Mp4) => "video".into(),
-        None => JsValue::NULL,
+    spawn_promise(async move {
+        let head = to_upload_media(&media)?.head().await.map_err(to_js_error)?;
+        Ok(match crate::protocol::sniff(&head) {
+            Some(Format::Jpeg | Format::Png | Format::Gif) => "image".into(),
+            Some(Format::Amr | Format::Mp3) => "voice".into(),
+            Some(Format::Mp4) => "video".into(),
+            None => JsValue::NULL,
+        })
     })
 }
 
