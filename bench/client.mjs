@@ -115,6 +115,17 @@ for (const op of ['upload', 'download']) {
       `   ${(m.client / m.fetch).toFixed(2).padStart(29)}   ${(m.client / m.http).toFixed(2).padStart(19)}   ${(m.client / m['co-wechat-api']).toFixed(2).padStart(17)}`,
   );
 }
+// The same ratios paired by turn: in each turn every side makes one call, close in time, so the
+// median over turns of (the other side's time / the client's) cancels what drifts between turns
+// (the machine's other work, a garbage collection of the whole heap, the emulator). With two
+// cores shared by the emulator, Node and its GC threads, the ratios of the medians above move by
+// 0.1 or more from run to run; these move less.
+console.log('paired by turn, median of per-turn ratios   client/fetch-baseline   client/http   client/co');
+for (const op of ['upload', 'download']) {
+  const r = results[op];
+  const paired = (side) => median(r.client.map((t, n) => r[side][n] / t)).toFixed(2);
+  console.log(`${op.padEnd(10)} ${''.padStart(32)} ${paired('fetch').padStart(21)}   ${paired('http').padStart(11)}   ${paired('co-wechat-api').padStart(9)}`);
+}
 const wasm = readFileSync(`${root}/pkg/wxmedia_bg.wasm`);
 const gz = gzipSync(wasm, { level: 9 }).length;
 console.log(`package wasm: ${(wasm.length / 1024).toFixed(1)} KiB, gzipped ${(gz / 1024).toFixed(1)} KiB (target <= 120 KB: ${(gz / 120000).toFixed(2)} of it)`);
