@@ -119,7 +119,7 @@ for (const op of ['upload', 'download']) {
 // median over turns of (the other side's time / the client's) cancels what drifts between turns
 // (the machine's other work, a garbage collection of the whole heap, the emulator). With two
 // cores shared by the emulator, Node and its GC threads, the ratios of the medians above move by
-// 0.1 or more from run to run; these move less.
+// 0.1 or more from run to run; these moved somewhat less in the runs here.
 console.log('paired by turn, median of per-turn ratios   client/fetch-baseline   client/http   client/co');
 for (const op of ['upload', 'download']) {
   const r = results[op];

@@ -231,7 +231,7 @@ const READ_AHEAD = 4 << 20;
  *
  * An answer that declares a Content-Length of at most READ_AHEAD is gathered into one buffer of
  * that size as it arrives, so a whole-body read finds it ready and copies nothing at the end; the
- * stream hands on views of it. A whole-body read waits for the end alone, not chunk by chunk.
+ * stream hands on views of it.
  * Once read, the answer lets go of its bytes.
  */
 class NodeResponse extends Response {
@@ -245,8 +245,6 @@ class NodeResponse extends Response {
   #ended = false;
   #failure = null;
   #wake = null;
-  /** A whole-body read is waiting: only the end or a failure wakes it. */
-  #collecting = false;
   /** The body has been read (whole, or from its stream) or cancelled. */
   #used = false;
   /**
@@ -258,17 +256,15 @@ class NodeResponse extends Response {
   #taken = 0;
   #headers;
   #status;
-  #statusText;
 
   /** `why()`: why the request was stopped (a timeout's or an abort's reason), or null. */
   constructor(res, init, why) {
     // The body is this class's own (see `body`), and so are the headers (see `headers`):
-    // Response itself holds neither. Status and status text are its own too, read without
-    // Response's brand check (the client reads them on every answer).
+    // Response itself holds neither. The status is its own too, read without Response's brand
+    // check (the client reads it on every answer).
     super(null, init);
     this.#res = res;
     this.#status = init.status;
-    this.#statusText = init.statusText || '';
     this.#headers = new AnswerHeaders(res.rawHeaders);
     const declared = this.#headers.get('content-length');
     if (declared !== null && /^[0-9]{1,8}$/.test(declared) && Number(declared) <= READ_AHEAD) {
@@ -289,7 +285,8 @@ class NodeResponse extends Response {
       }
       this.#size += chunk.length;
       if (this.#size >= this.#limit) res.pause();
-      if (!this.#collecting) this.#notify();
+      // A whole-body read (no limit) waits for the end alone, not chunk by chunk.
+      if (this.#limit !== Infinity) this.#notify();
     });
     res.on('end', () => {
       this.#ended = true;
@@ -333,14 +330,6 @@ class NodeResponse extends Response {
 
   get status() {
     return this.#status;
-  }
-
-  get ok() {
-    return this.#status >= 200 && this.#status <= 299;
-  }
-
-  get statusText() {
-    return this.#statusText;
   }
 
   #notify() {
@@ -402,7 +391,6 @@ class NodeResponse extends Response {
     this.#used = true;
     if (this.#stream !== null) this.#stream.getReader(); // locked: nobody reads it a second time
     this.#limit = Infinity;
-    this.#collecting = true;
     while (!this.#ended && !this.#failure) await this.#next();
     if (this.#failure) throw this.#failure;
     const whole = this.#whole;
@@ -410,9 +398,8 @@ class NodeResponse extends Response {
     this.#whole = null;
     this.#chunks = [];
     this.#size = 0;
-    if (whole === null) return Buffer.concat(chunks);
-    // (Short of the declared length only if the parser ended it so: the bytes there are.)
-    return this.#filled === whole.length ? whole : Buffer.from(whole.subarray(0, this.#filled));
+    // (A view of all of `whole` once it is filled: arrayBuffer() then hands back its ArrayBuffer.)
+    return whole === null ? Buffer.concat(chunks) : whole.subarray(0, this.#filled);
   }
 
   clone() {
