@@ -143,23 +143,18 @@ function drained(req) {
 }
 
 /**
- * An answer's headers: a read-only Headers over Node's raw list. Node's parser has validated every
- * name and value already, so `get` and `has` read the list as it is instead of copying it into a
- * Headers pair by pair and validating each once more; anything else (iteration, getSetCookie) goes
- * to a Headers made from the list on first use. Changing them throws, as for any answer's headers.
+ * An answer's headers as Node's raw list ([name, value, name, value…]) holds them: `get` and `has`
+ * read the list as it is. Node's parser has validated every name and value already, so nothing is
+ * copied or validated once more.
  */
-class AnswerHeaders extends Headers {
-  #raw;
-  #full = null;
-
+class RawHeaders {
   constructor(raw) {
-    super();
-    this.#raw = raw;
+    this.raw = raw;
   }
 
   get(name) {
     const key = String(name).toLowerCase();
-    const raw = this.#raw;
+    const raw = this.raw;
     let value = null;
     for (let i = 0; i < raw.length; i += 2) {
       if (raw[i].length === key.length && raw[i].toLowerCase() === key) {
@@ -172,9 +167,32 @@ class AnswerHeaders extends Headers {
   has(name) {
     return this.get(name) !== null;
   }
+}
+
+/**
+ * An answer's headers as a read-only Headers (what nodeFetch's Response has): `get` and `has` read
+ * Node's raw list (RawHeaders); anything else (iteration, getSetCookie) goes to a Headers made from
+ * the list on first use. Changing them throws, as for any answer's headers.
+ */
+class AnswerHeaders extends Headers {
+  #raw;
+  #full = null;
+
+  constructor(raw) {
+    super();
+    this.#raw = raw;
+  }
+
+  get(name) {
+    return this.#raw.get(name);
+  }
+
+  has(name) {
+    return this.#raw.has(name);
+  }
 
   #all() {
-    if (this.#full === null) this.#full = new Headers(pairsOf(this.#raw));
+    if (this.#full === null) this.#full = new Headers(pairsOf(this.#raw.raw));
     return this.#full;
   }
 
@@ -224,17 +242,23 @@ class AnswerHeaders extends Headers {
 const READ_AHEAD = 4 << 20;
 
 /**
- * A Response over a node:http answer. The socket is read ahead of the body's reader by at most
- * READ_AHEAD bytes (memory stays flat whatever the answer's size). The body stream is made only
- * when asked for and hands those chunks on as it is read; a whole-body read (arrayBuffer(),
- * blob(), text(), json()) while nobody reads the stream takes Node's Buffers as they are.
+ * A node:http answer in the shape of a Response, less what nothing here reads (`url`, `type`,
+ * `clone()`…): `status`, `statusText`, `headers.get()`/`has()`, `body`, `bodyUsed`,
+ * `arrayBuffer()`, `blob()`, `text()` and `json()`. What nodeGet resolves to; nodeFetch wraps it
+ * in a Response (NodeResponse). Making neither a Response nor a Headers per answer is most of what
+ * nodeGet saves.
+ *
+ * The socket is read ahead of the body's reader by at most READ_AHEAD bytes (memory stays flat
+ * whatever the answer's size). The body stream is made only when asked for and hands those chunks
+ * on as it is read; a whole-body read (arrayBuffer(), blob(), text(), json()) while nobody reads
+ * the stream takes Node's Buffers as they are.
  *
  * An answer that declares a Content-Length of at most READ_AHEAD is gathered into one buffer of
  * that size as it arrives, so a whole-body read finds it ready and copies nothing at the end; the
  * stream hands on views of it.
  * Once read, the answer lets go of its bytes.
  */
-class NodeResponse extends Response {
+class NodeAnswer {
   #res;
   #stream = null;
   /** Chunks received and not handed on, when they are not gathered in `#whole`. */
@@ -254,19 +278,14 @@ class NodeResponse extends Response {
   #whole = null;
   #filled = 0;
   #taken = 0;
-  #headers;
-  #status;
 
   /** `why()`: why the request was stopped (a timeout's or an abort's reason), or null. */
-  constructor(res, init, why) {
-    // The body is this class's own (see `body`), and so are the headers (see `headers`):
-    // Response itself holds neither. The status is its own too, read without Response's brand
-    // check (the client reads it on every answer).
-    super(null, init);
+  constructor(res, why) {
     this.#res = res;
-    this.#status = init.status;
-    this.#headers = new AnswerHeaders(res.rawHeaders);
-    const declared = this.#headers.get('content-length');
+    this.status = res.statusCode;
+    this.statusText = res.statusMessage;
+    this.headers = new RawHeaders(res.rawHeaders);
+    const declared = this.headers.get('content-length');
     if (declared !== null && /^[0-9]{1,8}$/.test(declared) && Number(declared) <= READ_AHEAD) {
       this.#whole = Buffer.allocUnsafeSlow(Number(declared));
     }
@@ -322,14 +341,6 @@ class NodeResponse extends Response {
 
   get bodyUsed() {
     return this.#used;
-  }
-
-  get headers() {
-    return this.#headers;
-  }
-
-  get status() {
-    return this.#status;
   }
 
   #notify() {
@@ -402,11 +413,6 @@ class NodeResponse extends Response {
     return whole === null ? Buffer.concat(chunks) : whole.subarray(0, this.#filled);
   }
 
-  clone() {
-    // Nothing in the client clones an answer; Response's own clone() would copy an empty body.
-    throw new TypeError('an answer of the Node transport cannot be cloned');
-  }
-
   async arrayBuffer() {
     const whole = await this.#bytes();
     // A Buffer may be a view into a shared pool: hand back an ArrayBuffer of its own.
@@ -425,6 +431,59 @@ class NodeResponse extends Response {
 
   async json() {
     return JSON.parse(await this.text());
+  }
+}
+
+/**
+ * A NodeAnswer as a Response (what nodeFetch resolves to): the body, status and headers are the
+ * answer's (Response itself holds none of them), and its headers a read-only Headers over the
+ * answer's.
+ */
+class NodeResponse extends Response {
+  #answer;
+  #headers;
+
+  constructor(answer) {
+    super(null, { status: answer.status, statusText: answer.statusText });
+    this.#answer = answer;
+    this.#headers = new AnswerHeaders(answer.headers);
+  }
+
+  get body() {
+    return this.#answer.body;
+  }
+
+  get bodyUsed() {
+    return this.#answer.bodyUsed;
+  }
+
+  get headers() {
+    return this.#headers;
+  }
+
+  get status() {
+    return this.#answer.status;
+  }
+
+  clone() {
+    // Nothing in the client clones an answer; Response's own clone() would copy an empty body.
+    throw new TypeError('an answer of the Node transport cannot be cloned');
+  }
+
+  arrayBuffer() {
+    return this.#answer.arrayBuffer();
+  }
+
+  blob() {
+    return this.#answer.blob();
+  }
+
+  text() {
+    return this.#answer.text();
+  }
+
+  json() {
+    return this.#answer.json();
   }
 }
 
@@ -479,17 +538,19 @@ function send(call, url) {
   });
 }
 
-/** The Response for an answer `res` to `call`. */
+/** The answer `res` to `call`: a Response, or for `call.plain` the NodeAnswer itself. */
 function answer(call, res, why, done) {
   const { method } = call;
   const status = res.statusCode;
-  const init = { status, statusText: res.statusMessage };
   let response;
   if (NULL_BODY.has(status) || method === 'HEAD') {
-    response = new Response(null, { ...init, headers: pairsOf(res.rawHeaders) });
+    response = new Response(null, { status, statusText: res.statusMessage, headers: pairsOf(res.rawHeaders) });
     res.resume();
   } else {
-    response = new NodeResponse(res, init, why);
+    // Like a Response, an answer has a status from 200 to 599 (else fetch fails: see send).
+    if (!(status >= 200 && status <= 599)) throw new RangeError(`status ${status} is outside 200-599`);
+    const plain = new NodeAnswer(res, why);
+    response = call.plain ? plain : new NodeResponse(plain);
   }
   res.on('close', done);
   // No `url`: it would hold the access token, and nothing reads it.
@@ -509,8 +570,22 @@ function nodeFetch(url, init) {
       body: encodeBody(i.body),
       signal: i.signal,
       timeout: Array.isArray(timeout) && timeout[0] >= 0 ? timeout : null,
+      plain: false,
     };
     return send(call, new URL(url));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * A plain GET of `url`, as nodeFetch(url, { signal, [Symbol.for('wxmedia.timeout')]: timeout })
+ * sends it, without the init, resolving to the answer as a NodeAnswer (Response-shaped, not a
+ * Response): the Node entry's downloads send their first attempt with it.
+ */
+function nodeGet(url, signal, timeout) {
+  try {
+    return send({ method: 'GET', headers: {}, body: null, signal, timeout, plain: true }, new URL(url));
   } catch (err) {
     return Promise.reject(err);
   }
@@ -521,4 +596,4 @@ function nodeFetch(url, init) {
 nodeFetch[Symbol.for('wxmedia.formParts')] = true;
 nodeFetch[TIMEOUT] = true;
 
-module.exports = { nodeFetch };
+module.exports = { nodeFetch, nodeGet };

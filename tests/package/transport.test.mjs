@@ -2,7 +2,8 @@
 // headers of an answer, bodies gathered as they arrive or streamed, bodies cut short, and forms
 // given as entries with a bytes part. The client's use of it is tested through the emulator by
 // the other suites; this pins what the transport itself promises: the timeout it takes from the
-// client in place of an AbortSignal of the client's included.
+// client in place of an AbortSignal of the client's included, and nodeGet's answers (what the
+// Node entry's downloads send their first attempt with).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -11,7 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const { nodeFetch } = require(path.join(path.dirname(fileURLToPath(import.meta.resolve('wxmedia'))), 'lib/http.cjs'));
+const { nodeFetch, nodeGet } = require(path.join(path.dirname(fileURLToPath(import.meta.resolve('wxmedia'))), 'lib/http.cjs'));
 
 const SMALL = Buffer.alloc(300_000);
 for (let i = 0; i < SMALL.length; i++) SMALL[i] = (i * 7) & 0xff;
@@ -48,6 +49,9 @@ before(async () => {
         res.writeHead(200, { 'content-length': SMALL.length });
         res.write(SMALL.subarray(0, 1000));
         return setTimeout(() => res.socket.destroy(), 50);
+      case '/status999':
+        res.writeHead(999, { 'content-length': 2 });
+        return res.end('no');
       case '/stall-head':
         return setTimeout(() => res.end('late'), 1000);
       case '/stall-body':
@@ -91,6 +95,28 @@ test("an answer's headers read as a Headers built from them would, and cannot be
   assert.throws(() => r.headers.append('x-new', '1'), TypeError);
   assert.throws(() => r.headers.delete('x-twice'), TypeError);
   assert.equal(await r.text(), 'ok');
+});
+
+test("nodeGet's answer is Response-shaped, not a Response: status, headers, body, read once", async () => {
+  const r = await nodeGet(`${base}/headers`, undefined, null);
+  assert.ok(!(r instanceof Response));
+  assert.equal(r.status, 200);
+  assert.equal(r.statusText, 'OK');
+  assert.equal(r.headers.get('X-TWICE'), 'a, b');
+  assert.equal(r.headers.has('content-type'), true);
+  assert.equal(r.headers.get('absent'), null);
+  assert.equal(r.bodyUsed, false);
+  assert.equal(await r.text(), 'ok');
+  assert.equal(r.bodyUsed, true);
+  await assert.rejects(r.arrayBuffer(), (err) => err instanceof TypeError && /already been read/.test(err.message));
+  const small = await nodeGet(`${base}/small`, undefined, null);
+  const chunks = [];
+  for await (const c of small.body) chunks.push(c);
+  assert.ok(Buffer.concat(chunks).equals(SMALL));
+  // What no Response can carry fails as fetch does, through either function.
+  for (const send of [nodeFetch, (url) => nodeGet(url, undefined, null)]) {
+    await assert.rejects(send(`${base}/status999`), (err) => err instanceof TypeError && err.message === 'fetch failed' && err.cause instanceof RangeError);
+  }
 });
 
 test('a body of known length is whole whether read at once, as a Blob or as a stream', async () => {
