@@ -79,19 +79,23 @@ const cut = dts.indexOf('\nexport type InitInput');
 if (cut < 0) fail('wxmedia.d.ts has no InitInput declaration: was it built with --target web?');
 write('wxmedia.d.ts', `${dts.slice(0, cut).trimEnd()}\n`);
 
-// What the glue exports, less its init functions: the API every entry re-exports.
+// What the glue exports, less its init functions and the Node entry's internals (`__` names, in
+// no types): the API every entry re-exports.
 const glueExports = Object.keys(await import(pathToFileURL(join(pkg, 'wxmedia.mjs')).href));
-const api = glueExports.filter((n) => n !== 'default' && n !== 'initSync').sort();
+const api = glueExports.filter((n) => n !== 'default' && n !== 'initSync' && !n.startsWith('__')).sort();
+if (!['__firstGetUrl', '__firstGetMedia', '__getAfter', '__timeoutOf', '__timeoutReason'].every((n) => glueExports.includes(n))) {
+  fail("the glue lacks the Node entry's download functions (src/js.rs)");
+}
 if (!api.includes('MediaClient')) fail('the glue exports no MediaClient');
 // The wasm checks its own arguments (src/js.rs): every export goes through as it is.
 write(
   'lib/api.mjs',
-  '// What the wasm glue exports, less its init functions. Written by npm/assemble.mjs.\n' +
+  '// What the wasm glue exports, less its init functions and internals. Written by npm/assemble.mjs.\n' +
     `export {\n${api.map((n) => `  ${n},`).join('\n')}\n} from '../wxmedia.mjs';\n`,
 );
 write(
   'lib/api.cjs',
-  "'use strict';\n// What the wasm glue exports, less its init functions. Written by npm/assemble.mjs.\n" +
+  "'use strict';\n// What the wasm glue exports, less its init functions and internals. Written by npm/assemble.mjs.\n" +
     "const glue = require('../wxmedia.cjs');\n\n" +
     `module.exports = {\n${api.map((n) => `  ${n}: glue.${n},`).join('\n')}\n};\n`,
 );

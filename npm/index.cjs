@@ -10,7 +10,7 @@ const glue = require('./wxmedia.cjs');
 const api = require('./lib/api.cjs');
 const errors = require('./lib/errors.cjs');
 const node = require('./lib/node.cjs');
-const { nodeFetch } = require('./lib/http.cjs');
+const { nodeFetch, nodeGet } = require('./lib/http.cjs');
 const voice = require('./lib/voice.cjs');
 
 glue.initSync({ module: fs.readFileSync(path.join(__dirname, 'wxmedia_bg.wasm')) });
@@ -23,18 +23,59 @@ const { decodeVoice, wav } = voice.voiceApi(() => {
 });
 voice.installWav(api.MediaFile, wav);
 
+// What the client's deadline rejects with, in a transport that takes timeouts (lib/http.cjs).
+const TIMEOUT_REASON = glue.__timeoutReason();
+
 /**
  * The wasm client, plus what a Node program reaches for: uploading a file by path and saving a
  * download to a path. Its requests go over node:http/https (lib/http.cjs), which moves bytes
  * faster than Node's global fetch, unless `options.fetch` names another transport.
  */
 class MediaClient extends api.MediaClient {
+  /** The media timeout (ms) when this client sends over lib/http.cjs, else 0 (see #first). */
+  #timeout = 0;
+
   constructor(options) {
-    const withTransport =
-      options !== null && typeof options === 'object' && options.fetch == null
-        ? Object.create(options, { fetch: { value: nodeFetch, enumerable: true } })
-        : options;
-    super(withTransport);
+    const own = options !== null && typeof options === 'object' && options.fetch == null;
+    super(own ? Object.create(options, { fetch: { value: nodeFetch, enumerable: true } }) : options);
+    if (own) this.#timeout = glue.__timeoutOf(this);
+  }
+
+  get(mediaId, options) {
+    return this.#first(mediaId, options, false) || super.get(mediaId, options);
+  }
+
+  getHdVoice(mediaId, options) {
+    return this.#first(mediaId, options, true) || super.getHdVoice(mediaId, options);
+  }
+
+  /**
+   * A download whose first attempt can go out at once (this client's own transport, a valid id,
+   * a token cached, no signal or one not aborted): it goes straight over node:http, bounded by the
+   * media timeout and the signal, and its answer goes back to the wasm, which hands back media
+   * at once, or goes on from there as get() would (an error, a retry, a token refresh, a video).
+   * A download that answers media thus costs two calls into the wasm, and no task, request object
+   * or timer of the client's. Else null: get() itself makes the call.
+   */
+  #first(mediaId, options, hd) {
+    if (this.#timeout === 0 || typeof mediaId !== 'string') return null;
+    let signal;
+    try {
+      signal = options == null ? undefined : options.signal;
+    } catch {
+      return null; // get() rejects with what the getter threw
+    }
+    if (signal == null) signal = undefined;
+    else if (!(signal instanceof AbortSignal) || signal.aborted) return null;
+    const url = glue.__firstGetUrl(this, mediaId, hd);
+    if (url === undefined) return null;
+    const started = Date.now();
+    return nodeGet(url, signal, [this.#timeout, TIMEOUT_REASON]).then(
+      (answer) =>
+        glue.__firstGetMedia(this, answer, started, signal) ||
+        glue.__getAfter(this, mediaId, hd, url, started, signal, answer, true),
+      (err) => glue.__getAfter(this, mediaId, hd, url, started, signal, err, false),
+    );
   }
 
   /** Uploads the file at `file` without reading it into memory (fs.openAsBlob). */

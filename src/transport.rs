@@ -447,21 +447,27 @@ thread_local! {
 
 /// The reason a guard's controller aborts with when its timer fires (and a transport that takes
 /// timeouts rejects with).
-fn timeout_reason() -> JsValue {
+pub(crate) fn timeout_reason() -> JsValue {
     TIMEOUT_REASON.with(JsValue::clone)
 }
 
 impl AbortGuard {
     /// A guard whose time is up after `timeout_ms`, and which aborts earlier when `parent` does.
     pub fn new(timeout_ms: u64, parent: Option<&AbortSignal>) -> Result<Self, Error> {
-        Ok(Self {
+        Ok(Self::started_at(js_sys::Date::now(), timeout_ms, parent))
+    }
+
+    /// A guard for a call that started at `started_ms` (the platform clock): its time is up
+    /// `timeout_ms` after that.
+    pub fn started_at(started_ms: f64, timeout_ms: u64, parent: Option<&AbortSignal>) -> Self {
+        Self {
             inner: std::rc::Rc::new(GuardInner {
                 timeout_ms,
-                deadline_ms: js_sys::Date::now() + timeout_ms as f64,
+                deadline_ms: started_ms + timeout_ms as f64,
                 parent: parent.cloned(),
                 armed: std::cell::OnceCell::new(),
             }),
-        })
+        }
     }
 
     /// The signal to hand to `fetch` (or to wait on): made on first use, with a timer for the

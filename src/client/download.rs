@@ -60,6 +60,20 @@ impl MediaBody {
         .map_err(|e| transport::js_error(&e))
     }
 
+    /// An answer whose own body is the media, read within `deadline`.
+    pub(crate) fn fetched(
+        meta: MediaMeta,
+        answer: web_sys::Response,
+        deadline: AbortGuard,
+    ) -> Self {
+        MediaBody {
+            meta,
+            fetched: Some(answer),
+            stream: None,
+            deadline: Some(deadline),
+        }
+    }
+
     fn streamed(meta: MediaMeta, stream: ReadableStream) -> Self {
         MediaBody {
             meta,
@@ -88,6 +102,15 @@ pub(crate) async fn classify(
         }),
         video => video,
     })
+}
+
+/// The media's metadata when the head alone says the answer is media (as [`classify`] finds it),
+/// else `None`.
+pub(crate) fn media_at_once(response: &web_sys::Response) -> Option<MediaMeta> {
+    match classify_head(response.status(), &transport::header_map(response)) {
+        Head::Media(meta) => Some(meta),
+        Head::HttpError(_) | Head::Inspect => None,
+    }
 }
 
 /// The classification itself (see [`classify`]).

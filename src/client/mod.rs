@@ -35,8 +35,9 @@ pub use config::{
 pub use download::{Download, MediaBody};
 
 use crate::protocol::{
-    media_url, parse_upload, upload_url, validate, validate_media_id, AccessToken, Call, Error,
-    MediaType, Step, TokenGrant, Uploaded, Validated, GET_PATH, HD_VOICE_PATH,
+    media_url, parse_upload, token_in_media_url, upload_url, validate, validate_media_id,
+    AccessToken, Call, Error, MediaType, Step, TokenGrant, Uploaded, Validated, GET_PATH,
+    HD_VOICE_PATH,
 };
 use crate::transport::{self, AbortGuard};
 use tokens::Tokens;
@@ -133,7 +134,7 @@ impl Client {
         let body = media.form_body(content_type, parts)?;
         let filename = checked.filename.clone();
         let uploaded = self
-            .drive(options.signal.as_ref(), |token, guard| {
+            .drive(options.signal.as_ref(), None, |token, guard| {
                 let url = upload_url(&config.base_url, &token, media_type);
                 let body = body.clone();
                 let filename = filename.clone();
@@ -156,7 +157,7 @@ impl Client {
         signal: Option<&AbortSignal>,
     ) -> Result<Download, Error> {
         validate_media_id(media_id).map_err(Error::Validation)?;
-        self.download(signal, GET_PATH, media_id).await
+        self.download(signal, GET_PATH, media_id, None).await
     }
 
     /// Downloads a JSSDK voice recording as 16 kHz speex (`/cgi-bin/media/get/jssdk`).
@@ -166,28 +167,97 @@ impl Client {
         signal: Option<&AbortSignal>,
     ) -> Result<MediaBody, Error> {
         validate_media_id(media_id).map_err(Error::Validation)?;
-        match self.download(signal, HD_VOICE_PATH, media_id).await? {
-            Download::Media(body) => Ok(body),
-            Download::Video { .. } => Err(Error::Parse {
-                message: "HD voice answered with a video URL".to_string(),
-                raw: Vec::new(),
-            }),
+        hd_voice_media(self.download(signal, HD_VOICE_PATH, media_id, None).await?)
+    }
+
+    /// The URL of a download's first attempt when it can go out at once: `media_id` is valid and
+    /// a token is cached (`None` otherwise: call [`get`](Self::get) or
+    /// [`hd_voice`](Self::hd_voice)). The URL holds the access token.
+    ///
+    /// For a caller that sends the first attempt itself, as a plain `GET` bounded by the media
+    /// timeout and the caller's signal, and hands what it answered to
+    /// [`first_media`](Self::first_media) and, when that is not media,
+    /// [`download_after`](Self::download_after). The npm
+    /// package's Node entry does: a download that answers media then makes no task, request
+    /// object or timer of the client's.
+    pub fn first_download_url(&self, hd_voice: bool, media_id: &str) -> Option<String> {
+        validate_media_id(media_id).ok()?;
+        let token = self.tokens.cached()?;
+        let path = if hd_voice { HD_VOICE_PATH } else { GET_PATH };
+        Some(media_url(&self.config.base_url, path, &token, media_id))
+    }
+
+    /// The first attempt's answer (see [`first_download_url`](Self::first_download_url)) as media,
+    /// unread, when its head says it is: what [`get`](Self::get) would hand back for it. Its body
+    /// stays bounded by the call's deadline (from `started_ms`) and `signal`. `None` for any other
+    /// answer: then the call goes on with [`download_after`](Self::download_after).
+    pub fn first_media(
+        &self,
+        answer: &web_sys::Response,
+        started_ms: f64,
+        signal: Option<&AbortSignal>,
+    ) -> Option<MediaBody> {
+        let meta = download::media_at_once(answer)?;
+        let guard = AbortGuard::started_at(started_ms, self.config.media_timeout_ms, signal);
+        Some(MediaBody::fetched(meta, Clone::clone(answer), guard))
+    }
+
+    /// Goes on with a download whose first attempt the caller sent to `url` (from
+    /// [`first_download_url`](Self::first_download_url)) at `started_ms`, and which answered
+    /// `answer` or failed with it: from there on as [`get`](Self::get) (or
+    /// [`hd_voice`](Self::hd_voice), when `hd_voice`) would have gone (the answer sorted, retries,
+    /// a token refresh), within the same deadline.
+    pub async fn download_after(
+        &self,
+        hd_voice: bool,
+        media_id: &str,
+        url: &str,
+        started_ms: u64,
+        signal: Option<&AbortSignal>,
+        answer: Result<web_sys::Response, wasm_bindgen::JsValue>,
+    ) -> Result<Download, Error> {
+        let first = First::new(url, started_ms, answer)?;
+        let path = if hd_voice { HD_VOICE_PATH } else { GET_PATH };
+        let download = self.download(signal, path, media_id, Some(first)).await?;
+        if hd_voice {
+            hd_voice_media(download).map(Download::Media)
+        } else {
+            Ok(download)
         }
     }
 
-    /// A `GET` of `path` ([`GET_PATH`] or [`HD_VOICE_PATH`]) for `media_id`, its answer sorted.
+    /// A `GET` of `path` ([`GET_PATH`] or [`HD_VOICE_PATH`]) for `media_id`, its answer sorted;
+    /// its first attempt already sent and answered when `first` says so.
     async fn download(
         &self,
         signal: Option<&AbortSignal>,
         path: &'static str,
         media_id: &str,
+        first: Option<First>,
     ) -> Result<Download, Error> {
         let base = self.config.base_url.as_str();
         let custom = self.config.fetch.as_ref();
-        self.drive(signal, |token, guard| {
-            let request = transport::get_request(media_url(base, path, &token, media_id));
+        let (start, mut answer) = match first {
+            Some(First {
+                token,
+                started_ms,
+                answer,
+            }) => (Some((token, started_ms)), Some(answer)),
+            None => (None, None),
+        };
+        self.drive(signal, start, |token, guard| {
+            let answered = answer.take();
+            let request = answered
+                .is_none()
+                .then(|| transport::get_request(media_url(base, path, &token, media_id)));
             async move {
-                let response = transport::fetch(&request, &guard, "media", custom).await?;
+                let response = match (answered, request) {
+                    (Some(answered), _) => answered.map_err(|e| guard.failure("media", &e))?,
+                    (None, Some(request)) => {
+                        transport::fetch(&request, &guard, "media", custom).await?
+                    }
+                    (None, None) => return Err(Error::network("a download without a request")),
+                };
                 download::classify(response, &guard, base).await
             }
         })
@@ -197,9 +267,13 @@ impl Client {
     /// Drives one media call's [`Call`]: tokens from the shared cache, `attempt` for each send,
     /// timers for the waits. The whole call, waits included, is bounded by the media timeout and
     /// the caller's `signal`.
+    ///
+    /// `first`: the call started at that time (ms) with an attempt already sent with that token,
+    /// whose answer `attempt` holds for its first send.
     async fn drive<T, F, Fut>(
         &self,
         signal: Option<&AbortSignal>,
+        mut first: Option<(AccessToken, u64)>,
         mut attempt: F,
     ) -> Result<T, Error>
     where
@@ -207,17 +281,23 @@ impl Client {
         Fut: Future<Output = Result<T, Error>>,
     {
         let timeout_ms = self.config.media_timeout_ms;
-        let guard = AbortGuard::new(timeout_ms, signal)?;
+        let started = first.as_ref().map_or_else(transport::now_ms, |(_, at)| *at);
+        let guard = AbortGuard::started_at(started as f64, timeout_ms, signal);
         let mut call = Call::new(
             self.config.retry,
             self.tokens.token_use(),
             "media",
-            transport::now_ms(),
+            started,
             timeout_ms,
         );
-        let mut step = call.start(transport::now_ms());
+        let mut step = call.start(started);
         loop {
             step = match step {
+                // The first attempt went out with this token at the start.
+                Step::GetToken if first.is_some() => {
+                    let (token, at) = first.take().expect("checked");
+                    call.token(Ok(token), at)
+                }
                 Step::GetToken => {
                     let token = self.tokens.get(&guard, "media").await;
                     call.token(token, transport::now_ms())
@@ -249,5 +329,42 @@ impl Client {
                 Step::Fail(err) => return Err(err),
             }
         }
+    }
+}
+
+/// A download's first attempt, sent by the caller (see [`Client::first_download_url`]).
+struct First {
+    /// The token it went out with.
+    token: AccessToken,
+    /// When it went out (ms): the call's start.
+    started_ms: u64,
+    /// What it answered, or what it failed with.
+    answer: Result<web_sys::Response, wasm_bindgen::JsValue>,
+}
+
+impl First {
+    fn new(
+        url: &str,
+        started_ms: u64,
+        answer: Result<web_sys::Response, wasm_bindgen::JsValue>,
+    ) -> Result<Self, Error> {
+        let token = token_in_media_url(url)
+            .ok_or_else(|| Error::network("a first attempt's URL without a token"))?;
+        Ok(First {
+            token,
+            started_ms,
+            answer,
+        })
+    }
+}
+
+/// An HD-voice download's media: a video URL in its place is an error.
+fn hd_voice_media(download: Download) -> Result<MediaBody, Error> {
+    match download {
+        Download::Media(body) => Ok(body),
+        Download::Video { .. } => Err(Error::Parse {
+            message: "HD voice answered with a video URL".to_string(),
+            raw: Vec::new(),
+        }),
     }
 }

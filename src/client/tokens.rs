@@ -107,6 +107,11 @@ impl Tokens {
         dropped
     }
 
+    /// The cached token, if it is fresh: nothing is fetched.
+    pub(crate) fn cached(&self) -> Option<AccessToken> {
+        self.cache.borrow().current(transport::now_ms())
+    }
+
     /// The cached token, or the result of the one fetch in flight (started here if none is).
     /// Waiting ends when `guard` aborts, with `guard`'s error for `what` (the caller's call).
     pub(crate) async fn get(
@@ -114,7 +119,7 @@ impl Tokens {
         guard: &AbortGuard,
         what: &'static str,
     ) -> Result<AccessToken, Error> {
-        if let Some(token) = self.cache.borrow().current(transport::now_ms()) {
+        if let Some(token) = self.cached() {
             return Ok(token);
         }
         if let TokenWait::Poll { interval_ms } = self.config.token_wait {

@@ -105,7 +105,7 @@ fn parse(value: &[u8]) -> Parsed {
 }
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits is kept as is.
-fn percent_decode(input: &[u8]) -> Vec<u8> {
+pub(crate) fn percent_decode(input: &[u8]) -> Vec<u8> {
     fn hex(b: u8) -> Option<u8> {
         match b {
             b'0'..=b'9' => Some(b - b'0'),
