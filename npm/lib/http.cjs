@@ -487,6 +487,52 @@ class NodeResponse extends Response {
   }
 }
 
+/**
+ * The deadlines of the requests in flight, watched by one timer for all of them instead of a
+ * setTimeout and clearTimeout per request (which cost more than the rest of a small download's
+ * bookkeeping here). The timer is armed for the earliest deadline; a request that ends only
+ * leaves the set, so with one timeout for every call (the client's) the timer is re-armed about
+ * once per timeout's length, not per request. It is unref'd: a request in flight keeps the
+ * process alive through its socket, not through this.
+ */
+const deadlines = new Set();
+let watchTimer = null;
+let watchAt = Infinity;
+
+/** Calls `stop(reason)` at `at` (performance.now() time) unless `unwatch(entry)` comes first. */
+function watch(at, stop, reason) {
+  const entry = { at, stop, reason };
+  deadlines.add(entry);
+  if (at < watchAt) armWatch(at);
+  return entry;
+}
+
+function unwatch(entry) {
+  deadlines.delete(entry);
+}
+
+function armWatch(at) {
+  if (watchTimer !== null) clearTimeout(watchTimer);
+  watchAt = at;
+  watchTimer = setTimeout(fireWatch, Math.max(0, Math.ceil(at - performance.now())));
+  watchTimer.unref();
+}
+
+function fireWatch() {
+  watchTimer = null;
+  watchAt = Infinity;
+  const now = performance.now();
+  let next = Infinity;
+  const due = [];
+  for (const entry of deadlines) {
+    if (entry.at <= now) due.push(entry);
+    else if (entry.at < next) next = entry.at;
+  }
+  for (const entry of due) deadlines.delete(entry);
+  if (next !== Infinity) armWatch(next);
+  for (const entry of due) entry.stop(entry.reason);
+}
+
 function send(call, url) {
   const mod = modules[url.protocol];
   if (!mod) return Promise.reject(new TypeError(`fetch failed: unsupported protocol ${url.protocol}`));
@@ -508,14 +554,10 @@ function send(call, url) {
     const why = () => stopped;
     const onAbort = () => stop(abortError(signal));
     if (signal) signal.addEventListener('abort', onAbort, { once: true });
-    let timer = null;
-    if (timeout) {
-      timer = setTimeout(stop, timeout[0], timeout[1]);
-      timer.unref();
-    }
+    const deadline = timeout ? watch(performance.now() + timeout[0], stop, timeout[1]) : null;
     const done = () => {
       if (signal) signal.removeEventListener('abort', onAbort);
-      if (timer !== null) clearTimeout(timer);
+      if (deadline !== null) unwatch(deadline);
     };
     req.on('error', (err) => {
       done();

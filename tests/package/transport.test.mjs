@@ -195,3 +195,28 @@ test("a timeout handed over under Symbol.for('wxmedia.timeout') fails the reques
   controller.abort();
   await assert.rejects(pending, (err) => err.name === 'AbortError');
 });
+
+test('requests in flight each fail at their own deadline, sent in any order, whatever ends in between', async () => {
+  const TIMEOUT = Symbol.for('wxmedia.timeout');
+  // One timer watches every deadline: a later request with an earlier deadline re-arms it, one
+  // that ends leaves it, and one that fires goes on to the next.
+  const started = performance.now();
+  const reasons = [];
+  const at = {};
+  const calls = [700, 250, 450, 100].map((ms) => {
+    const reason = new Error(`after ${ms}`);
+    reasons.push(reason);
+    return nodeGet(`${base}/stall-head`, undefined, [ms, reason]).then(
+      () => assert.fail(`${ms}: answered`),
+      (err) => {
+        assert.equal(err, reason, `${ms}: ${err && err.message}`);
+        at[ms] = performance.now() - started;
+      },
+    );
+  });
+  const quick = await nodeGet(`${base}/small`, undefined, [50, new Error('too late')]);
+  assert.ok(Buffer.from(await quick.arrayBuffer()).equals(SMALL));
+  await Promise.all(calls);
+  for (const ms of [100, 250, 450, 700]) assert.ok(at[ms] >= ms - 5 && at[ms] < ms + 400, `${ms}: failed after ${at[ms]} ms`);
+  assert.ok(at[100] < at[250] && at[250] < at[450] && at[450] < at[700], JSON.stringify(at));
+});
