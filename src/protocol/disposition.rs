@@ -3,21 +3,31 @@
 //! Works on the header's raw bytes, because WeChat sends non-ASCII names as raw UTF-8 inside
 //! `filename="…"` (which `HeaderValue::to_str` refuses).
 
-/// One parsed `Content-Disposition` value.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Parsed {
-    /// The disposition type, lowercased (`attachment`, `inline`, …), if the value starts with one.
-    kind: Option<String>,
-    /// Parameters in order: lowercased name and the value bytes (quotes and escapes removed).
-    params: Vec<(String, Vec<u8>)>,
+use std::borrow::Cow;
+
+/// One part of a `Content-Disposition` value, borrowed from it.
+#[derive(Debug, PartialEq, Eq)]
+enum Part<'a> {
+    /// The disposition type (`attachment`, `inline`, …) as sent: a bare token that comes first.
+    Kind(&'a [u8]),
+    /// A parameter: its name as sent and its value (quotes and escapes removed).
+    Param(&'a [u8], Cow<'a, [u8]>),
 }
 
-impl Parsed {
-    fn param(&self, name: &str) -> Option<&[u8]> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
+/// The parts of a `Content-Disposition` value in order, without copying it (only a quoted value
+/// with backslash escapes is copied, unescaped). Bare tokens after the first are skipped, as are
+/// parameters with an empty name.
+struct Parts<'a> {
+    value: &'a [u8],
+    at: usize,
+    first: bool,
+}
+
+fn parts(value: &[u8]) -> Parts<'_> {
+    Parts {
+        value,
+        at: 0,
+        first: true,
     }
 }
 
@@ -43,65 +53,85 @@ fn trim(mut s: &[u8]) -> &[u8] {
     s
 }
 
-fn parse(value: &[u8]) -> Parsed {
-    let mut parsed = Parsed::default();
-    let mut i = 0;
-    let n = value.len();
-    let mut first = true;
-    while i < n {
-        // Skip separators and whitespace.
-        while i < n && (is_ws(value[i]) || value[i] == b';') {
-            i += 1;
-        }
-        if i >= n {
-            break;
-        }
-        // A name: up to '=' or ';'.
-        let name_start = i;
-        while i < n && value[i] != b'=' && value[i] != b';' {
-            i += 1;
-        }
-        let name = trim(&value[name_start..i]);
-        if i >= n || value[i] == b';' {
-            // A bare token: the disposition type if it comes first, else ignored.
-            if first && !name.is_empty() {
-                parsed.kind = Some(String::from_utf8_lossy(name).to_ascii_lowercase());
+impl<'a> Iterator for Parts<'a> {
+    type Item = Part<'a>;
+
+    fn next(&mut self) -> Option<Part<'a>> {
+        let value = self.value;
+        let n = value.len();
+        loop {
+            let mut i = self.at;
+            // Skip separators and whitespace.
+            while i < n && (is_ws(value[i]) || value[i] == b';') {
+                i += 1;
             }
-            first = false;
-            continue;
-        }
-        first = false;
-        i += 1; // '='
-        while i < n && is_ws(value[i]) {
-            i += 1;
-        }
-        let mut param_value = Vec::new();
-        if i < n && value[i] == b'"' {
-            i += 1;
-            while i < n && value[i] != b'"' {
-                if value[i] == b'\\' && i + 1 < n {
+            if i >= n {
+                self.at = n;
+                return None;
+            }
+            // A name: up to '=' or ';'.
+            let name_start = i;
+            while i < n && value[i] != b'=' && value[i] != b';' {
+                i += 1;
+            }
+            let name = trim(&value[name_start..i]);
+            let first = std::mem::replace(&mut self.first, false);
+            if i >= n || value[i] == b';' {
+                // A bare token: the disposition type if it comes first, else ignored.
+                self.at = i;
+                if first && !name.is_empty() {
+                    return Some(Part::Kind(name));
+                }
+                continue;
+            }
+            i += 1; // '='
+            while i < n && is_ws(value[i]) {
+                i += 1;
+            }
+            let param_value = if i < n && value[i] == b'"' {
+                i += 1;
+                let start = i;
+                let mut unescaped: Option<Vec<u8>> = None;
+                while i < n && value[i] != b'"' {
+                    if value[i] == b'\\' && i + 1 < n {
+                        let copy = unescaped.get_or_insert_with(|| value[start..i].to_vec());
+                        i += 1;
+                        copy.push(value[i]);
+                    } else if let Some(copy) = &mut unescaped {
+                        copy.push(value[i]);
+                    }
                     i += 1;
                 }
-                param_value.push(value[i]);
-                i += 1;
+                let quoted = match unescaped {
+                    Some(copy) => Cow::Owned(copy),
+                    None => Cow::Borrowed(&value[start..i]),
+                };
+                // Skip the closing quote and anything up to the next ';'.
+                while i < n && value[i] != b';' {
+                    i += 1;
+                }
+                quoted
+            } else {
+                let start = i;
+                while i < n && value[i] != b';' {
+                    i += 1;
+                }
+                Cow::Borrowed(trim(&value[start..i]))
+            };
+            self.at = i;
+            if !name.is_empty() {
+                return Some(Part::Param(name, param_value));
             }
-            // Skip the closing quote and anything up to the next ';'.
-            while i < n && value[i] != b';' {
-                i += 1;
-            }
-        } else {
-            let start = i;
-            while i < n && value[i] != b';' {
-                i += 1;
-            }
-            param_value.extend_from_slice(trim(&value[start..i]));
-        }
-        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-        if !name.is_empty() {
-            parsed.params.push((name, param_value));
         }
     }
-    parsed
+}
+
+/// The value of the first parameter named `name` (in any case).
+fn param<'a>(value: &'a [u8], name: &str) -> Option<Cow<'a, [u8]>> {
+    parts(value).find_map(|part| match part {
+        Part::Param(n, v) if n.eq_ignore_ascii_case(name.as_bytes()) => Some(v),
+        _ => None,
+    })
 }
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits is kept as is.
@@ -138,31 +168,46 @@ fn latin1(bytes: &[u8]) -> String {
 /// understood; anything else (or invalid UTF-8) gives `None`.
 fn decode_ext_value(value: &[u8]) -> Option<String> {
     let mut parts = value.splitn(3, |&b| b == b'\'');
-    let charset = parts.next()?;
+    let charset = trim(parts.next()?);
     let _language = parts.next()?;
     let encoded = parts.next()?;
     let bytes = percent_decode(encoded);
-    let charset = String::from_utf8_lossy(trim(charset)).to_ascii_lowercase();
-    match charset.as_str() {
-        "utf-8" | "utf8" => String::from_utf8(bytes).ok(),
-        "iso-8859-1" | "latin1" | "latin-1" | "us-ascii" => Some(latin1(&bytes)),
-        _ => None,
+    let is = |names: &[&str]| {
+        names
+            .iter()
+            .any(|n| charset.eq_ignore_ascii_case(n.as_bytes()))
+    };
+    if is(&["utf-8", "utf8"]) {
+        String::from_utf8(bytes).ok()
+    } else if is(&["iso-8859-1", "latin1", "latin-1", "us-ascii"]) {
+        Some(latin1(&bytes))
+    } else {
+        None
     }
 }
 
 /// Decodes a plain `filename` value: UTF-8 if valid, else ISO-8859-1.
-fn decode_plain(value: &[u8]) -> String {
+fn decode_plain(value: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(value) {
-        Ok(s) => s.to_owned(),
-        Err(_) => latin1(value),
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(latin1(value)),
     }
 }
 
 /// Keeps the last path segment and drops control characters (RFC 6266 §4.3: a recipient must
 /// not let a name choose a directory).
 fn last_segment(name: &str) -> Option<String> {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
+    let base = match name.bytes().rposition(|b| b == b'/' || b == b'\\') {
+        Some(at) => &name[at + 1..],
+        None => name,
+    };
+    // Control characters are C0, DEL and C1 (U+0080 to U+009F, which UTF-8 starts with 0xC2):
+    // a name without those bytes is kept as it is.
+    let cleaned: Cow<'_, str> = if base.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+        Cow::Owned(base.chars().filter(|c| !c.is_control()).collect())
+    } else {
+        Cow::Borrowed(base)
+    };
     let cleaned = cleaned.trim();
     if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
         None
@@ -186,26 +231,23 @@ fn last_segment(name: &str) -> Option<String> {
 /// );
 /// ```
 pub fn filename(header_value: &[u8]) -> Option<String> {
-    let parsed = parse(header_value);
-    if let Some(ext) = parsed.param("filename*") {
-        if let Some(name) = decode_ext_value(ext).and_then(|n| last_segment(&n)) {
+    if let Some(ext) = param(header_value, "filename*") {
+        if let Some(name) = decode_ext_value(&ext).and_then(|n| last_segment(&n)) {
             return Some(name);
         }
     }
-    parsed
-        .param("filename")
-        .and_then(|v| last_segment(&decode_plain(v)))
+    param(header_value, "filename").and_then(|v| last_segment(&decode_plain(&v)))
 }
 
 /// Whether a `Content-Disposition` value marks a download: its type is `attachment`, or it
 /// carries a `filename`/`filename*` parameter.
 pub fn is_attachment(header_value: &[u8]) -> bool {
-    let parsed = parse(header_value);
-    parsed.kind.as_deref() == Some("attachment")
-        || parsed
-            .params
-            .iter()
-            .any(|(n, _)| n == "filename" || n == "filename*")
+    parts(header_value).any(|part| match part {
+        Part::Kind(kind) => kind.eq_ignore_ascii_case(b"attachment"),
+        Part::Param(name, _) => {
+            name.eq_ignore_ascii_case(b"filename") || name.eq_ignore_ascii_case(b"filename*")
+        }
+    })
 }
 
 #[cfg(test)]
@@ -339,6 +381,23 @@ mod tests {
             (b"attachment; filename=\"..\"", None, true),
             // Unterminated quote: take the rest.
             (b"attachment; filename=\"open.jpg", Some("open.jpg"), true),
+            // A backslash as the last byte stays (and then splits off an empty segment).
+            (b"attachment; filename=\"trail\\", None, true),
+            (b"attachment; filename=\"\\a\\b.jpg\"", Some("ab.jpg"), true),
+            // Parameters without a name, and bare tokens after the first, are skipped.
+            (b"; =x; filename=a.jpg", Some("a.jpg"), true),
+            (b"inline; attachment", None, false),
+            // C1 controls go, other characters whose UTF-8 starts with 0xC2 stay.
+            (
+                b"attachment; filename=\"a\xc2\x85b\xc2\xa3.jpg\"",
+                Some("ab\u{a3}.jpg"),
+                true,
+            ),
+            (
+                b"attachment; filename=\" padded.jpg \x7f\"",
+                Some("padded.jpg"),
+                true,
+            ),
         ];
         for &(value, name, attachment) in cases {
             check(value, name, attachment);
