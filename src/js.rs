@@ -224,10 +224,56 @@ impl MediaFile {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// [`CUT`]'s closure, seen as the function it is (for `bind`).
+    type CutFn;
+    #[wasm_bindgen(method, js_name = bind)]
+    fn bind_cut(
+        this: &CutFn,
+        context: &JsValue,
+        started_ms: f64,
+        timeout_ms: f64,
+        parent: &JsValue,
+    ) -> Function;
+    /// A promise, for `catch` with a plain function.
+    type Catchable;
+    #[wasm_bindgen(method, js_name = catch)]
+    fn catch_with(this: &Catchable, rejected: &Function) -> Promise;
+}
+
+thread_local! {
+    /// What a body read rejects with, given the call's start, timeout and signal (bound) and the
+    /// read's failure: made once, so a read whose guard has no controller needs no Rust state.
+    static CUT: CutFn = Closure::<dyn FnMut(f64, f64, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+        |started_ms: f64, timeout_ms: f64, parent: JsValue, err: JsValue| {
+            let guard = crate::transport::AbortGuard::started_at(
+                started_ms,
+                timeout_ms as u64,
+                parent.dyn_ref::<AbortSignal>(),
+            );
+            Err(read_error(Some(guard), err))
+        },
+    )
+    .into_js_value()
+    .unchecked_into();
+}
+
+/// What a body read that failed with `err` rejects with: the client's `TimeoutError` or
+/// `AbortError` when the call's deadline or signal cut it off, else a `NetworkError`.
+fn read_error(deadline: Option<crate::transport::AbortGuard>, err: JsValue) -> JsValue {
+    match deadline.and_then(|d| d.cut("media", &err)) {
+        Some(cut) => to_js_error(cut),
+        None => body_error(err),
+    }
+}
+
 impl MediaFile {
     /// A read of the body: a read cut off by the call's deadline or signal rejects with the
     /// client's `TimeoutError` or `AbortError`. The deadline stops applying once it settles.
-    /// (A promise mapped, not a Rust task: the read's success costs no more than the runtime's.)
+    /// (A promise mapped, not a Rust task: the read's success costs no more than the runtime's.
+    /// When the guard has no controller, as with the Node transport, which bounds the read
+    /// itself, only a failure calls back into the wasm.)
     fn read(&self, start: impl FnOnce(&web_sys::Response) -> Result<Promise, JsValue>) -> Promise {
         let deadline = self.deadline.borrow_mut().take();
         let Some(response) = self.response.borrow_mut().take() else {
@@ -238,11 +284,14 @@ impl MediaFile {
             Ok(promise) => promise,
             Err(err) => return Promise::reject(&body_error(err)),
         };
+        if let Some((started, timeout, parent)) = deadline.as_ref().and_then(|d| d.unarmed()) {
+            let parent = parent.map_or(JsValue::UNDEFINED, JsValue::from);
+            let rejected =
+                CUT.with(|cut| cut.bind_cut(&JsValue::NULL, started, timeout as f64, &parent));
+            return promise.unchecked_ref::<Catchable>().catch_with(&rejected);
+        }
         crate::transport::then_map(&promise, move |result| {
-            result.map_err(|err| match deadline.and_then(|d| d.cut("media", &err)) {
-                Some(cut) => to_js_error(cut),
-                None => body_error(err),
-            })
+            result.map_err(|err| read_error(deadline, err))
         })
     }
 }

@@ -518,6 +518,18 @@ impl AbortGuard {
         })
     }
 
+    /// When the call started, its timeout and the caller's signal, if this guard has made no
+    /// controller: then it bounds nothing by itself (a transport that takes timeouts does), and
+    /// a guard made from these with [`AbortGuard::started_at`] explains a failure as this one would.
+    #[cfg(feature = "js")]
+    pub fn unarmed(&self) -> Option<(f64, u64, Option<AbortSignal>)> {
+        let inner = &self.inner;
+        inner.armed.get().is_none().then(|| {
+            let started = inner.deadline_ms - inner.timeout_ms as f64;
+            (started, inner.timeout_ms, inner.parent.clone())
+        })
+    }
+
     /// The time left before the deadline, in milliseconds (0 once it has passed).
     pub fn time_left_ms(&self) -> f64 {
         (self.inner.deadline_ms - js_sys::Date::now()).max(0.0)
