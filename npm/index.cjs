@@ -34,6 +34,10 @@ const TIMEOUT_REASON = glue.__timeoutReason();
 class MediaClient extends api.MediaClient {
   /** The media timeout (ms) when this client sends over lib/http.cjs, else 0 (see #first). */
   #timeout = 0;
+  /** Downloads sent by #first whose answer has not been handed to the wasm yet. */
+  #sent = 0;
+  /** free() was called while some were: the client is freed once the last is handed over. */
+  #freeLater = false;
 
   constructor(options) {
     const own = options !== null && typeof options === 'object' && options.fetch == null;
@@ -43,6 +47,16 @@ class MediaClient extends api.MediaClient {
 
   get(mediaId, options) {
     return this.#first(mediaId, options, false) || super.get(mediaId, options);
+  }
+
+  /**
+   * Frees the client's wasm memory, as the wasm class's free() does; a download whose first
+   * attempt is in flight still ends as it would have (the client is freed once its answer is
+   * handed over), as calls driven in the wasm, which hold the client, do.
+   */
+  free() {
+    if (this.#sent > 0) this.#freeLater = true;
+    else super.free();
   }
 
   getHdVoice(mediaId, options) {
@@ -58,7 +72,7 @@ class MediaClient extends api.MediaClient {
    * or timer of the client's. Else null: get() itself makes the call.
    */
   #first(mediaId, options, hd) {
-    if (this.#timeout === 0 || typeof mediaId !== 'string') return null;
+    if (this.#timeout === 0 || this.#freeLater || typeof mediaId !== 'string') return null;
     let signal;
     try {
       signal = options == null ? undefined : options.signal;
@@ -70,12 +84,35 @@ class MediaClient extends api.MediaClient {
     const url = glue.__firstGetUrl(this, mediaId, hd);
     if (url === undefined) return null;
     const started = Date.now();
+    this.#sent += 1;
     return nodeGet(url, signal, [this.#timeout, TIMEOUT_REASON]).then(
-      (answer) =>
-        glue.__firstGetMedia(this, answer, started, signal) ||
-        glue.__getAfter(this, mediaId, hd, url, started, signal, answer, true),
-      (err) => glue.__getAfter(this, mediaId, hd, url, started, signal, err, false),
+      (answer) => {
+        try {
+          return (
+            glue.__firstGetMedia(this, answer, started, signal) ||
+            glue.__getAfter(this, mediaId, hd, url, started, signal, answer, true)
+          );
+        } finally {
+          this.#handedOver();
+        }
+      },
+      (err) => {
+        try {
+          return glue.__getAfter(this, mediaId, hd, url, started, signal, err, false);
+        } finally {
+          this.#handedOver();
+        }
+      },
     );
+  }
+
+  /** One of #first's answers is in the wasm's hands (a MediaFile, or a call that holds the client). */
+  #handedOver() {
+    this.#sent -= 1;
+    if (this.#sent === 0 && this.#freeLater) {
+      this.#freeLater = false;
+      super.free();
+    }
   }
 
   /** Uploads the file at `file` without reading it into memory (fs.openAsBlob). */
@@ -102,6 +139,9 @@ class MediaClient extends api.MediaClient {
     return node.saveTo(file, () => this.getHdVoice(mediaId, signal ? { signal } : undefined), options);
   }
 }
+
+// The wasm class's [Symbol.dispose] is its free(): this class's, here.
+if (Symbol.dispose) MediaClient.prototype[Symbol.dispose] = MediaClient.prototype.free;
 
 module.exports = {
   ...api,

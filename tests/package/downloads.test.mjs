@@ -6,11 +6,21 @@
 
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 import { MediaClient, MediaFile, WeChatError, NetworkError, MediaValidationError, TimeoutError } from 'wxmedia';
 import h from './helpers.cjs';
 
 beforeEach(h.reset);
+
+// The installed glue (the instance the package's entry uses), to check that the path under test
+// is the one taken: a client with a token cached gets a URL for its own first attempt.
+const glue = createRequire(import.meta.url)(path.join(path.dirname(fileURLToPath(import.meta.resolve('wxmedia'))), 'wxmedia.cjs'));
+function assertSendsItself(c, id, hd = false) {
+  assert.equal(typeof glue.__firstGetUrl(c, id, hd), 'string', 'the Node entry sends this download itself');
+}
 
 const GET = '/cgi-bin/media/get';
 const client = (opts = {}) => new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU, ...opts });
@@ -43,6 +53,7 @@ test('with a token cached, media, HD voice and videos answer as they do when the
     const cold = client();
     const first = await described(await call(cold));
     const tokenCalls = await gets('/cgi-bin/stable_token');
+    assertSendsItself(cold, name === 'get' ? image : voice, name === 'getHdVoice');
     const again = await described(await call(cold));
     assert.equal(await gets('/cgi-bin/stable_token'), tokenCalls, `${name}: the second call used the cached token`);
     assert.deepEqual(again, first, name);
@@ -63,6 +74,7 @@ test('with a token cached, a token WeChat revoked is refreshed once and the down
   const c = client();
   await (await c.get(id)).arrayBuffer();
   const before = await h.tokensSeen();
+  assertSendsItself(c, id);
   await h.control('POST', '/_emulator/tokens/revoke', {});
   const file = await c.get(id);
   assert.ok(Buffer.from(await file.arrayBuffer()).equals(h.jpeg()));
@@ -77,6 +89,7 @@ test('with a token cached, a transient failure is retried and an error that is n
   const id = await uploaded('image', h.jpeg(), 'a.jpg');
   const c = client();
   await (await c.get(id)).arrayBuffer();
+  assertSendsItself(c, id);
   await h.fault({ path: GET, status: 502 });
   await h.fault({ path: GET, errcode: -1 });
   assert.ok(Buffer.from(await (await c.get(id)).arrayBuffer()).equals(h.jpeg()));
@@ -97,6 +110,7 @@ test('with a token cached, the timeout bounds the first attempt and the signal a
   const id = await uploaded('image', h.jpeg(), 'a.jpg');
   const c = client({ timeoutMs: 800 });
   await (await c.get(id)).arrayBuffer();
+  assertSendsItself(c, id);
   await h.fault({ path: GET, delay_ms: 3000 });
   let started = Date.now();
   await assert.rejects(c.get(id), (err) => err instanceof TimeoutError && err.code === 'TIMEOUT');
@@ -119,6 +133,7 @@ test('with a token cached, a bad id or option is refused before anything is sent
   const id = await uploaded('image', h.jpeg(), 'a.jpg');
   const c = client();
   await (await c.get(id)).arrayBuffer();
+  assertSendsItself(c, id);
   const sent = await gets();
   await assert.rejects(c.get(''), (err) => err instanceof MediaValidationError && err.code === 'BAD_MEDIA_ID');
   await assert.rejects(c.get('a b'), (err) => err instanceof MediaValidationError);
@@ -127,4 +142,21 @@ test('with a token cached, a bad id or option is refused before anything is sent
   await assert.rejects(c.getHdVoice(id, { signal: {} }), TypeError);
   assert.equal(await gets(), sent);
   assert.equal(await gets('/cgi-bin/media/get/jssdk'), 0);
+});
+
+test('with a token cached, a download in flight when the client is freed still ends as it would have', async () => {
+  const id = await uploaded('image', h.jpeg(), 'a.jpg');
+  for (const free of ['free', Symbol.dispose]) {
+    const c = client();
+    await (await c.get(id)).arrayBuffer();
+    assertSendsItself(c, id);
+    await h.fault({ path: GET, delay_ms: 200 });
+    const media = c.get(id);
+    const failing = assert.rejects(c.get('no-such-media'), (err) => err instanceof WeChatError && err.errcode === 40007, String(free));
+    c[free]();
+    assert.ok(Buffer.from(await (await media).arrayBuffer()).equals(h.jpeg()), String(free));
+    await failing;
+    // Once they are over, the client is freed.
+    assert.throws(() => c.get(id), /null pointer/);
+  }
 });
