@@ -244,8 +244,8 @@ const READ_AHEAD = 4 << 20;
 /**
  * A node:http answer in the shape of a Response, less what nothing here reads (`url`, `type`,
  * `clone()`…): `status`, `statusText`, `headers.get()`/`has()`, `body`, `bodyUsed`,
- * `arrayBuffer()`, `blob()`, `text()` and `json()`. What nodeGet resolves to; nodeFetch wraps it
- * in a Response (NodeResponse). Making neither a Response nor a Headers per answer is most of what
+ * `arrayBuffer()`, `blob()`, `text()` and `json()`. What nodeGet resolves to (for an answer with
+ * a body); nodeFetch wraps it in a Response (NodeResponse). Making neither a Response nor a Headers per answer is most of what
  * nodeGet saves.
  *
  * The socket is read ahead of the body's reader by at most READ_AHEAD bytes (memory stays flat
@@ -511,6 +511,13 @@ function unwatch(entry) {
   deadlines.delete(entry);
 }
 
+/**
+ * The timer fires at most once per WATCH_MS: deadlines that fall close together are served by one
+ * scan of the set (many requests timing out at once cost a scan per WATCH_MS, not per request),
+ * at most WATCH_MS late.
+ */
+const WATCH_MS = 10;
+
 function armWatch(at) {
   if (watchTimer !== null) clearTimeout(watchTimer);
   watchAt = at;
@@ -529,7 +536,7 @@ function fireWatch() {
     else if (entry.at < next) next = entry.at;
   }
   for (const entry of due) deadlines.delete(entry);
-  if (next !== Infinity) armWatch(next);
+  if (next !== Infinity) armWatch(Math.max(next, now + WATCH_MS));
   for (const entry of due) entry.stop(entry.reason);
 }
 
@@ -580,7 +587,10 @@ function send(call, url) {
   });
 }
 
-/** The answer `res` to `call`: a Response, or for `call.plain` the NodeAnswer itself. */
+/**
+ * The answer `res` to `call`: a Response, or for `call.plain` the NodeAnswer itself (an answer
+ * without a body, to HEAD or with status 101, 204, 205 or 304, is a plain Response either way).
+ */
 function answer(call, res, why, done) {
   const { method } = call;
   const status = res.statusCode;

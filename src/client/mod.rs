@@ -348,8 +348,13 @@ impl First {
         started_ms: u64,
         answer: Result<web_sys::Response, wasm_bindgen::JsValue>,
     ) -> Result<Self, Error> {
-        let token = token_in_media_url(url)
-            .ok_or_else(|| Error::network("a first attempt's URL without a token"))?;
+        let Some(token) = token_in_media_url(url) else {
+            // Nothing reads this answer: its connection is let go now, not at the deadline.
+            if let Some(body) = answer.ok().and_then(|r| r.body()) {
+                transport::discard(&body);
+            }
+            return Err(Error::network("a first attempt's URL without a token"));
+        };
         Ok(First {
             token,
             started_ms,
