@@ -514,36 +514,15 @@ pub fn get_after(
         } else {
             Err(answer)
         };
-        after(
-            &client, &media_id, hd_voice, &url, started_ms, signal, answer,
+        let signal = signal.as_ref();
+        let started = started_ms as u64;
+        download_value(
+            client
+                .download_after(hd_voice, &media_id, &url, started, signal, answer)
+                .await
+                .map_err(to_js_error)?,
         )
-        .await
     })
-}
-
-/// [`get_after`]'s call.
-async fn after(
-    client: &Client,
-    media_id: &str,
-    hd_voice: bool,
-    url: &str,
-    started_ms: f64,
-    signal: Option<AbortSignal>,
-    answer: Result<web_sys::Response, JsValue>,
-) -> Result<JsValue, JsValue> {
-    download_value(
-        client
-            .download_after(
-                hd_voice,
-                media_id,
-                url,
-                started_ms as u64,
-                signal.as_ref(),
-                answer,
-            )
-            .await
-            .map_err(to_js_error)?,
-    )
 }
 
 fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> {

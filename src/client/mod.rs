@@ -237,26 +237,19 @@ impl Client {
     ) -> Result<Download, Error> {
         let base = self.config.base_url.as_str();
         let custom = self.config.fetch.as_ref();
-        let (start, mut answer) = match first {
-            Some(First {
-                token,
-                started_ms,
-                answer,
-            }) => (Some((token, started_ms)), Some(answer)),
-            None => (None, None),
-        };
+        let (start, mut answer) = first.map(|f| ((f.token, f.started_ms), f.answer)).unzip();
         self.drive(signal, start, |token, guard| {
-            let answered = answer.take();
-            let request = answered
-                .is_none()
-                .then(|| transport::get_request(media_url(base, path, &token, media_id)));
+            // The first attempt's answer when the caller sent it, else a request to send.
+            let to_send = match answer.take() {
+                Some(answered) => Err(answered),
+                None => Ok(transport::get_request(media_url(
+                    base, path, &token, media_id,
+                ))),
+            };
             async move {
-                let response = match (answered, request) {
-                    (Some(answered), _) => answered.map_err(|e| guard.failure("media", &e))?,
-                    (None, Some(request)) => {
-                        transport::fetch(&request, &guard, "media", custom).await?
-                    }
-                    (None, None) => return Err(Error::network("a download without a request")),
+                let response = match to_send {
+                    Ok(request) => transport::fetch(&request, &guard, "media", custom).await?,
+                    Err(answered) => answered.map_err(|e| guard.failure("media", &e))?,
                 };
                 download::classify(response, &guard, base).await
             }
@@ -293,15 +286,14 @@ impl Client {
         let mut step = call.start(started);
         loop {
             step = match step {
-                // The first attempt went out with this token at the start.
-                Step::GetToken if first.is_some() => {
-                    let (token, at) = first.take().expect("checked");
-                    call.token(Ok(token), at)
-                }
-                Step::GetToken => {
-                    let token = self.tokens.get(&guard, "media").await;
-                    call.token(token, transport::now_ms())
-                }
+                Step::GetToken => match first.take() {
+                    // The first attempt went out with this token at the start.
+                    Some((token, at)) => call.token(Ok(token), at),
+                    None => {
+                        let token = self.tokens.get(&guard, "media").await;
+                        call.token(token, transport::now_ms())
+                    }
+                },
                 Step::RefreshToken(failed) => {
                     self.tokens.invalidate(&failed);
                     let token = self.tokens.get(&guard, "media").await;
