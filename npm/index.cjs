@@ -49,6 +49,10 @@ class MediaClient extends api.MediaClient {
     return this.#first(mediaId, options, false) || super.get(mediaId, options);
   }
 
+  getHdVoice(mediaId, options) {
+    return this.#first(mediaId, options, true) || super.getHdVoice(mediaId, options);
+  }
+
   /**
    * Frees the client's wasm memory, as the wasm class's free() does; a download whose first
    * attempt is in flight still ends as it would have (the client is freed once its answer is
@@ -57,10 +61,6 @@ class MediaClient extends api.MediaClient {
   free() {
     if (this.#sent > 0) this.#freeLater = true;
     else super.free();
-  }
-
-  getHdVoice(mediaId, options) {
-    return this.#first(mediaId, options, true) || super.getHdVoice(mediaId, options);
   }
 
   /**
@@ -85,34 +85,26 @@ class MediaClient extends api.MediaClient {
     if (url === undefined) return null;
     const started = Date.now();
     this.#sent += 1;
+    // The answer (`ok`) or the failure goes to the wasm: media at once, else a call that holds
+    // the client from there on. Either way a free() asked for meanwhile can then go ahead.
+    const handOver = (answer, ok) => {
+      try {
+        return (
+          (ok && glue.__firstGetMedia(this, answer, started, signal)) ||
+          glue.__getAfter(this, mediaId, hd, url, started, signal, answer, ok)
+        );
+      } finally {
+        this.#sent -= 1;
+        if (this.#sent === 0 && this.#freeLater) {
+          this.#freeLater = false;
+          super.free();
+        }
+      }
+    };
     return nodeGet(url, signal, [this.#timeout, TIMEOUT_REASON]).then(
-      (answer) => {
-        try {
-          return (
-            glue.__firstGetMedia(this, answer, started, signal) ||
-            glue.__getAfter(this, mediaId, hd, url, started, signal, answer, true)
-          );
-        } finally {
-          this.#handedOver();
-        }
-      },
-      (err) => {
-        try {
-          return glue.__getAfter(this, mediaId, hd, url, started, signal, err, false);
-        } finally {
-          this.#handedOver();
-        }
-      },
+      (answer) => handOver(answer, true),
+      (err) => handOver(err, false),
     );
-  }
-
-  /** One of #first's answers is in the wasm's hands (a MediaFile, or a call that holds the client). */
-  #handedOver() {
-    this.#sent -= 1;
-    if (this.#sent === 0 && this.#freeLater) {
-      this.#freeLater = false;
-      super.free();
-    }
   }
 
   /** Uploads the file at `file` without reading it into memory (fs.openAsBlob). */

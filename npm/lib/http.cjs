@@ -20,6 +20,8 @@
 //     Node cost more than the rest of the transport's own work on a small download;
 //   - redirects are handed back as they are, never followed: the client asks for
 //     `redirect: 'manual'` and treats a 3xx as an upstream error.
+// nodeGet(url, signal, timeout) sends a plain GET the same way and resolves to the answer without
+// wrapping it in a Response (see NodeAnswer): the Node entry's downloads use it.
 // Failures reject as fetch does: a TypeError('fetch failed', { cause }) for the network, the
 // signal's reason for an abort, TypeError('terminated') for a body cut short.
 
@@ -245,8 +247,8 @@ const READ_AHEAD = 4 << 20;
  * A node:http answer in the shape of a Response, less what nothing here reads (`url`, `type`,
  * `clone()`…): `status`, `statusText`, `headers.get()`/`has()`, `body`, `bodyUsed`,
  * `arrayBuffer()`, `blob()`, `text()` and `json()`. What nodeGet resolves to (for an answer with
- * a body); nodeFetch wraps it in a Response (NodeResponse). Making neither a Response nor a Headers per answer is most of what
- * nodeGet saves.
+ * a body); nodeFetch wraps it in a Response (NodeResponse). Making neither a Response nor a
+ * Headers per answer is most of what nodeGet saves.
  *
  * The socket is read ahead of the body's reader by at most READ_AHEAD bytes (memory stays flat
  * whatever the answer's size). The body stream is made only when asked for and hands those chunks
@@ -255,8 +257,7 @@ const READ_AHEAD = 4 << 20;
  *
  * An answer that declares a Content-Length of at most READ_AHEAD is gathered into one buffer of
  * that size as it arrives, so a whole-body read finds it ready and copies nothing at the end; the
- * stream hands on views of it.
- * Once read, the answer lets go of its bytes.
+ * stream hands on views of it. Once read, the answer lets go of its bytes.
  */
 class NodeAnswer {
   #res;
