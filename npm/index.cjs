@@ -28,7 +28,7 @@ const TIMEOUT_REASON = glue.__timeoutReason();
 
 /**
  * The wasm client, plus what a Node program reaches for: uploading a file by path and saving a
- * download to a path. Its requests go over node:http/https (lib/http.cjs), which moves bytes
+ * download to a path. Its requests go over undici's dispatcher (lib/http.cjs), which moves bytes
  * faster than Node's global fetch, unless `options.fetch` names another transport.
  */
 class MediaClient extends api.MediaClient {
@@ -65,9 +65,10 @@ class MediaClient extends api.MediaClient {
 
   /**
    * A download whose first attempt can go out at once (this client's own transport, a valid id,
-   * a token cached, no signal or one not aborted): it goes straight over node:http, bounded by the
-   * media timeout and the signal, and its answer goes back to the wasm, which hands back media
-   * at once, or goes on from there as get() would (an error, a retry, a token refresh, a video).
+   * a token cached, no signal or one not aborted): it goes straight to the transport (nodeGet),
+   * bounded by the media timeout and the signal, and its answer goes back to the wasm, which
+   * hands back media at once, or goes on from there as get() would (an error, a retry, a token
+   * refresh, a video).
    * A download that answers media thus costs two calls into the wasm, and no task, request object
    * or timer of the client's. Else null: get() itself makes the call.
    */

@@ -47,7 +47,7 @@ export interface MediaClientOptions {
   maxRetries?: number;
   /** Size limits in bytes, checked before upload. Defaults: image and video 10 MiB, voice 2 MiB, thumb 64 KiB. */
   limits?: { image?: number; voice?: number; video?: number; thumb?: number };
-  /** Your own transport, called as fetch(url, init) instead of the default (the global fetch; in Node, a node:http transport); it must resolve to a Response. */
+  /** Your own transport, called as fetch(url, init) instead of the default (the global fetch; in Node, a transport over undici); it must resolve to a Response. */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
@@ -446,7 +446,7 @@ fn download_value(download: Download) -> Result<JsValue, JsValue> {
 }
 
 // The Node entry's downloads (not part of the API, and not in the types): its `get()` and
-// `getHdVoice()` send a download's first attempt themselves over node:http when a token is cached,
+// `getHdVoice()` send a download's first attempt themselves (over undici) when a token is cached,
 // and hand the answer back here, where the same rules as `get()`'s sort it. A download that
 // answers media then costs one call into the wasm before it is sent and one after, and no task,
 // request object or timer of the client's (see `Client::first_download_url` and `Client::download_after`).

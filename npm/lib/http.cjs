@@ -1,8 +1,10 @@
 'use strict';
-// The Node entry's transport: `fetch(url, init)` over node:http/https, which the Node MediaClient
-// passes as its `fetch` option unless the caller gives one. Node's global fetch (undici) moves
-// bytes markedly slower than node:http. This does what the client asks of fetch, in the Fetch
-// API's shapes (a Response whose body is a ReadableStream), and nothing more:
+// The Node entry's transport: `fetch(url, init)` over undici's dispatcher (undici is the HTTP
+// client Node's own fetch is built on; its low-level `dispatch` API skips the Fetch machinery and
+// moves bytes markedly faster than Node's global fetch, and faster than node:http), which the Node
+// MediaClient passes as its `fetch` option unless the caller gives one. This does what the client
+// asks of fetch, in the Fetch API's shapes (a Response whose body is a ReadableStream), and
+// nothing more:
 //   - any method; a body given as FormData (multipart encoded here as WHATWG FormData encodes it,
 //     with a Content-Length; a Blob part is streamed from its source, so a file-backed Blob is read
 //     from disk as it is sent and memory stays flat) or as bytes;
@@ -12,7 +14,7 @@
 //     so they go out as they are: no copy into a Blob, no reading it back;
 //   - the answer's body as a ReadableStream that reads from the socket only when read, with
 //     backpressure; reading it whole (arrayBuffer(), blob(), text(), json()) before anyone has
-//     touched the stream collects Node's Buffers directly, skipping the web stream;
+//     touched the stream takes the bytes as they came, skipping the web stream;
 //   - AbortSignal (the caller's signal) at any point, body included; and the client's deadline
 //     without one: marked with Symbol.for('wxmedia.timeout'), this transport is handed
 //     `[ms, reason]` under that key, and after `ms` the request, or the reading of its answer's
@@ -26,27 +28,19 @@
 // signal's reason for an abort, TypeError('terminated') for a body cut short.
 
 const crypto = require('node:crypto');
-const http = require('node:http');
-const https = require('node:https');
+const { Agent } = require('undici');
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
-const modules = { 'http:': http, 'https:': https };
+/**
+ * Every request's connections: kept alive per origin. Neither of undici's own inactivity
+ * timeouts applies: a call is bounded by its deadline and signal as a whole (see watch).
+ */
+const dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 const NULL_BODY = new Set([101, 204, 205, 304]);
 const CRLF = Buffer.from('\r\n');
 const TIMEOUT = Symbol.for('wxmedia.timeout');
 
 /** The bytes of a view (a Buffer, a Uint8Array, any ArrayBufferView) as a Buffer, not copied. */
 const asBuffer = (view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-
-/** Node's raw header list ([name, value, name, value…]) as the pairs a Headers is made from. */
-function pairsOf(raw) {
-  const pairs = [];
-  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
-  return pairs;
-}
 
 function abortError(signal) {
   const reason = signal && signal.reason;
@@ -101,100 +95,75 @@ function encodeBody(body) {
 }
 
 /**
- * Writes the parts in order, then ends. A chunk read from a Blob waits for 'drain' if
- * the socket is still full from the one before (memory stays flat); Buffers, already in memory
- * and mostly a few bytes of multipart framing, go straight on, so the last of them leaves with
- * the end instead of a round of the event loop later.
+ * The parts as undici sends a body of several: Buffers as they are (the caller's bytes are not
+ * copied), a Blob read as it is sent. undici waits for the socket to drain between chunks, so
+ * memory stays flat, and a request that fails midway ends the iteration, which lets go of the
+ * Blob's source (a file's handle included).
  */
-async function writeParts(req, parts) {
+async function* partsBody(parts) {
   for (const part of parts) {
-    if (Buffer.isBuffer(part)) {
-      req.write(part);
-      continue;
-    }
-    const reader = part.stream().getReader();
-    let finished = false;
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        if (req.writableNeedDrain) await drained(req);
-        if (req.destroyed) return;
-        req.write(value);
-      }
-      finished = true;
-    } finally {
-      // A request that failed midway stops reading its source (a file's handle is let go).
-      if (!finished) reader.cancel().catch(() => {});
-    }
+    if (Buffer.isBuffer(part)) yield part;
+    else yield* part.stream();
   }
-  req.end();
-}
-
-/** Resolves once `req` can take more, or is gone. */
-function drained(req) {
-  return new Promise((resolve) => {
-    const done = () => {
-      req.off('drain', done);
-      req.off('close', done);
-      resolve();
-    };
-    req.on('drain', done);
-    req.on('close', done);
-  });
 }
 
 /**
- * An answer's headers as Node's raw list ([name, value, name, value…]) holds them: `get` and `has`
- * read the list as it is. Node's parser has validated every name and value already, so nothing is
- * copied or validated once more.
+ * An answer's headers as undici hands them (names in lowercase, a repeated header's values in a
+ * list, each value as the bytes that came, one char per byte), read as a Headers made from them
+ * would read: `get` joins a list with ", ". Nothing is copied or validated once more (undici's
+ * parser has).
  */
-class RawHeaders {
-  constructor(raw) {
-    this.raw = raw;
+class AnswerFields {
+  constructor(fields) {
+    this.fields = fields;
   }
 
   get(name) {
-    const key = String(name).toLowerCase();
-    const raw = this.raw;
-    let value = null;
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length === key.length && raw[i].toLowerCase() === key) {
-        value = value === null ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
-      }
-    }
-    return value;
+    const value = this.fields[String(name).toLowerCase()];
+    if (value === undefined) return null;
+    return typeof value === 'string' ? value : value.join(', ');
   }
 
   has(name) {
     return this.get(name) !== null;
   }
+
+  /** The headers as the pairs a Headers is made from. */
+  pairs() {
+    const pairs = [];
+    for (const name of Object.keys(this.fields)) {
+      const value = this.fields[name];
+      if (typeof value === 'string') pairs.push([name, value]);
+      else for (const v of value) pairs.push([name, v]);
+    }
+    return pairs;
+  }
 }
 
 /**
- * An answer's headers as a read-only Headers (what nodeFetch's Response has): `get` and `has` read
- * Node's raw list (RawHeaders); anything else (iteration, getSetCookie) goes to a Headers made from
- * the list on first use. Changing them throws, as for any answer's headers.
+ * An answer's headers as a read-only Headers (what nodeFetch's Response has): `get` and `has`
+ * read undici's fields (AnswerFields); anything else (iteration, getSetCookie) goes to a Headers
+ * made from them on first use. Changing them throws, as for any answer's headers.
  */
 class AnswerHeaders extends Headers {
-  #raw;
+  #fields;
   #full = null;
 
-  constructor(raw) {
+  constructor(fields) {
     super();
-    this.#raw = raw;
+    this.#fields = fields;
   }
 
   get(name) {
-    return this.#raw.get(name);
+    return this.#fields.get(name);
   }
 
   has(name) {
-    return this.#raw.has(name);
+    return this.#fields.has(name);
   }
 
   #all() {
-    if (this.#full === null) this.#full = new Headers(pairsOf(this.#raw.raw));
+    if (this.#full === null) this.#full = new Headers(this.#fields.pairs());
     return this.#full;
   }
 
@@ -244,7 +213,7 @@ class AnswerHeaders extends Headers {
 const READ_AHEAD = 4 << 20;
 
 /**
- * A node:http answer in the shape of a Response, less what nothing here reads (`url`, `type`,
+ * An answer in the shape of a Response, less what nothing here reads (`url`, `type`,
  * `clone()`…): `status`, `statusText`, `headers.get()`/`has()`, `body`, `bodyUsed`,
  * `arrayBuffer()`, `blob()`, `text()` and `json()`. What nodeGet resolves to (for an answer with
  * a body); nodeFetch wraps it in a Response (NodeResponse). Making neither a Response nor a
@@ -253,14 +222,18 @@ const READ_AHEAD = 4 << 20;
  * The socket is read ahead of the body's reader by at most READ_AHEAD bytes (memory stays flat
  * whatever the answer's size). The body stream is made only when asked for and hands those chunks
  * on as it is read; a whole-body read (arrayBuffer(), blob(), text(), json()) while nobody reads
- * the stream takes Node's Buffers as they are.
+ * the stream takes the chunks as they came.
  *
  * An answer that declares a Content-Length of at most READ_AHEAD is gathered into one buffer of
  * that size as it arrives, so a whole-body read finds it ready and copies nothing at the end; the
  * stream hands on views of it. Once read, the answer lets go of its bytes.
  */
 class NodeAnswer {
-  #res;
+  /**
+   * Where the bytes come from: `resume()` (after `chunk()` asked for a pause) and `destroy()`
+   * (the request's).
+   */
+  #source;
   #stream = null;
   /** Chunks received and not handed on, when they are not gathered in `#whole`. */
   #chunks = [];
@@ -280,46 +253,49 @@ class NodeAnswer {
   #filled = 0;
   #taken = 0;
 
-  /** `why()`: why the request was stopped (a timeout's or an abort's reason), or null. */
-  constructor(res, why) {
-    this.#res = res;
-    this.status = res.statusCode;
-    this.statusText = res.statusMessage;
-    this.headers = new RawHeaders(res.rawHeaders);
-    const declared = this.headers.get('content-length');
+  /** An answer with `status`, `statusText` and `headers` (`get`, `has`), its body from `source`. */
+  constructor(status, statusText, headers, source) {
+    this.#source = source;
+    this.status = status;
+    this.statusText = statusText;
+    this.headers = headers;
+    const declared = headers.get('content-length');
     if (declared !== null && /^[0-9]{1,8}$/.test(declared) && Number(declared) <= READ_AHEAD) {
       this.#whole = Buffer.allocUnsafeSlow(Number(declared));
     }
-    res.on('data', (chunk) => {
-      const whole = this.#whole;
-      if (whole !== null && this.#filled + chunk.length <= whole.length) {
-        whole.set(chunk, this.#filled);
-        this.#filled += chunk.length;
-      } else {
-        if (whole !== null) {
-          // More than declared (the parser cuts it): the chunks as they come from here on.
-          if (this.#filled > this.#taken) this.#chunks.push(whole.subarray(this.#taken, this.#filled));
-          this.#whole = null;
-        }
-        this.#chunks.push(chunk);
+  }
+
+  /** The next bytes of the body; false when the source should pause until `resume()`. */
+  chunk(chunk) {
+    const whole = this.#whole;
+    if (whole !== null && this.#filled + chunk.length <= whole.length) {
+      whole.set(chunk, this.#filled);
+      this.#filled += chunk.length;
+    } else {
+      if (whole !== null) {
+        // More than declared (the parser cuts it): the chunks as they come from here on.
+        if (this.#filled > this.#taken) this.#chunks.push(whole.subarray(this.#taken, this.#filled));
+        this.#whole = null;
       }
-      this.#size += chunk.length;
-      if (this.#size >= this.#limit) res.pause();
-      // A whole-body read (no limit) waits for the end alone, not chunk by chunk.
-      if (this.#limit !== Infinity) this.#notify();
-    });
-    res.on('end', () => {
-      this.#ended = true;
-      this.#notify();
-    });
-    res.on('close', () => {
-      if (!res.complete && !this.#ended) {
-        // Why the body ended short: the timeout's or the signal's reason, else a network failure.
-        this.#failure = why() || new TypeError('terminated');
-        this.#notify();
-      }
-    });
-    res.on('error', () => {});
+      this.#chunks.push(chunk);
+    }
+    this.#size += chunk.length;
+    // A whole-body read (no limit) waits for the end alone, not chunk by chunk.
+    if (this.#limit !== Infinity) this.#notify();
+    return this.#size < this.#limit;
+  }
+
+  /** The body is complete. */
+  end() {
+    this.#ended = true;
+    this.#notify();
+  }
+
+  /** The body ended short, with `failure`. */
+  fail(failure) {
+    if (this.#ended || this.#failure) return;
+    this.#failure = failure;
+    this.#notify();
   }
 
   get body() {
@@ -331,7 +307,7 @@ class NodeAnswer {
             this.#used = true;
             this.#chunks = [];
             this.#whole = null;
-            this.#res.destroy();
+            this.#source.destroy();
           },
         },
         { highWaterMark: 0 },
@@ -353,7 +329,7 @@ class NodeAnswer {
   /** Resolves on the next chunk, the end or a failure (at once if the socket is done). */
   #next() {
     if (this.#ended || this.#failure) return null;
-    if (this.#size < this.#limit) this.#res.resume();
+    if (this.#size < this.#limit) this.#source.resume();
     return new Promise((resolve) => {
       this.#wake = resolve;
     });
@@ -373,7 +349,7 @@ class NodeAnswer {
     }
     if (chunk !== null) {
       this.#size -= chunk.length;
-      if (this.#size < this.#limit) this.#res.resume();
+      if (this.#size < this.#limit) this.#source.resume();
     }
     return chunk;
   }
@@ -500,9 +476,9 @@ const deadlines = new Set();
 let watchTimer = null;
 let watchAt = Infinity;
 
-/** Calls `stop(reason)` at `at` (performance.now() time) unless `unwatch(entry)` comes first. */
-function watch(at, stop, reason) {
-  const entry = { at, stop, reason };
+/** Calls `exchange.stop(reason)` at `at` (performance.now() time) unless `unwatch(entry)` comes first. */
+function watch(at, exchange, reason) {
+  const entry = { at, exchange, reason };
   deadlines.add(entry);
   if (at < watchAt) armWatch(at);
   return entry;
@@ -538,12 +514,123 @@ function fireWatch() {
   }
   for (const entry of due) deadlines.delete(entry);
   if (next !== Infinity) armWatch(Math.max(next, now + WATCH_MS));
-  for (const entry of due) entry.stop(entry.reason);
+  for (const entry of due) entry.exchange.stop(entry.reason);
+}
+
+/**
+ * One request in flight, as undici's dispatcher drives it (this is its handler): it resolves to
+ * the answer once the head has come, and feeds the answer's body from there on. `stop(reason)`
+ * (the deadline's or the signal's) ends it at any point: before the head the request rejects with
+ * the reason at once, after it the body's read fails with it.
+ */
+class Exchange {
+  constructor(call, resolve, reject) {
+    this.call = call;
+    this.resolve = resolve;
+    this.reject = reject;
+    /** undici's handle on the request (pause, resume, abort), once it is on a connection. */
+    this.controller = null;
+    /** Why the request was stopped, once it has been. */
+    this.stopped = null;
+    /** The answer, once its head has come (null for an answer without a body). */
+    this.answer = null;
+    /** The promise has been resolved or rejected. */
+    this.settled = false;
+    this.deadline = null;
+    this.onAbort = null;
+  }
+
+  stop(reason) {
+    if (this.stopped !== null) return;
+    this.stopped = reason;
+    // (A request still waiting for a connection is aborted as soon as it has one.)
+    if (this.controller !== null) this.controller.abort(reason);
+    if (!this.settled) this.fail(reason);
+  }
+
+  /** The request is over: the deadline and the signal no longer apply. */
+  done() {
+    const { signal } = this.call;
+    if (this.onAbort !== null) {
+      signal.removeEventListener('abort', this.onAbort);
+      this.onAbort = null;
+    }
+    if (this.deadline !== null) {
+      unwatch(this.deadline);
+      this.deadline = null;
+    }
+  }
+
+  fail(err) {
+    this.settled = true;
+    this.done();
+    this.reject(err);
+  }
+
+  onRequestStart(controller) {
+    this.controller = controller;
+    if (this.stopped !== null) controller.abort(this.stopped);
+  }
+
+  onResponseStart(controller, status, fields, statusText) {
+    // (1xx answers are informational: the answer is the one that follows.)
+    if (status < 200 || this.settled) return;
+    try {
+      this.settled = true;
+      this.resolve(answerOf(this, controller, status, statusText || '', new AnswerFields(fields)));
+    } catch (err) {
+      // What no Response can carry (a status outside 200-599, a malformed reason phrase) is a
+      // network error, as it is for fetch.
+      this.answer = null;
+      controller.abort(err);
+      this.fail(new TypeError('fetch failed', { cause: err }));
+    }
+  }
+
+  onResponseData(controller, chunk) {
+    if (this.answer !== null && !this.answer.chunk(chunk)) controller.pause();
+  }
+
+  onResponseEnd() {
+    this.done();
+    if (this.answer !== null) this.answer.end();
+  }
+
+  onResponseError(controller, err) {
+    this.done();
+    if (!this.settled) this.fail(this.stopped || new TypeError('fetch failed', { cause: err }));
+    // Why the body ended short: the timeout's or the signal's reason, else a network failure.
+    else if (this.answer !== null) this.answer.fail(this.stopped || new TypeError('terminated'));
+  }
+}
+
+/**
+ * The answer with this head to `exchange`'s request: a Response, or for `call.plain` the
+ * NodeAnswer itself (an answer without a body, to HEAD or with status 101, 204, 205 or 304, is a
+ * plain Response either way).
+ */
+function answerOf(exchange, controller, status, statusText, fields) {
+  const { call } = exchange;
+  if (NULL_BODY.has(status) || call.method === 'HEAD') {
+    return new Response(null, { status, statusText, headers: fields.pairs() });
+  }
+  // Like a Response, an answer has a status from 200 to 599 (else fetch fails).
+  if (!(status >= 200 && status <= 599)) throw new RangeError(`status ${status} is outside 200-599`);
+  const source = {
+    resume: () => controller.resume(),
+    destroy: () => controller.abort(new DOMException('The body was cancelled', 'AbortError')),
+  };
+  const answer = new NodeAnswer(status, statusText, fields, source);
+  // (A NodeResponse checks the reason phrase: one it refuses fails the request, not the body.)
+  const response = call.plain ? answer : new NodeResponse(answer);
+  exchange.answer = answer;
+  return response;
 }
 
 function send(call, url) {
-  const mod = modules[url.protocol];
-  if (!mod) return Promise.reject(new TypeError(`fetch failed: unsupported protocol ${url.protocol}`));
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return Promise.reject(new TypeError(`fetch failed: unsupported protocol ${url.protocol}`));
+  }
   const { method, headers, body, signal, timeout } = call; // (`headers`: made by nodeFetch for this call)
   if (signal && signal.aborted) return Promise.reject(abortError(signal));
   if (body) {
@@ -551,66 +638,23 @@ function send(call, url) {
     headers['content-length'] = String(body.length);
   }
   return new Promise((resolve, reject) => {
-    const req = mod.request(url, { method, headers, agent: agents[url.protocol] });
-    // What stopped the request, once something has: the deadline's reason or the signal's.
-    let stopped = null;
-    const stop = (reason) => {
-      if (stopped !== null) return;
-      stopped = reason;
-      req.destroy(reason);
-    };
-    const why = () => stopped;
-    const onAbort = () => stop(abortError(signal));
-    if (signal) signal.addEventListener('abort', onAbort, { once: true });
-    const deadline = timeout ? watch(performance.now() + timeout[0], stop, timeout[1]) : null;
-    const done = () => {
-      if (signal) signal.removeEventListener('abort', onAbort);
-      if (deadline !== null) unwatch(deadline);
-    };
-    req.on('error', (err) => {
-      done();
-      reject(stopped || new TypeError('fetch failed', { cause: err }));
-    });
-    req.on('response', (res) => {
-      try {
-        resolve(answer(call, res, why, done));
-      } catch (err) {
-        // What no Response can carry (a status outside 200-599, a malformed reason phrase) is a
-        // network error, as it is for fetch: never a throw from an event handler, which would
-        // take the process down. (Headers are Node's parser's, validated there: AnswerHeaders.)
-        done();
-        res.destroy();
-        reject(new TypeError('fetch failed', { cause: err }));
-      }
-    });
-    if (body) writeParts(req, body.parts).catch((err) => req.destroy(err));
-    else req.end();
+    const exchange = new Exchange(call, resolve, reject);
+    if (signal) {
+      exchange.onAbort = () => exchange.stop(abortError(signal));
+      signal.addEventListener('abort', exchange.onAbort, { once: true });
+    }
+    if (timeout) exchange.deadline = watch(performance.now() + timeout[0], exchange, timeout[1]);
+    let sent = null;
+    if (body) sent = body.parts.length === 1 && Buffer.isBuffer(body.parts[0]) ? body.parts[0] : partsBody(body.parts);
+    try {
+      dispatcher.dispatch({ origin: url.origin, path: url.pathname + url.search, method, headers, body: sent }, exchange);
+    } catch (err) {
+      exchange.fail(new TypeError('fetch failed', { cause: err }));
+    }
   });
 }
 
-/**
- * The answer `res` to `call`: a Response, or for `call.plain` the NodeAnswer itself (an answer
- * without a body, to HEAD or with status 101, 204, 205 or 304, is a plain Response either way).
- */
-function answer(call, res, why, done) {
-  const { method } = call;
-  const status = res.statusCode;
-  let response;
-  if (NULL_BODY.has(status) || method === 'HEAD') {
-    response = new Response(null, { status, statusText: res.statusMessage, headers: pairsOf(res.rawHeaders) });
-    res.resume();
-  } else {
-    // Like a Response, an answer has a status from 200 to 599 (else fetch fails: see send).
-    if (!(status >= 200 && status <= 599)) throw new RangeError(`status ${status} is outside 200-599`);
-    const plain = new NodeAnswer(res, why);
-    response = call.plain ? plain : new NodeResponse(plain);
-  }
-  res.on('close', done);
-  // No `url`: it would hold the access token, and nothing reads it.
-  return response;
-}
-
-/** fetch(url, init) over node:http/https, as the client calls it. */
+/** fetch(url, init) over undici, as the client calls it. */
 function nodeFetch(url, init) {
   try {
     const i = init || {};

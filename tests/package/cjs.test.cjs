@@ -39,7 +39,10 @@ test('require resolves to the installed package, whose manifest is complete', ()
   assert.equal(manifest.exports['./wxmedia_bg.wasm'], './wxmedia_bg.wasm');
   assert.equal(manifest.exports['./voice_bg.wasm'], './voice_bg.wasm');
   assert.equal(manifest.exports['./package.json'], './package.json');
-  assert.match(manifest.engines.node, /^>=18/);
+  // Node 20.18.1 is the oldest the Node transport's one dependency (undici 7) runs on.
+  assert.equal(manifest.engines.node, '>=20.18.1');
+  assert.deepEqual(Object.keys(manifest.dependencies), ['undici']);
+  assert.equal(require('undici/package.json').version.split('.')[0], '7');
   assert.equal(manifest.bin.wxmedia, 'bin/wxmedia.cjs');
   const dir = path.dirname(require.resolve('wxmedia/package.json'));
   for (const f of manifest.files) assert.ok(fs.existsSync(path.join(dir, f)), `${f} is missing`);
