@@ -3,7 +3,7 @@
 // >= 0.9), a hand-written node:http client (target >= 0.9) and co-wechat-api 3.11, which uses
 // node:http through httpx (target >= 1.0). Prints the throughput of each and the ratios, and the
 // gzipped size of the package's wasm (target <= 120 KB). `client` is the package's Node entry as a
-// user gets it (its node:http transport, npm/lib/http.cjs); `client/fetch` is the same client
+// user gets it (its transport over undici, npm/lib/http.cjs); `client/fetch` is the same client
 // given Node's global fetch (undici) as its `fetch` option, for comparison.
 //
 // Usage: EMULATOR_URL=http://127.0.0.1:PORT node bench/client.mjs   (scripts/bench does this)
@@ -106,7 +106,7 @@ for (let round = 0; round < ROUNDS; round++) {
 
 // Throughput from the median call.
 const mbps = (ms) => SIZE / (1 << 20) / (ms / 1000);
-console.log(`wxmedia client (Node entry, node:http transport) vs baselines, 1 MiB calls taking turns, ${OPS} per side in each of ${ROUNDS} rounds, median call, Node ${process.version}`);
+console.log(`wxmedia client (Node entry, its undici transport) vs baselines, 1 MiB calls taking turns, ${OPS} per side in each of ${ROUNDS} rounds, median call, Node ${process.version}`);
 console.log('MiB/s       fetch    http   co-wechat-api   client/fetch   client   client/fetch-baseline (>=0.9)   client/http (>=0.9)   client/co (>=1.0)');
 for (const op of ['upload', 'download']) {
   const m = Object.fromEntries(SIDES.map((side) => [side, mbps(median(results[op][side]))]));

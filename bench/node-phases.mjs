@@ -3,16 +3,17 @@
 // 'manual'), the two taking turns with a hand-written node:http download between them, against
 // the emulator on loopback. Milliseconds from the start of the call (median of each point):
 //   fetch     the transport is called            sent      the request is written
-//   response  node:http has the answer's head    resolved  the transport's promise settles
+//   response  undici has the answer's head       resolved  the transport's promise settles
 //   got       the call hands back the answer     end       the last byte of the body is in
 //   done      the body is read whole (arrayBuffer())
 // The difference between the two rows is the client's own work: before it sends, between the
-// head and its answer, and during the body (the same thread also takes the body in). To time
-// the steps node:http's request() is wrapped here; nothing else is changed. bench/node-transport.mjs
-// gives the totals of each layer; bench/client.mjs compares the client with its peers.
+// head and its answer, and during the body (the same thread also takes the body in). The steps
+// inside the transport are timed from undici's diagnostics channels; nothing else is changed.
+// bench/node-transport.mjs gives the totals of each layer; bench/client.mjs compares the client
+// with its peers.
 //
 // Usage: EMULATOR_URL=http://127.0.0.1:PORT node bench/node-phases.mjs   (scripts/bench does this)
-import http from 'node:http';
+import diagnostics from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { APPID, SECRET, base, bytes, checkLength, getUrl, httpGet, post, root } from './lib/node.mjs';
 
@@ -27,16 +28,10 @@ let at = {};
 const stamp = (name) => {
   at[name] = performance.now();
 };
-const request = http.request;
-http.request = function timedRequest(...args) {
-  const req = request.apply(this, args);
-  req.on('finish', () => stamp('sent'));
-  req.on('response', (res) => {
-    stamp('response');
-    res.on('end', () => stamp('end'));
-  });
-  return req;
-};
+// (Node's own fetch publishes on these channels too: nothing timed here calls it.)
+diagnostics.subscribe('undici:client:sendHeaders', () => stamp('sent'));
+diagnostics.subscribe('undici:request:headers', () => stamp('response'));
+diagnostics.subscribe('undici:request:trailers', () => stamp('end'));
 
 // The client's transport, the same function, stamped where it is called and where it settles.
 let token;
