@@ -580,8 +580,7 @@ class Exchange {
       this.resolve(answerOf(this, controller, status, statusText || '', new AnswerFields(fields)));
     } catch (err) {
       // What no Response can carry (a status outside 200-599, a malformed reason phrase) is a
-      // network error, as it is for fetch.
-      this.answer = null;
+      // network error, as it is for fetch. (`this.answer` is still null: answerOf sets it last.)
       controller.abort(err);
       this.fail(new TypeError('fetch failed', { cause: err }));
     }
