@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -219,4 +220,35 @@ test('requests in flight each fail at their own deadline, sent in any order, wha
   await Promise.all(calls);
   for (const ms of [100, 250, 450, 700]) assert.ok(at[ms] >= ms - 5 && at[ms] < ms + 400, `${ms}: failed after ${at[ms]} ms`);
   assert.ok(at[100] < at[250] && at[250] < at[450] && at[450] < at[700], JSON.stringify(at));
+});
+
+test('a deadline or an abort that comes before the request has a connection ends it then', async () => {
+  // A TCP server that takes connections and never answers a TLS handshake: an https request to it
+  // never gets a connection to be sent on (undici's own connect timeout is 10 s).
+  const sockets = new Set();
+  const silent = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${silent.address().port}/`;
+  try {
+    const TIMEOUT = Symbol.for('wxmedia.timeout');
+    const reason = new Error('the call timed out');
+    let started = performance.now();
+    await assert.rejects(nodeGet(url, undefined, [150, reason]), (err) => err === reason);
+    let waited = performance.now() - started;
+    assert.ok(waited >= 145 && waited < 1000, String(waited));
+    const controller = new AbortController();
+    started = performance.now();
+    const pending = nodeFetch(url, { signal: controller.signal, [TIMEOUT]: [5000, reason] });
+    setTimeout(() => controller.abort(), 100);
+    await assert.rejects(pending, (err) => err.name === 'AbortError');
+    waited = performance.now() - started;
+    assert.ok(waited >= 95 && waited < 1000, String(waited));
+    assert.ok(sockets.size >= 2, 'both requests were connecting');
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  }
 });
