@@ -6,20 +6,34 @@
 
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import diagnostics_channel from 'node:diagnostics_channel';
 
 import { MediaClient, MediaFile, WeChatError, NetworkError, MediaValidationError, TimeoutError } from 'wxmedia';
 import h from './helpers.cjs';
 
 beforeEach(h.reset);
 
-// The installed glue (the instance the package's entry uses), to check that the path under test
-// is the one taken: a client with a token cached gets a URL for its own first attempt.
-const glue = createRequire(import.meta.url)(path.join(path.dirname(fileURLToPath(import.meta.resolve('wxmedia'))), 'wxmedia.cjs'));
-function assertSendsItself(c, id, hd = false) {
-  assert.equal(typeof glue.__firstGetUrl(c, id, hd), 'string', 'the Node entry sends this download itself');
+// Which of the transport's functions sent each request, read from the stack undici publishes its
+// `create` channel on: `nodeGet` is the Node entry's own first attempt, `nodeFetch` a request the
+// wasm makes (and `other` Node's own fetch, which the helpers use).
+const senders = [];
+diagnostics_channel.subscribe('undici:request:create', () => {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Infinity;
+  const { stack } = new Error();
+  Error.stackTraceLimit = limit;
+  senders.push(/\bat nodeGet\b/.test(stack) ? 'nodeGet' : /\bat nodeFetch\b/.test(stack) ? 'nodeFetch' : 'other');
+});
+
+/**
+ * Calls `call` (a get() or getHdVoice()) and checks that the path under test is the one taken: it
+ * sent its first attempt itself, from within the call. Returns what the call returned.
+ */
+function sentItself(call) {
+  const from = senders.length;
+  const promise = call();
+  assert.deepEqual(senders.slice(from), ['nodeGet'], 'the Node entry sent this download itself');
+  return promise;
 }
 
 const GET = '/cgi-bin/media/get';
@@ -53,15 +67,14 @@ test('with a token cached, media, HD voice and videos answer as they do when the
     const cold = client();
     const first = await described(await call(cold));
     const tokenCalls = await gets('/cgi-bin/stable_token');
-    assertSendsItself(cold, name === 'get' ? image : voice, name === 'getHdVoice');
-    const again = await described(await call(cold));
+    const again = await described(await sentItself(() => call(cold)));
     assert.equal(await gets('/cgi-bin/stable_token'), tokenCalls, `${name}: the second call used the cached token`);
     assert.deepEqual(again, first, name);
   }
   assert.ok(Buffer.from((await described(await client().get(image))).bytes, 'hex').equals(jpeg));
   const c = client();
   const link = await c.get(video);
-  assert.deepEqual(await c.get(video), link);
+  assert.deepEqual(await sentItself(() => c.get(video)), link);
   assert.equal(link.kind, 'video');
   // Every download went out the same way: the same path and query names, one request each.
   const sent = await h.requests(GET);
@@ -74,9 +87,8 @@ test('with a token cached, a token WeChat revoked is refreshed once and the down
   const c = client();
   await (await c.get(id)).arrayBuffer();
   const before = await h.tokensSeen();
-  assertSendsItself(c, id);
   await h.control('POST', '/_emulator/tokens/revoke', {});
-  const file = await c.get(id);
+  const file = await sentItself(() => c.get(id));
   assert.ok(Buffer.from(await file.arrayBuffer()).equals(h.jpeg()));
   const sent = await h.requests(GET);
   assert.equal(sent.length, 3, 'the revoked token once, then the new one');
@@ -89,20 +101,19 @@ test('with a token cached, a transient failure is retried and an error that is n
   const id = await uploaded('image', h.jpeg(), 'a.jpg');
   const c = client();
   await (await c.get(id)).arrayBuffer();
-  assertSendsItself(c, id);
   await h.fault({ path: GET, status: 502 });
   await h.fault({ path: GET, errcode: -1 });
-  assert.ok(Buffer.from(await (await c.get(id)).arrayBuffer()).equals(h.jpeg()));
+  assert.ok(Buffer.from(await (await sentItself(() => c.get(id))).arrayBuffer()).equals(h.jpeg()));
   assert.equal(await gets(), 4, 'the 502 and the -1 were retried');
   await h.fault({ path: GET, status: 502, count: 5 });
-  await assert.rejects(c.get(id), (err) => err instanceof NetworkError && err.code === 'HTTP' && err.status === 502);
+  await assert.rejects(sentItself(() => c.get(id)), (err) => err instanceof NetworkError && err.code === 'HTTP' && err.status === 502);
   assert.equal(await gets(), 7, 'three attempts, no more');
   await h.control('DELETE', '/_emulator/faults');
-  await assert.rejects(c.get('no-such-media'), (err) => err instanceof WeChatError && err.errcode === 40007);
+  await assert.rejects(sentItself(() => c.get('no-such-media')), (err) => err instanceof WeChatError && err.errcode === 40007);
   assert.equal(await gets(), 8, 'an unknown id is not retried');
   // A body cut short is the reader's failure, as before.
   await h.fault({ path: GET, truncate: true });
-  const file = await c.get(id);
+  const file = await sentItself(() => c.get(id));
   await assert.rejects(file.arrayBuffer(), (err) => err instanceof NetworkError);
 });
 
@@ -110,17 +121,16 @@ test('with a token cached, the timeout bounds the first attempt and the signal a
   const id = await uploaded('image', h.jpeg(), 'a.jpg');
   const c = client({ timeoutMs: 800 });
   await (await c.get(id)).arrayBuffer();
-  assertSendsItself(c, id);
   await h.fault({ path: GET, delay_ms: 3000 });
   let started = Date.now();
-  await assert.rejects(c.get(id), (err) => err instanceof TimeoutError && err.code === 'TIMEOUT');
+  await assert.rejects(sentItself(() => c.get(id)), (err) => err instanceof TimeoutError && err.code === 'TIMEOUT');
   let took = Date.now() - started;
   assert.ok(took >= 700 && took < 2500, `took ${took} ms`);
   await h.fault({ path: GET, delay_ms: 3000 });
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 100);
   started = Date.now();
-  await assert.rejects(c.get(id, { signal: ac.signal }), (err) => err.name === 'AbortError');
+  await assert.rejects(sentItself(() => c.get(id, { signal: ac.signal })), (err) => err.name === 'AbortError');
   took = Date.now() - started;
   assert.ok(took < 700, `took ${took} ms`);
   // An aborted signal sends nothing.
@@ -133,7 +143,7 @@ test('with a token cached, a bad id or option is refused before anything is sent
   const id = await uploaded('image', h.jpeg(), 'a.jpg');
   const c = client();
   await (await c.get(id)).arrayBuffer();
-  assertSendsItself(c, id);
+  await (await sentItself(() => c.get(id))).arrayBuffer();
   const sent = await gets();
   await assert.rejects(c.get(''), (err) => err instanceof MediaValidationError && err.code === 'BAD_MEDIA_ID');
   await assert.rejects(c.get('a b'), (err) => err instanceof MediaValidationError);
@@ -149,10 +159,9 @@ test('with a token cached, a download in flight when the client is freed still e
   for (const free of ['free', Symbol.dispose]) {
     const c = client();
     await (await c.get(id)).arrayBuffer();
-    assertSendsItself(c, id);
     await h.fault({ path: GET, delay_ms: 200 });
-    const media = c.get(id);
-    const failing = assert.rejects(c.get('no-such-media'), (err) => err instanceof WeChatError && err.errcode === 40007, String(free));
+    const media = sentItself(() => c.get(id));
+    const failing = assert.rejects(sentItself(() => c.get('no-such-media')), (err) => err instanceof WeChatError && err.errcode === 40007, String(free));
     c[free]();
     assert.ok(Buffer.from(await (await media).arrayBuffer()).equals(h.jpeg()), String(free));
     await failing;
