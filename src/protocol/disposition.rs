@@ -126,14 +126,6 @@ impl<'a> Iterator for Parts<'a> {
     }
 }
 
-/// The value of the first parameter named `name` (in any case).
-fn param<'a>(value: &'a [u8], name: &str) -> Option<Cow<'a, [u8]>> {
-    parts(value).find_map(|part| match part {
-        Part::Param(n, v) if n.eq_ignore_ascii_case(name.as_bytes()) => Some(v),
-        _ => None,
-    })
-}
-
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits is kept as is.
 pub(crate) fn percent_decode(input: &[u8]) -> Vec<u8> {
     fn hex(b: u8) -> Option<u8> {
@@ -231,12 +223,24 @@ fn last_segment(name: &str) -> Option<String> {
 /// );
 /// ```
 pub fn filename(header_value: &[u8]) -> Option<String> {
-    if let Some(ext) = param(header_value, "filename*") {
-        if let Some(name) = decode_ext_value(&ext).and_then(|n| last_segment(&n)) {
-            return Some(name);
+    // The first `filename*` and the first `filename`, in one pass.
+    let (mut ext, mut plain) = (None, None);
+    for part in parts(header_value) {
+        if let Part::Param(name, value) = part {
+            if ext.is_none() && name.eq_ignore_ascii_case(b"filename*") {
+                ext = Some(value);
+            } else if plain.is_none() && name.eq_ignore_ascii_case(b"filename") {
+                plain = Some(value);
+            }
         }
     }
-    param(header_value, "filename").and_then(|v| last_segment(&decode_plain(&v)))
+    if let Some(name) = ext
+        .and_then(|v| decode_ext_value(&v))
+        .and_then(|n| last_segment(&n))
+    {
+        return Some(name);
+    }
+    plain.and_then(|v| last_segment(&decode_plain(&v)))
 }
 
 /// Whether a `Content-Disposition` value marks a download: its type is `attachment`, or it
@@ -387,6 +391,17 @@ mod tests {
             // Parameters without a name, and bare tokens after the first, are skipped.
             (b"; =x; filename=a.jpg", Some("a.jpg"), true),
             (b"inline; attachment", None, false),
+            // The first of each name counts, and `filename*` wins wherever it stands.
+            (
+                b"attachment; filename=a.jpg; FILENAME=b.jpg",
+                Some("a.jpg"),
+                true,
+            ),
+            (
+                b"inline; filename=\"x.jpg\"; filename*=utf-8''y.jpg; filename*=utf-8''z.jpg",
+                Some("y.jpg"),
+                true,
+            ),
             // C1 controls go, other characters whose UTF-8 starts with 0xC2 stay.
             (
                 b"attachment; filename=\"a\xc2\x85b\xc2\xa3.jpg\"",
