@@ -453,8 +453,8 @@ pub(crate) fn timeout_reason() -> JsValue {
 
 impl AbortGuard {
     /// A guard whose time is up after `timeout_ms`, and which aborts earlier when `parent` does.
-    pub fn new(timeout_ms: u64, parent: Option<&AbortSignal>) -> Result<Self, Error> {
-        Ok(Self::started_at(js_sys::Date::now(), timeout_ms, parent))
+    pub fn new(timeout_ms: u64, parent: Option<&AbortSignal>) -> Self {
+        Self::started_at(js_sys::Date::now(), timeout_ms, parent)
     }
 
     /// A guard for a call that started at `started_ms` (the platform clock): its time is up

@@ -67,7 +67,7 @@ impl Client {
     /// A valid access token: the cached one, or a fresh one. Concurrent callers share one fetch.
     /// Bounded by the token timeout.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
-        let guard = AbortGuard::new(self.config.token_timeout_ms, None)?;
+        let guard = AbortGuard::new(self.config.token_timeout_ms, None);
         self.tokens.get(&guard, "token").await
     }
 

@@ -237,7 +237,7 @@ async fn fetch_from_wechat(
     secret: &str,
     mode: TokenMode,
 ) -> Result<TokenGrant, Error> {
-    let guard = AbortGuard::new(config.token_timeout_ms, None)?;
+    let guard = AbortGuard::new(config.token_timeout_ms, None);
     let mut call = Call::new(
         config.retry,
         TokenUse::None,
