@@ -15,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const { nodeFetch, nodeGet } = require(path.join(path.dirname(fileURLToPath(import.meta.resolve('wxmedia'))), 'lib/http.cjs'));
 
+// What the transport is marked with, and the key the client hands it its deadline under.
+const TIMEOUT = Symbol.for('wxmedia.timeout');
+
 const SMALL = Buffer.alloc(300_000);
 for (let i = 0; i < SMALL.length; i++) SMALL[i] = (i * 7) & 0xff;
 const LARGE = Buffer.alloc(5 << 20, 0x42); // past the 4 MiB an answer is gathered up to
@@ -171,7 +174,6 @@ test('a form given as entries with a bytes part is sent as FormData would send i
 });
 
 test("a timeout handed over under Symbol.for('wxmedia.timeout') fails the request, or the body's read, with its reason", async () => {
-  const TIMEOUT = Symbol.for('wxmedia.timeout');
   assert.equal(nodeFetch[TIMEOUT], true);
   const reason = new Error('the call timed out');
   reason.name = 'TimeoutError';
@@ -198,7 +200,6 @@ test("a timeout handed over under Symbol.for('wxmedia.timeout') fails the reques
 });
 
 test('requests in flight each fail at their own deadline, sent in any order, whatever ends in between', async () => {
-  const TIMEOUT = Symbol.for('wxmedia.timeout');
   // One timer watches every deadline: a later request with an earlier deadline re-arms it, one
   // that ends leaves it, and one that fires goes on to the next.
   const started = performance.now();
@@ -233,7 +234,6 @@ test('a deadline or an abort that comes before the request has a connection ends
   await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${silent.address().port}/`;
   try {
-    const TIMEOUT = Symbol.for('wxmedia.timeout');
     const reason = new Error('the call timed out');
     let started = performance.now();
     await assert.rejects(nodeGet(url, undefined, [150, reason]), (err) => err === reason);
