@@ -7,26 +7,29 @@ build_emulator() {
   cargo build --quiet -p wxmedia-emulator
 }
 
-# start_emulator [ARGS...]: starts the emulator on a free loopback port, sets EMULATOR_URL and
-# EMULATOR_PID, and stops it when the calling script exits.
+# start_emulator [ARGS...]: starts the emulator on a free loopback port, sets EMULATOR_URL,
+# EMULATOR_CDN_URL (its video CDN listener) and EMULATOR_PID, and stops it when the calling script exits.
 start_emulator() {
   local out
   out=$(mktemp)
   "$EMULATOR_BIN" --listen 127.0.0.1:0 "$@" >"$out" 2> >(sed 's/^/[emulator] /' >&2) &
   EMULATOR_PID=$!
   trap stop_emulator EXIT
-  local line=""
+  local line="" cdn=""
   for _ in $(seq 100); do
     line=$(head -n1 "$out" 2>/dev/null)
-    case $line in "listening on "*) break ;; esac
+    cdn=$(sed -n 2p "$out" 2>/dev/null)
+    case $cdn in "video CDN on "*) break ;; esac
     kill -0 "$EMULATOR_PID" 2>/dev/null || break
     sleep 0.1
   done
-  case $line in
-    "listening on "*) EMULATOR_URL=${line#listening on } ;;
+  case $line/$cdn in
+    "listening on "*/"video CDN on "*)
+      EMULATOR_URL=${line#listening on }
+      EMULATOR_CDN_URL=${cdn#video CDN on } ;;
     *) echo "the emulator did not start" >&2; return 1 ;;
   esac
-  export EMULATOR_URL EMULATOR_PID
+  export EMULATOR_URL EMULATOR_CDN_URL EMULATOR_PID
 }
 
 # stop_emulator: stops the emulator started by start_emulator, and waits for it.

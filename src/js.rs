@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use futures_util::FutureExt;
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, Blob, ReadableStream};
@@ -49,6 +49,8 @@ export interface MediaClientOptions {
   limits?: { image?: number; voice?: number; video?: number; thumb?: number };
   /** Your own transport, called as fetch(url, init) instead of the default (the global fetch; in Node, a transport over undici); it must resolve to a Response. */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /** Hosts ('host' or 'host:port') whose video URLs are trusted besides WeChat's own and the baseUrl's: a proxy in front of WeChat's video CDN, or a local stand-in for it. */
+  videoHosts?: string[];
 }
 
 /** Per-call options of upload(). */
@@ -578,7 +580,28 @@ fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
     }
     config.limits = parse_limits(options)?;
     config.fetch = opt_function(options, "fetch")?.map(crate::transport::Transport::new);
+    config.video_hosts = parse_video_hosts(options)?;
     Ok(config)
+}
+
+/// The `videoHosts` option: an array of `host` or `host:port` strings.
+fn parse_video_hosts(options: &JsValue) -> Result<Vec<crate::protocol::VideoHost>, JsValue> {
+    let Some(value) = opt_value(options, "videoHosts")? else {
+        return Ok(Vec::new());
+    };
+    let bad = || type_error("option videoHosts must be an array of 'host' or 'host:port' strings");
+    if !Array::is_array(&value) {
+        return Err(bad());
+    }
+    Array::from(&value)
+        .iter()
+        .map(|v| {
+            v.as_string()
+                .as_deref()
+                .and_then(crate::protocol::VideoHost::parse)
+                .ok_or_else(bad)
+        })
+        .collect()
 }
 
 /// Wraps a JS `() => Promise<string> | string` as a token provider.

@@ -63,10 +63,7 @@ pub(crate) fn route(app: &App, req: &Request) -> Reply {
         "/cgi-bin/media/upload" => upload(app, req),
         "/cgi-bin/media/get" => get(app, req),
         "/cgi-bin/media/get/jssdk" => jssdk(app, req),
-        path => match path.strip_prefix("/_emulator/video/") {
-            Some(id) => Ok(video_bytes(app, id)),
-            None => Ok(Reply::Raw(Response::text(404, "404 page not found\n"))),
-        },
+        _ => Ok(Reply::Raw(Response::text(404, "404 page not found\n"))),
     };
     result.unwrap_or_else(|e| e)
 }
@@ -290,15 +287,34 @@ fn jssdk(app: &App, req: &Request) -> Handled {
     })
 }
 
-/// `GET /_emulator/video/ID`: the target of a `video_url` (no token, like a CDN link).
-fn video_bytes(app: &App, id: &str) -> Reply {
-    let now = app.state().now();
-    match app.state().media.get(id, now) {
+/// A request to the video CDN's listener: `GET /vweixinp.tc.qq.com/1007_KEY.f10.mp4?vkey=V`, the
+/// target of a `video_url` (no token: the `vkey` is the credential). A wrong `vkey` answers 403,
+/// an unknown or expired video 404, as a CDN does.
+pub(crate) fn cdn(app: &App, req: &Request) -> Reply {
+    let not_found = || Reply::Raw(Response::text(404, "404 Not Found\n"));
+    if req.method != "GET" && req.method != "HEAD" {
+        return Reply::Raw(Response::text(405, "405 Method Not Allowed\n"));
+    }
+    let key = req
+        .path
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(crate::app::CDN_DOMAIN))
+        .and_then(|p| p.strip_prefix("/1007_"))
+        .and_then(|p| p.strip_suffix(".f10.mp4"));
+    let mut state = app.state();
+    let Some(link) = key.and_then(|k| state.video_links.get(k)).cloned() else {
+        return not_found();
+    };
+    if req.query_param("vkey") != Some(link.vkey.as_str()) {
+        return Reply::Raw(Response::text(403, "403 Forbidden\n"));
+    }
+    let now = state.now();
+    match state.media.get(&link.id, now) {
         Some(m) if m.kind == MediaKind::Video => Reply::Raw(
             Response::new(200, m.bytes)
                 .header("Content-Type", "video/mp4")
                 .header("Cache-Control", "max-age=86400"),
         ),
-        _ => Reply::Raw(Response::text(404, "404 page not found\n")),
+        _ => not_found(),
     }
 }

@@ -1,7 +1,8 @@
 //! The application: shared state, the emulated clock, request routing, fault application,
 //! rendering of replies (with quirks), CORS, the request log and the stderr access log.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -16,6 +17,9 @@ use crate::store::MediaStore;
 use crate::tokens::TokenStore;
 use crate::wx;
 use crate::{AppCredentials, Config};
+
+/// The CDN domain that WeChat's video URLs carry as their first path segment.
+pub(crate) const CDN_DOMAIN: &str = "vweixinp.tc.qq.com";
 
 /// Entries kept in the request log.
 pub(crate) const LOG_CAPACITY: usize = 10_000;
@@ -65,6 +69,17 @@ pub(crate) struct State {
     /// Bumped by every reset, so a call that was in flight across a reset (a delayed one, say)
     /// is not logged into the new run.
     pub epoch: u64,
+    /// The video CDN's links: file key (`1007_<key>.f10.mp4`) to the media id and its `vkey`.
+    pub video_links: HashMap<String, VideoLink>,
+}
+
+/// A video's link on the emulated CDN.
+#[derive(Debug, Clone)]
+pub(crate) struct VideoLink {
+    /// The media id the link serves.
+    pub id: String,
+    /// The `vkey` query value the CDN wants (403 otherwise).
+    pub vkey: String,
 }
 
 impl State {
@@ -90,7 +105,27 @@ impl State {
         self.media.clear();
         self.log.clear();
         self.faults.clear();
+        self.video_links.clear();
         self.epoch += 1;
+    }
+
+    /// The file key and `vkey` of media `id`'s CDN link, made on first use.
+    pub fn video_link(&mut self, id: &str) -> (String, String) {
+        if let Some((key, link)) = self.video_links.iter().find(|(_, l)| l.id == id) {
+            return (key.clone(), link.vkey.clone());
+        }
+        let key = format!("{:032x}", fastrand::u128(..));
+        let vkey: String = (0..3)
+            .map(|_| format!("{:032X}", fastrand::u128(..)))
+            .collect();
+        self.video_links.insert(
+            key.clone(),
+            VideoLink {
+                id: id.to_owned(),
+                vkey: vkey.clone(),
+            },
+        );
+        (key, vkey)
     }
 }
 
@@ -103,6 +138,8 @@ pub(crate) struct App {
     state: Mutex<State>,
     /// HD voice transcodes running at once (each holds one recording and its output).
     hd_slots: tokio::sync::Semaphore,
+    /// The address of the listener that stands for WeChat's video CDN, if there is one.
+    cdn: Option<SocketAddr>,
 }
 
 /// Most HD voice transcodes at once: they are CPU work on the blocking pool, and each holds up
@@ -110,7 +147,10 @@ pub(crate) struct App {
 const HD_CONCURRENCY: usize = 2;
 
 impl App {
-    pub fn new(config: Config) -> Self {
+    /// The application for `config`; `cdn` is the video CDN listener's address (requests that
+    /// arrive there are CDN requests), whose `IP:PORT` video URLs name unless
+    /// [`Config::video_host`] says otherwise.
+    pub fn new(config: Config, cdn: Option<SocketAddr>) -> Self {
         let accounts = config.accounts();
         let state = State {
             offset: 0,
@@ -119,12 +159,14 @@ impl App {
             log: VecDeque::new(),
             faults: FaultQueue::default(),
             epoch: 0,
+            video_links: HashMap::new(),
         };
         App {
             config,
             accounts,
             state: Mutex::new(state),
             hd_slots: tokio::sync::Semaphore::new(HD_CONCURRENCY),
+            cdn,
         }
     }
 
@@ -164,8 +206,7 @@ impl App {
     pub async fn handle(&self, req: Request) -> Response {
         let started = Instant::now();
         let epoch = self.state().epoch;
-        let is_control =
-            req.path.starts_with("/_emulator/") && !req.path.starts_with("/_emulator/video/");
+        let is_control = !self.on_cdn(&req) && req.path.starts_with("/_emulator/");
         let (mut resp, errcode, logged) = if req.method == "OPTIONS" {
             (self.preflight(&req), None, false)
         } else if is_control {
@@ -254,18 +295,32 @@ impl App {
             )),
             Some(FaultKind::DelayMs(ms)) => {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
-                api::route(self, req)
+                self.route(req)
             }
-            _ => api::route(self, req),
+            _ => self.route(req),
         };
         let reply = self.finish(reply).await;
-        let (mut resp, errcode) = self.render(reply, quirk, req);
+        let (mut resp, errcode) = self.render(reply, quirk);
         if let Some(FaultKind::Truncate(at)) = fault {
             let len = resp.body.len();
             let at = at.unwrap_or(len / 2).min(len.saturating_sub(1));
             resp.truncate_at = Some(at);
         }
         (resp, errcode)
+    }
+
+    /// Whether `req` came in on the video CDN's listener.
+    fn on_cdn(&self, req: &Request) -> bool {
+        self.cdn.is_some_and(|a| a.port() == req.local.port())
+    }
+
+    /// The endpoint for `req`: the CDN's on its listener, WeChat's API on the other.
+    fn route(&self, req: &Request) -> Reply {
+        if self.on_cdn(req) {
+            api::cdn(self, req)
+        } else {
+            api::route(self, req)
+        }
     }
 
     /// Does the work a reply left for later: HD voice is transcoded on the blocking pool, at most
@@ -291,7 +346,7 @@ impl App {
     }
 
     /// Turns a reply into a response, applying a quirk where it fits.
-    fn render(&self, reply: Reply, quirk: Option<Quirk>, req: &Request) -> (Response, Option<i64>) {
+    fn render(&self, reply: Reply, quirk: Option<Quirk>) -> (Response, Option<i64>) {
         match reply {
             Reply::Error(code, detail) => {
                 let content_type = if quirk == Some(Quirk::TextPlainError) {
@@ -316,7 +371,7 @@ impl App {
                 if quirk == Some(Quirk::VideoRaw) {
                     return (attachment(bytes, "video/mp4", &id, "mp4", None), None);
                 }
-                let url = format!("{}/_emulator/video/{id}", self.base_url_for(req));
+                let url = self.video_url(&id);
                 let mut pairs = vec![("video_url", json!(url))];
                 if quirk == Some(Quirk::OkErrcode) {
                     pairs.push(("errcode", json!(0)));
@@ -348,16 +403,16 @@ impl App {
 
     /// `http://host:port` as the client addressed us (Host header), else the connection's local
     /// address.
-    fn base_url_for(&self, req: &Request) -> String {
-        let host = req.header_str("host").filter(|h| {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
-        });
-        match host {
-            Some(h) => format!("http://{h}"),
-            None => crate::base_url(req.local),
-        }
+    /// A video's URL in the field's shape: WeChat's CDN named by address, its domain as the first
+    /// path segment, a `vkey` (../shared/upstream-api.md §3).
+    fn video_url(&self, id: &str) -> String {
+        let (key, vkey) = self.state().video_link(id);
+        let host = match (&self.config.video_host, self.cdn) {
+            (Some(host), _) => host.clone(),
+            (None, Some(addr)) => crate::base_url(addr)["http://".len()..].to_owned(),
+            (None, None) => "203.205.137.89".to_owned(),
+        };
+        format!("http://{host}/{CDN_DOMAIN}/1007_{key}.f10.mp4?vkey={vkey}&sha=0&save=1")
     }
 }
 

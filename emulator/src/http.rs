@@ -80,12 +80,6 @@ impl Request {
             .map(|(_, v)| v.as_slice())
     }
 
-    /// First value of a header as text (lossy).
-    pub fn header_str(&self, name: &str) -> Option<String> {
-        self.header(name)
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-    }
-
     /// First value of a query parameter.
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query

@@ -93,6 +93,10 @@ pub struct Config {
     /// Print one line per request to stderr (tokens and secrets redacted). Off by default so
     /// in-process tests stay quiet; the binary turns it on.
     pub log_requests: bool,
+    /// The host (`IP`, `IP:PORT` or a name) that video URLs name, as WeChat names its CDN by
+    /// address (`http://203.205.137.89/vweixinp.tc.qq.com/1007_….f10.mp4?vkey=…`). `None`: the
+    /// emulator's own CDN listener, a second port beside the API's (see [`Running::cdn_url`]).
+    pub video_host: Option<String>,
 }
 
 impl Default for Config {
@@ -106,6 +110,7 @@ impl Default for Config {
             ip_whitelist: None,
             verified: true,
             log_requests: false,
+            video_host: None,
         }
     }
 }
@@ -128,6 +133,7 @@ impl Config {
 #[derive(Debug)]
 pub struct Running {
     addr: SocketAddr,
+    cdn: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -142,6 +148,12 @@ impl Running {
     /// `http://127.0.0.1:PORT` (an unspecified listen address is shown as loopback).
     pub fn base_url(&self) -> String {
         base_url(self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT` of the listener that stands for WeChat's video CDN: it serves the
+    /// `video_url`s the API answers (a host and port other than the API's, as in the field).
+    pub fn cdn_url(&self) -> String {
+        base_url(self.cdn)
     }
 
     /// Stops accepting connections, closes open ones and waits until the server has stopped.
@@ -182,16 +194,40 @@ pub(crate) fn base_url(addr: SocketAddr) -> String {
 /// ends.
 pub async fn spawn(listen: SocketAddr, config: Config) -> io::Result<Running> {
     let listener = TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    let app = Arc::new(app::App::new(config));
+    let cdn = TcpListener::bind(SocketAddr::new(listen.ip(), 0)).await?;
+    let (addr, cdn_addr) = (listener.local_addr()?, cdn.local_addr()?);
     let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(http::serve(listener, app, stopped));
+    let task = tokio::spawn(serve_both(listener, cdn, config, stopped));
     Ok(Running {
         addr,
+        cdn: cdn_addr,
         stop: Some(stop),
         task: Some(task),
         thread: None,
     })
+}
+
+/// Serves the API on `api` and the video CDN on `cdn` until `stopped` fires (or its sender is
+/// dropped).
+async fn serve_both(
+    api: TcpListener,
+    cdn: TcpListener,
+    config: Config,
+    stopped: oneshot::Receiver<()>,
+) {
+    let app = Arc::new(app::App::new(config, cdn.local_addr().ok()));
+    let (stop_api, api_stopped) = oneshot::channel();
+    let (stop_cdn, cdn_stopped) = oneshot::channel();
+    let forward = async move {
+        let _ = stopped.await;
+        let _ = stop_api.send(());
+        let _ = stop_cdn.send(());
+    };
+    tokio::join!(
+        http::serve(api, Arc::clone(&app), api_stopped),
+        http::serve(cdn, app, cdn_stopped),
+        forward
+    );
 }
 
 /// Starts the emulator on a background thread with its own single-threaded runtime, for tests
@@ -200,7 +236,9 @@ pub async fn spawn(listen: SocketAddr, config: Config) -> io::Result<Running> {
 pub fn spawn_thread(listen: SocketAddr, config: Config) -> io::Result<Running> {
     let listener = std::net::TcpListener::bind(listen)?;
     listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
+    let cdn = std::net::TcpListener::bind(SocketAddr::new(listen.ip(), 0))?;
+    cdn.set_nonblocking(true)?;
+    let (addr, cdn_addr) = (listener.local_addr()?, cdn.local_addr()?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -209,17 +247,17 @@ pub fn spawn_thread(listen: SocketAddr, config: Config) -> io::Result<Running> {
         .name("wxmedia-emulator".to_owned())
         .spawn(move || {
             runtime.block_on(async move {
-                match TcpListener::from_std(listener) {
-                    Ok(listener) => {
-                        let app = Arc::new(app::App::new(config));
-                        http::serve(listener, app, stopped).await;
+                match (TcpListener::from_std(listener), TcpListener::from_std(cdn)) {
+                    (Ok(listener), Ok(cdn)) => serve_both(listener, cdn, config, stopped).await,
+                    (Err(e), _) | (_, Err(e)) => {
+                        eprintln!("wxmedia-emulator: cannot use listener: {e}")
                     }
-                    Err(e) => eprintln!("wxmedia-emulator: cannot use listener: {e}"),
                 }
             });
         })?;
     Ok(Running {
         addr,
+        cdn: cdn_addr,
         stop: Some(stop),
         task: None,
         thread: Some(thread),

@@ -1,7 +1,7 @@
 //! `wxmedia-emulator`: runs the emulator until SIGINT/SIGTERM.
 //!
 //! The first line on stdout is exactly `listening on http://IP:PORT` (scripts read it to learn
-//! the port); request logs go to stderr with tokens and secrets redacted.
+//! the port), the second `video CDN on http://IP:PORT`; request logs go to stderr with tokens and secrets redacted.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -27,11 +27,15 @@ OPTIONS:
     --max-store-bytes N    cap on stored media bytes [default: 268435456]
     --ip-whitelist IP,IP   token calls from other addresses answer 40164
     --unverified           an unverified account: /cgi-bin/media/get/jssdk answers 48001
+    --video-host HOST      the host video URLs name, as WeChat names its CDN by address
+                           (e.g. 203.205.137.89) [default: the emulator's CDN listener]
     --quiet                no per-request log lines on stderr
     -h, --help             print this help
     -V, --version          print the version
 
-The first line on stdout is `listening on http://IP:PORT`. Control API: /_emulator/ (see README).
+The first line on stdout is `listening on http://IP:PORT`, the second `video CDN on
+http://IP:PORT` (a second listener, which serves the video URLs). Control API: /_emulator/ (see
+README).
 ";
 
 /// What the command line asked for.
@@ -111,6 +115,16 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
                     .collect::<Result<Vec<_>, _>>()?;
                 config.ip_whitelist = Some(ips);
             }
+            "--video-host" => {
+                let v = value("--video-host")?;
+                let ok = !v.is_empty()
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+                if !ok {
+                    return Err(format!("--video-host: {v:?} is not a host or host:port"));
+                }
+                config.video_host = Some(v);
+            }
             "--cors" | "--unverified" | "--quiet" if inline.is_some() => {
                 return Err(format!("{flag} takes no value"));
             }
@@ -159,6 +173,7 @@ async fn main() -> ExitCode {
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on {}", running.base_url());
+        let _ = writeln!(out, "video CDN on {}", running.cdn_url());
         let _ = out.flush();
     }
     let signal = wait_for_signal().await;

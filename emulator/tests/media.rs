@@ -296,7 +296,7 @@ fn media_expires_after_three_days() {
 }
 
 #[test]
-fn video_answers_video_url_that_serves_the_bytes() {
+fn video_answers_a_field_shaped_url_on_the_cdn_listener() {
     let emu = Emu::start();
     let token = emu.token();
     let mp4 = samples::mp4();
@@ -305,18 +305,66 @@ fn video_answers_video_url_that_serves_the_bytes() {
     assert_eq!(resp.header("content-type"), Some(WX_JSON));
     assert!(resp.header("content-disposition").is_none());
     let v = resp.json();
-    let url = v["video_url"].as_str().unwrap();
-    assert_eq!(url, format!("{}/_emulator/video/{id}", emu.base));
+    let url = v["video_url"].as_str().unwrap().to_owned();
     assert_eq!(v.as_object().unwrap().len(), 1);
-    // No token needed for the URL.
-    let video = emu.get(&url[emu.base.len()..]);
+    // The field's shape: the CDN by address (not the API's host and port), WeChat's CDN domain as
+    // the first path segment, a 32-hex file name, a vkey.
+    let cdn = emu.cdn();
+    assert_ne!(cdn, emu.base);
+    let rest = url
+        .strip_prefix(&format!("{cdn}/vweixinp.tc.qq.com/1007_"))
+        .unwrap_or_else(|| panic!("{url}"));
+    let (file, query) = rest.split_once(".f10.mp4?vkey=").unwrap();
+    assert!(
+        file.len() == 32 && file.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{url}"
+    );
+    let (vkey, tail) = query.split_once('&').unwrap();
+    assert!(
+        vkey.len() >= 32 && vkey.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{url}"
+    );
+    assert_eq!(tail, "sha=0&save=1");
+    // The same video answers the same URL again.
+    assert_eq!(emu.media_get(&token, &id).json()["video_url"], json!(url));
+    // No token needed for the URL; the vkey is.
+    let video = emu.get_url(&url);
     assert_eq!(video.status, 200);
     assert_eq!(video.header("content-type"), Some("video/mp4"));
     assert_eq!(video.body, mp4);
-    assert_eq!(emu.get("/_emulator/video/nope").status, 404);
-    // Non-video media are not served there.
-    let img = emu.upload_ok(&token, "image", "a.jpg", &samples::jpeg());
-    assert_eq!(emu.get(&format!("/_emulator/video/{img}")).status, 404);
+    assert_eq!(emu.get_url(&url.replace(vkey, "00")).status, 403);
+    assert_eq!(emu.get_url(&url.replace(file, &"0".repeat(32))).status, 404);
+    // The API's own port serves no video, and the CDN serves no API.
+    assert_eq!(emu.get(&url[cdn.len()..]).status, 404);
+    let on_cdn = format!("{cdn}/cgi-bin/media/get?access_token={token}&media_id={id}");
+    assert_eq!(emu.get_url(&on_cdn).status, 404);
+    // Gone with the media after three days.
+    emu.advance(3 * 86_400 + 1);
+    assert_eq!(emu.get_url(&url).status, 404);
+}
+
+#[test]
+fn video_host_names_the_cdn_by_another_address() {
+    let emu = Emu::with(Config {
+        video_host: Some("203.205.137.89".into()),
+        ..Default::default()
+    });
+    let token = emu.token();
+    let id = emu.upload_ok(&token, "video", "clip.mp4", &samples::mp4());
+    let url = emu.media_get(&token, &id).json()["video_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        url.starts_with("http://203.205.137.89/vweixinp.tc.qq.com/1007_"),
+        "{url}"
+    );
+    // The CDN listener still serves it, whatever the URL names.
+    let path = &url["http://203.205.137.89".len()..];
+    assert_eq!(
+        emu.get_url(&format!("{}{path}", emu.cdn())).body,
+        samples::mp4()
+    );
 }
 
 #[test]

@@ -60,6 +60,9 @@ Options:
                        extension is corrected to fit the detected format)
       --base-url URL   where to send requests (default https://api.weixin.qq.com, or
                        $WXMEDIA_BASE_URL): the wxmedia Worker, or the emulator
+      --video-host H   also trust video URLs on H (host or host:port; comma-separated, or
+                       $WXMEDIA_VIDEO_HOSTS): a proxy in front of WeChat's video CDN, or the
+                       emulator's CDN listener. WeChat's own URLs need no option
       --token-mode M   stable (default: /cgi-bin/stable_token) or classic (/cgi-bin/token)
       --timeout SECS   bound on each call, retries included (default 60)
       --json           print the result as one JSON object on stdout; on failure print
@@ -116,6 +119,7 @@ const VALUE_OPTIONS = new Map([
   ['--output', 'output'],
   ['--filename', 'filename'],
   ['--base-url', 'baseUrl'],
+  ['--video-host', 'videoHost'],
   ['--token-mode', 'tokenMode'],
   ['--timeout', 'timeout'],
 ]);
@@ -338,6 +342,8 @@ function makeClient(ctx) {
   }
   const base = ctx.opts.baseUrl !== undefined ? ctx.opts.baseUrl : process.env.WXMEDIA_BASE_URL;
   if (base) options.baseUrl = base;
+  const videoHosts = ctx.opts.videoHost !== undefined ? ctx.opts.videoHost : process.env.WXMEDIA_VIDEO_HOSTS;
+  if (videoHosts) options.videoHosts = videoHosts.split(',').map((h) => h.trim()).filter(Boolean);
   if (ctx.opts.timeout !== undefined) {
     const secs = Number(ctx.opts.timeout);
     if (!Number.isFinite(secs) || secs <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not ${ctx.opts.timeout}`);
@@ -347,7 +353,8 @@ function makeClient(ctx) {
     return new wx.MediaClient(options);
   } catch (err) {
     // A TypeError from the constructor: a malformed option, such as --base-url.
-    throw new UsageError(err && err.message ? err.message.replace(/^option baseUrl/, '--base-url') : String(err));
+    const message = err && err.message ? err.message : String(err);
+    throw new UsageError(message.replace(/^option baseUrl/, '--base-url').replace(/^option videoHosts/, '--video-host'));
   }
 }
 

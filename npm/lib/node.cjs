@@ -88,7 +88,8 @@ async function sourceOf(media, signal) {
   if (media != null && media.kind === 'video' && typeof media.videoUrl === 'string') {
     let res;
     try {
-      res = await fetch(media.videoUrl, { signal, redirect: 'follow' });
+      // Not followed: a redirect could lead anywhere, past the client's check of the URL.
+      res = await fetch(media.videoUrl, { signal, redirect: 'manual' });
     } catch (err) {
       throw readError(err, signal);
     }

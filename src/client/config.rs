@@ -119,6 +119,10 @@ pub struct ClientConfig {
     /// The caller's own transport, called as `fetch(url, init)` instead of the global `fetch`
     /// (it must resolve to a `Response`).
     pub fetch: Option<crate::transport::Transport>,
+    /// Hosts whose video URLs are trusted besides WeChat's own and the upstream's (a proxy in
+    /// front of WeChat's video CDN, or a local stand-in for it): see
+    /// [`crate::protocol::check_video_url`].
+    pub video_hosts: Vec<crate::protocol::VideoHost>,
 }
 
 impl ClientConfig {
@@ -133,6 +137,7 @@ impl ClientConfig {
             limits: Limits::default(),
             token_wait: TokenWait::default(),
             fetch: None,
+            video_hosts: Vec::new(),
         }
     }
 }

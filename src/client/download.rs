@@ -6,7 +6,8 @@ use web_sys::ReadableStream;
 
 use crate::protocol::response::{MAX_JSON_LEN, PEEK_LEN};
 use crate::protocol::{
-    check_video_url, classify_head, classify_json, looks_like_json, Error, Head, MediaMeta, Outcome,
+    check_video_url, classify_head, classify_json, looks_like_json, Error, Head, MediaMeta,
+    Outcome, VideoHost,
 };
 use crate::transport::{self, AbortGuard, ChunkReader};
 
@@ -87,14 +88,15 @@ impl MediaBody {
 /// Sorts a download's answer into media, video URL or error, reading the body only when the
 /// headers leave it open, and then only as much as it takes.
 ///
-/// A video's URL must pass [`check_video_url`] against `base` (the upstream's own host is
-/// trusted for its video URLs).
+/// A video's URL must pass [`check_video_url`] against `base` (the upstream's own host and port
+/// are trusted for their video URLs) and the hosts the caller trusts as well (`also`).
 pub(crate) async fn classify(
     response: web_sys::Response,
     guard: &AbortGuard,
     base: &str,
+    also: &[VideoHost],
 ) -> Result<Download, Error> {
-    Ok(match classify_answer(response, guard, base).await? {
+    Ok(match classify_answer(response, guard, base, also).await? {
         // The body is read after the call returns: its deadline and signal go with it.
         Download::Media(media) => Download::Media(MediaBody {
             deadline: Some(guard.clone()),
@@ -118,6 +120,7 @@ async fn classify_answer(
     response: web_sys::Response,
     guard: &AbortGuard,
     base: &str,
+    also: &[VideoHost],
 ) -> Result<Download, Error> {
     let headers = transport::header_map(&response);
     match classify_head(response.status(), &headers) {
@@ -145,7 +148,7 @@ async fn classify_answer(
             };
             match inspect(meta, &body, guard).await? {
                 Download::Video { video_url } => {
-                    check_video_url(&video_url, base)?;
+                    check_video_url(&video_url, base, also)?;
                     Ok(Download::Video { video_url })
                 }
                 media => Ok(media),

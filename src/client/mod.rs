@@ -236,6 +236,7 @@ impl Client {
         first: Option<First>,
     ) -> Result<Download, Error> {
         let base = self.config.base_url.as_str();
+        let also = self.config.video_hosts.as_slice();
         let custom = self.config.fetch.as_ref();
         let (start, mut answer) = first.map(|f| ((f.token, f.started_ms), f.answer)).unzip();
         self.drive(signal, start, |token, guard| {
@@ -251,7 +252,7 @@ impl Client {
                     Ok(request) => transport::fetch(&request, &guard, "media", custom).await?,
                     Err(answered) => answered.map_err(|e| guard.failure("media", &e))?,
                 };
-                download::classify(response, &guard, base).await
+                download::classify(response, &guard, base, also).await
             }
         })
         .await

@@ -25,6 +25,7 @@
 //! - [`retry`] — [`RetryPolicy::decide`].
 //! - [`call`] — [`Call`]: the call loop (tokens, attempts, refreshes, waits, deadline) as a state
 //!   machine that a transport drives.
+//! - [`video_url`] — which `video_url`s are followed or shown ([`check_video_url`]).
 //! - [`sign`] — signed download URLs (HMAC-SHA256).
 
 pub mod call;
@@ -38,6 +39,7 @@ pub mod secret;
 pub mod sign;
 pub mod token;
 pub mod validate;
+pub mod video_url;
 
 pub use call::{Call, Step, TokenUse};
 pub use error::{
@@ -50,10 +52,11 @@ pub use request::{
     token_request, upload_url, validate_media_id, DEFAULT_BASE, GET_PATH, HD_VOICE_PATH,
 };
 pub use response::{
-    check_media, check_video_url, classify_head, classify_json, looks_like_json, media_meta,
-    parse_token, parse_upload, Head, MediaMeta, Outcome, TokenGrant, Uploaded,
+    check_media, classify_head, classify_json, looks_like_json, media_meta, parse_token,
+    parse_upload, Head, MediaMeta, Outcome, TokenGrant, Uploaded,
 };
 pub use retry::{Decision, RetryPolicy};
 pub use secret::{AccessToken, ApiKey, AppSecret, SigningKey};
 pub use token::{is_token_error, TokenCache};
 pub use validate::{check_size_hint, sniff, validate, Format, Limits, Validated, SNIFF_LEN};
+pub use video_url::{check_video_url, VideoHost, VIDEO_HOSTS};

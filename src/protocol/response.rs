@@ -265,58 +265,6 @@ pub fn check_media(
     }
 }
 
-/// Hosts whose video URLs are followed or shown: WeChat's own domains (and their subdomains).
-pub const VIDEO_HOSTS: &[&str] = &["qq.com", "qpic.cn", "weixin.qq.com", "wechat.com"];
-
-/// Checks a `video_url` from an answer before anyone follows or shows it: an absolute `http(s)`
-/// URL with no whitespace or control characters (a CRLF cannot reach a header), whose host is one
-/// of [`VIDEO_HOSTS`] or a subdomain of one, or the host of `base` (the upstream the client talks
-/// to: a proxy or the emulator serves its own video URLs). `javascript:`, `data:` and any other
-/// host are refused.
-pub fn check_video_url(url: &str, base: &str) -> Result<(), Error> {
-    let refuse = |why: &str| {
-        Err(Error::Parse {
-            message: format!("refused the video URL WeChat answered: {why}"),
-            raw: Vec::new(),
-        })
-    };
-    if url.len() > 4096 {
-        return refuse("it is too long");
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return refuse("it contains whitespace or control characters");
-    }
-    let Some(host) = url_host(url) else {
-        return refuse("it is not an absolute http(s) URL");
-    };
-    let allowed = VIDEO_HOSTS
-        .iter()
-        .any(|h| host == *h || host.ends_with(&format!(".{h}")))
-        || url_host(base).is_some_and(|b| b == host);
-    if allowed {
-        Ok(())
-    } else {
-        refuse("its host is not one of WeChat's")
-    }
-}
-
-/// The lowercased host (without port or credentials) of an absolute `http(s)` URL.
-fn url_host(url: &str) -> Option<String> {
-    let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') || authority.contains('\\') {
-        return None;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or("").to_string(),
-        None => authority.split(':').next().unwrap_or("").to_string(),
-    };
-    (!host.is_empty()).then_some(host)
-}
-
 /// A successful upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uploaded {
@@ -521,32 +469,6 @@ mod tests {
         assert_eq!(classify_json(b"\xff\xd8\xff"), Outcome::NotJson);
     }
 
-    #[test]
-    fn video_urls_are_checked() {
-        let base = "http://127.0.0.1:9000";
-        for ok in [
-            "http://vweixinp.tc.qq.com/1007_abc.f10.mp4?vkey=x",
-            "https://mp.weixin.qq.com/v",
-            "http://127.0.0.1:9000/_emulator/video/ID",
-            "http://QQ.COM/x",
-        ] {
-            assert!(check_video_url(ok, base).is_ok(), "{ok}");
-        }
-        for bad in [
-            "javascript:alert(1)",
-            "data:text/html,<script>",
-            "http://evil.example/x.mp4",
-            "http://qq.com.evil.example/",
-            "http://evilqq.com/",
-            "http://qq.com@evil.example/",
-            "http://vweixinp.tc.qq.com/a\r\nSet-Cookie: x=1",
-            "ftp://qq.com/x",
-            "//qq.com/x",
-            "http://127.0.0.2:9000/x",
-        ] {
-            assert!(check_video_url(bad, base).is_err(), "{bad}");
-        }
-    }
     use http::HeaderValue;
 
     /// Runs a download answer through the whole two-step classifier, as a transport would, and

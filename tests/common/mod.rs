@@ -19,7 +19,7 @@ use wxmedia::client::{
     TokenWait, UploadMedia, UploadOptions,
 };
 use wxmedia::protocol::{
-    AccessToken, AppSecret, Error, Limits, MediaType, RetryPolicy, TokenGrant,
+    AccessToken, AppSecret, Error, Limits, MediaType, RetryPolicy, TokenGrant, VideoHost,
 };
 
 #[wasm_bindgen]
@@ -37,6 +37,16 @@ fn emulator() -> &'static str {
         None => {
             panic!("WXMEDIA_EMULATOR_URL must name a running emulator when the tests are built")
         }
+    }
+}
+
+/// The emulator's video CDN listener (a host and port other than its API's).
+fn emulator_cdn() -> &'static str {
+    match option_env!("WXMEDIA_EMULATOR_CDN_URL") {
+        Some(url) => url,
+        None => panic!(
+            "WXMEDIA_EMULATOR_CDN_URL must name the emulator's video CDN when the tests are built"
+        ),
     }
 }
 
@@ -241,12 +251,37 @@ async fn a_mislabelled_file_is_sent_with_an_extension_that_fits() {
 #[wasm_bindgen_test]
 async fn video_answers_with_a_url() {
     reset().await;
-    let client = client();
-    let id = upload(&client, MediaType::Video, &mp4(), "clip.mp4").await;
-    match client.get(&id, None).await.unwrap() {
-        Download::Video { video_url } => assert!(video_url.starts_with("http"), "{video_url}"),
-        Download::Media(_) => panic!("video came back as bytes"),
+    let id = upload(&client(), MediaType::Video, &mp4(), "clip.mp4").await;
+    // The emulator names its CDN by address, as WeChat does, on a port of its own: a loopback
+    // address is no public one, and the upstream's own host on another port is not the
+    // upstream, so a client that trusts nothing more refuses the URL.
+    match client().get(&id, None).await {
+        Err(Error::Parse { message, .. }) => {
+            assert!(message.contains("not public"), "{message}")
+        }
+        other => panic!(
+            "a loopback CDN URL was not refused: {:?}",
+            other.map(|_| ())
+        ),
     }
+    // Trusted as the caller's own CDN stand-in, it is answered as it came.
+    let cdn = emulator_cdn();
+    let mut config = config();
+    config.video_hosts = vec![VideoHost::parse(&cdn["http://".len()..]).unwrap()];
+    let client = Client::new(config);
+    let Download::Video { video_url } = client.get(&id, None).await.unwrap() else {
+        panic!("video came back as bytes")
+    };
+    let prefix = format!("{cdn}/vweixinp.tc.qq.com/1007_");
+    assert!(video_url.starts_with(&prefix), "{video_url}");
+    assert!(video_url.contains(".f10.mp4?vkey="), "{video_url}");
+    let request = web_sys::Request::new_with_str(&video_url).unwrap();
+    let response: web_sys::Response = JsFuture::from(global_fetch(&request))
+        .await
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(response.status(), 200);
+    assert_eq!(read_stream(&response.body().unwrap()).await.unwrap(), mp4());
 }
 
 #[wasm_bindgen_test]

@@ -19,7 +19,7 @@ before(async () => {
   emu = await startEmulator();
   worker = await startWorker({
     name: 'console',
-    vars: { UPSTREAM_BASE: emu.url, WECHAT_APPID: APPID, DOWNLOAD_AUTH: 'signed' },
+    vars: { UPSTREAM_BASE: emu.url, WECHAT_APPID: APPID, DOWNLOAD_AUTH: 'signed', VIDEO_HOSTS: emu.cdnHost },
     secrets: { WECHAT_SECRET: SECRET, API_KEYS: API_KEY, SIGNING_KEY },
   });
   browser = await launch();
@@ -246,7 +246,7 @@ describe('the console', () => {
     await uploadButton().click();
     const video = card('clip.mp4');
     await video.getByRole('link', { name: 'Open the video' }).waitFor();
-    assert.match(await video.getByRole('link', { name: 'Open the video' }).getAttribute('href'), /\/_emulator\/video\//);
+    assert.ok((await video.getByRole('link', { name: 'Open the video' }).getAttribute('href')).startsWith(`${emu.cdnUrl}/vweixinp.tc.qq.com/1007_`));
     await until(() => downloads(card('hello.amr')), (r) => r.length === 1, 'the voice');
     assert.match(await text(card('small.jpg').locator('.card-type')), /^thumb$/i);
     const thumb = card('small.jpg').getByRole('img', { name: 'Preview of small.jpg' });

@@ -279,14 +279,19 @@ test('get of a video downloads it from its URL; --json without -o gives the URL'
   const dir = h.tempDir(t);
   const up = await h.cli(['upload', 'video', h.writeSample(dir, 'clip.mp4', h.mp4()), ...base]);
   const id = up.out.trim();
-  const meta = await h.cli(['get', id, '--json', ...base]);
+  // The emulator's CDN is a loopback address: trusted only when named.
+  const refused = await h.cli(['get', id, '--json', ...base]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.out, /not public/);
+  const cdn = ['--video-host', h.CDN_HOST];
+  const meta = await h.cli(['get', id, '--json', ...base, ...cdn]);
   h.exits(meta, 0);
   const { kind, videoUrl } = JSON.parse(meta.out);
   assert.equal(kind, 'video');
-  assert.match(videoUrl, /\/_emulator\/video\//);
+  assert.ok(videoUrl.startsWith(`${h.CDN}/vweixinp.tc.qq.com/1007_`), videoUrl);
   assert.equal((await h.requests(new URL(videoUrl).pathname)).length, 0, '--json alone downloads nothing');
 
-  const r = await h.cli(['get', id, '-o', dir, ...base]);
+  const r = await h.cli(['get', id, '-o', dir, ...base], { env: { ...h.creds, WXMEDIA_VIDEO_HOSTS: h.CDN_HOST } });
   h.exits(r, 0);
   assert.equal(r.out, `${path.join(dir, `${id}.mp4`)}\n`);
   assert.ok(fs.readFileSync(path.join(dir, `${id}.mp4`)).equals(h.mp4()));

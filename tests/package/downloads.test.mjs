@@ -37,7 +37,8 @@ function sentItself(call) {
 }
 
 const GET = '/cgi-bin/media/get';
-const client = (opts = {}) => new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU, ...opts });
+const client = (opts = {}) =>
+  new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU, videoHosts: [h.CDN_HOST], ...opts });
 const gets = async (p = GET) => (await h.requests(p)).length;
 /** Uploads `bytes` as `type` with a client of its own; the media id. */
 async function uploaded(type, bytes, filename) {

@@ -122,11 +122,22 @@ test('bytes upload as they are: a view into a larger buffer, an ArrayBuffer, oth
 test('a video answers with its URL; saveMedia fetches it', async (t) => {
   await h.reset();
   const dir = h.tempDir(t);
-  const client = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });
+  // The emulator's video URLs name its CDN listener by a loopback address and a port of its own:
+  // refused unless trusted (WeChat's field URLs name a public address, which needs no option).
+  const untrusting = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });
+  assert.throws(() => new MediaClient({ appId: h.APPID, appSecret: h.SECRET, videoHosts: ['http://x/'] }), TypeError);
+  assert.throws(() => new MediaClient({ appId: h.APPID, appSecret: h.SECRET, videoHosts: 'x' }), TypeError);
+  const client = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU, videoHosts: [h.CDN_HOST] });
   const video = h.writeSample(dir, 'clip.mp4', h.mp4());
   const { mediaId, type } = await client.uploadFile('video', video);
   assert.equal(type, 'video');
+  await assert.rejects(untrusting.get(mediaId), (err) => {
+    assert.equal(err.name, 'NetworkError');
+    assert.match(err.message, /not public/);
+    return true;
+  });
   const link = await client.get(mediaId);
+  assert.ok(link.videoUrl.startsWith(`${h.CDN}/vweixinp.tc.qq.com/1007_`), link.videoUrl);
   assert.deepEqual(Object.keys(link).sort(), ['kind', 'videoUrl']);
   assert.equal(link.kind, 'video');
   const saved = await saveMedia(link, path.join(dir, 'copy.mp4'));

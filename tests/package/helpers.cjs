@@ -10,6 +10,10 @@ const path = require('node:path');
 
 const EMU = process.env.EMULATOR_URL;
 if (!EMU) throw new Error('EMULATOR_URL is not set: run these suites through tests/package/run');
+/** The emulator's video CDN listener, and its host:port for the client's videoHosts option. */
+const CDN = process.env.EMULATOR_CDN_URL;
+if (!CDN) throw new Error('EMULATOR_CDN_URL is not set: run these suites through tests/package/run');
+const CDN_HOST = CDN.slice('http://'.length);
 const PROJECT = process.env.WXMEDIA_PROJECT || path.resolve(__dirname, '..');
 const BIN = path.join(PROJECT, 'node_modules', '.bin', 'wxmedia');
 const APPID = 'wx0000000000000001';
@@ -228,6 +232,8 @@ function listDir(dir) {
 
 module.exports = {
   EMU,
+  CDN,
+  CDN_HOST,
   PROJECT,
   BIN,
   APPID,

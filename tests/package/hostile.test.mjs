@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 
 import { MediaClient } from 'wxmedia';
 
-const { startHostile, HOSTILE_TOKEN } = await import(pathToFileURL(process.env.WXMEDIA_HOSTILE).href);
+const hostile = await import(pathToFileURL(process.env.WXMEDIA_HOSTILE).href);
+const { startHostile, HOSTILE_TOKEN } = hostile;
 const SECRET = 'package-hostile-secret';
 let up;
 before(async () => { up = await startHostile({ secret: SECRET }); });
@@ -65,7 +66,7 @@ test('download() of a stalled body rejects at the deadline and leaves no file be
 
 test('truncated JSON, HTML, redirects, a status of 999 and untrusted video URLs are errors, never media', async () => {
   const c = client();
-  for (const id of ['truncjson', 'truncjsonplain', 'redirect', 'status999', 'jsvideo', 'datavideo', 'evilvideo', 'crlfvideo']) {
+  for (const id of ['truncjson', 'truncjsonplain', 'redirect', 'status999', ...hostile.HOSTILE_VIDEOS]) {
     await assert.rejects(c.get(id), (err) => {
       assert.equal(err.name, 'NetworkError', `${id}: ${err.name}: ${err.message}`);
       return true;
@@ -74,6 +75,8 @@ test('truncated JSON, HTML, redirects, a status of 999 and untrusted video URLs 
   assert.equal(up.trapHits(), 0, 'a redirect was followed');
   const video = await c.get('okvideo');
   assert.equal(video.kind, 'video');
+  // WeChat's own shape, its CDN by public address: answered unchanged (and not fetched here).
+  assert.deepEqual(await c.get('fieldvideo'), { kind: 'video', videoUrl: hostile.FIELD_VIDEO_URL });
 });
 
 test('an errmsg that echoes the token reaches the caller redacted', async () => {

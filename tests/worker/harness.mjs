@@ -38,7 +38,8 @@ export async function startEmulator(args = []) {
   const bin = path.join(ROOT, 'target/debug/wxmedia-emulator');
   const child = spawn(bin, ['--listen', '127.0.0.1:0', '--quiet', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
-  const [, url] = await waitForLine(child.stdout, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 10_000, 'the emulator');
+  const [, url, cdnUrl] = await waitForLine(
+    child.stdout, /listening on (http:\/\/127\.0\.0\.1:\d+)\nvideo CDN on (http:\/\/127\.0\.0\.1:\d+)/, 10_000, 'the emulator');
   const control = async (method, p, body) => {
     const r = await fetch(`${url}/_emulator/${p}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
     if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${await r.text()}`);
@@ -50,6 +51,10 @@ export async function startEmulator(args = []) {
   };
   return {
     url,
+    /** The video CDN listener (its own port; with --video-host, URLs name another host). */
+    cdnUrl,
+    /** The CDN listener as a VIDEO_HOSTS entry. */
+    cdnHost: cdnUrl.slice('http://'.length),
     control,
     /** Starts a fresh run (remembering the tokens used so far, for the leak scan). */
     async reset() { await collect(); return control('POST', 'reset', {}); },

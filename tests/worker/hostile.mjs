@@ -8,6 +8,14 @@ import { once } from 'node:events';
 
 export const HOSTILE_TOKEN = 'HOSTILE-TOKEN-0123456789abcdefghijklmnopqrstuvwxyz';
 
+/** A video URL as WeChat sends it in the field (../shared/upstream-api.md §3). */
+export const FIELD_VIDEO_URL =
+  'http://203.205.137.89/vweixinp.tc.qq.com/1007_9368551e5f9f412eb6bc703719e42a97.f10.mp4?vkey=5493A3B1C2D3&sha=0&save=1';
+
+/** Video URLs every client must refuse (the ids above that answer them). */
+export const HOSTILE_VIDEOS = ['jsvideo', 'datavideo', 'evilvideo', 'crlfvideo', 'portvideo', 'metavideo',
+  'hexvideo', 'decvideo', 'octvideo', 'mappedvideo', 'privatevideo', 'pathvideo'];
+
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.alloc(1994, 7)]);
 
 /** What each media id answers; `secret` is the app secret the Worker was given. */
@@ -41,6 +49,28 @@ function script(id, { secret, baseUrl, trap }) {
       return json('{"video_url":"http://vweixinp.tc.qq.com/v.mp4\\r\\nSet-Cookie: pwned=1"}');
     case 'okvideo':
       return json(`{"video_url":"${baseUrl}/video/ok.mp4"}`);
+    case 'fieldvideo':
+      // WeChat's own shape: its CDN by public address, the CDN's domain as the first segment.
+      return json(`{"video_url":"${FIELD_VIDEO_URL}"}`);
+    // Internal addresses in the field's shape, in the spellings a fetch reads as the same address.
+    case 'portvideo':
+      // The upstream's own host, another port (the trap): not the upstream.
+      return json(`{"video_url":"${trap}/vweixinp.tc.qq.com/1007_x.f10.mp4?vkey=1"}`);
+    case 'metavideo':
+      return json('{"video_url":"http://169.254.169.254/vweixinp.tc.qq.com/latest/meta-data"}');
+    case 'hexvideo':
+      return json('{"video_url":"http://0x7f.1/vweixinp.tc.qq.com/1007_x.f10.mp4"}');
+    case 'decvideo':
+      return json('{"video_url":"http://2130706433/vweixinp.tc.qq.com/1007_x.f10.mp4"}');
+    case 'octvideo':
+      return json('{"video_url":"http://0177.0.0.1/vweixinp.tc.qq.com/1007_x.f10.mp4"}');
+    case 'mappedvideo':
+      return json('{"video_url":"http://[::ffff:7f00:1]/vweixinp.tc.qq.com/1007_x.f10.mp4"}');
+    case 'privatevideo':
+      return json('{"video_url":"http://10.0.0.1/vweixinp.tc.qq.com/1007_x.f10.mp4"}');
+    case 'pathvideo':
+      // A public address whose path does not start with WeChat's CDN domain.
+      return json('{"video_url":"http://203.205.137.89/evil.example/x.mp4"}');
     case 'echotoken':
       return json(`{"errcode":40007,"errmsg":"invalid media_id ${HOSTILE_TOKEN} hint: [${HOSTILE_TOKEN}]"}`);
     case 'echosecret':

@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker, recordedResponses, API_KEY, SIGNING_KEY } from './harness.mjs';
-import { startHostile, HOSTILE_TOKEN } from './hostile.mjs';
+import { startHostile, HOSTILE_TOKEN, HOSTILE_VIDEOS, FIELD_VIDEO_URL } from './hostile.mjs';
 
 const SECRET = 'hostile-app-secret-4242';
 const auth = { authorization: `Bearer ${API_KEY}` };
@@ -81,14 +81,14 @@ describe('a hostile upstream', () => {
     assert.equal(up.calls('redirect'), 2);
   });
 
-  for (const id of ['jsvideo', 'datavideo', 'evilvideo', 'crlfvideo']) {
+  for (const id of HOSTILE_VIDEOS) {
     it(`${id}: a 502 with no Location`, async () => {
       const r = await get(id);
       assert.equal(r.status, 502, r.text());
       assert.equal(r.headers.get('location'), null);
       const json = await w.fetch(`/media/${id}`, { headers: { ...auth, accept: 'application/json' } });
       assert.equal(json.status, 502);
-      assert.ok(!json.text().includes('javascript:') && !json.text().includes('evil.example'), json.text());
+      assert.ok(!/javascript:|evil\.example|vweixinp/.test(json.text()), json.text());
     });
   }
 
@@ -96,6 +96,15 @@ describe('a hostile upstream', () => {
     const r = await get('okvideo');
     assert.equal(r.status, 302, r.text());
     assert.equal(r.headers.get('location'), `${up.url}/video/ok.mp4`);
+  });
+
+  it('a video URL in the field shape (WeChat’s CDN by public address) is passed on unchanged', async () => {
+    const r = await get('fieldvideo');
+    assert.equal(r.status, 302, r.text());
+    assert.equal(r.headers.get('location'), FIELD_VIDEO_URL);
+    const json = await w.fetch('/media/fieldvideo', { headers: { ...auth, accept: 'application/json' } });
+    assert.deepEqual(json.json(), { videoUrl: FIELD_VIDEO_URL });
+    assert.equal(up.trapHits(), 0, 'a hostile video URL was fetched');
   });
 
   it('an errmsg that echoes the token or the app secret reaches no client', async () => {

@@ -49,6 +49,12 @@ async function signedPath(w, id, kind) {
   return new URL(url).pathname + new URL(url).search;
 }
 
+/** The video URL the emulator itself answers for `id` (what WeChat would send the Worker). */
+async function upstreamVideoUrl(id) {
+  const r = await fetch(`${emu.url}/cgi-bin/media/get?access_token=${await emu.token()}&media_id=${id}`);
+  return (await r.json()).video_url;
+}
+
 const upstreamGets = async (id) =>
   (await emu.requests('/cgi-bin/media/get')).filter((e) => !id || e.query.media_id === id).length;
 
@@ -56,7 +62,8 @@ describe('the Worker', () => {
   let w; // signed downloads, Durable Object tokens, R2, CORS, a short upstream timeout
 
   before(async () => {
-    emu = await startEmulator();
+    // Video URLs in the field's shape: WeChat's CDN by public address (nothing here fetches it).
+    emu = await startEmulator(['--video-host', '203.205.137.89']);
     w = await worker({
       name: 'signed',
       vars: { UPSTREAM_BASE: emu.url, WECHAT_APPID: APPID, CORS_ORIGINS: 'https://console.example', UPSTREAM_TIMEOUT_MS: 1500 },
@@ -222,15 +229,17 @@ describe('the Worker', () => {
     assert.equal(await upstreamGets('no-such-media-id'), 1, 'negative-cached');
   });
 
-  it('redirects videos to their URL, or answers JSON when asked', async () => {
+  it('redirects videos to their field-shaped URL unchanged, or answers JSON when asked', async () => {
     const id = await uploadUpstream('video', mp4(), 'v.mp4');
+    const field = await upstreamVideoUrl(id);
+    assert.match(field, /^http:\/\/203\.205\.137\.89\/vweixinp\.tc\.qq\.com\/1007_[0-9a-f]{32}\.f10\.mp4\?vkey=[0-9A-F]+&sha=0&save=1$/);
     const p = await signedPath(w, id);
     const r = await w.fetch(p);
     assert.equal(r.status, 302);
-    assert.match(r.headers.get('location'), /^http:\/\/127\.0\.0\.1:\d+\/_emulator\/video\//);
+    assert.equal(r.headers.get('location'), field);
     const j = await w.fetch(p, { headers: { accept: 'application/json' } });
     assert.equal(j.status, 200);
-    assert.equal(j.json().videoUrl, r.headers.get('location'));
+    assert.deepEqual(j.json(), { videoUrl: field });
   });
 
   it('serves HD voice as speex, cached the same way', async () => {
@@ -346,7 +355,7 @@ describe('the Worker', () => {
     assert.equal(r.headers.get('content-type'), 'voice/speex');
     const video = await uploadUpstream('video', mp4(), 'v.mp4');
     r = await w.fetch(`/cgi-bin/media/get?access_token=${API_KEY}&media_id=${video}`);
-    assert.match(r.json().video_url, /^http:/);
+    assert.deepEqual(r.json(), { video_url: await upstreamVideoUrl(video) });
   });
 
   it('answers CORS for allowed origins only', async () => {
@@ -397,6 +406,52 @@ describe('the Worker with public downloads, isolate tokens and R2 as the persist
     assert.equal(r.headers.get('x-cache-source'), 'r2');
     assert.deepEqual(r.body, bytes);
     assert.equal(await upstreamGets(id), 1);
+  });
+});
+
+describe('the Worker and a video CDN on another port of the upstream’s host', () => {
+  // The emulator's default: video URLs name its CDN listener (127.0.0.1, a port of its own).
+  let cdnEmu;
+  let untrusting;
+  let trusting;
+  before(async () => {
+    cdnEmu = await startEmulator();
+    const vars = { UPSTREAM_BASE: cdnEmu.url, WECHAT_APPID: APPID, DOWNLOAD_AUTH: 'key' };
+    const secrets = { WECHAT_SECRET: SECRET, API_KEYS: API_KEY };
+    [untrusting, trusting] = await Promise.all([
+      worker({ name: 'cdn-untrusted', vars, secrets }),
+      worker({ name: 'cdn-trusted', vars: { ...vars, VIDEO_HOSTS: cdnEmu.cdnHost }, secrets }),
+    ]);
+  });
+  after(() => cdnEmu?.stop());
+
+  async function cdnVideo() {
+    const form = new FormData();
+    form.append('media', new Blob([mp4()]), 'v.mp4');
+    const r = await fetch(`${cdnEmu.url}/cgi-bin/media/upload?access_token=${await cdnEmu.token()}&type=video`, { method: 'POST', body: form });
+    return (await r.json()).media_id;
+  }
+
+  it('refuses a loopback address on another port (the upstream is its host and port)', async () => {
+    const r = await untrusting.fetch(`/media/${await cdnVideo()}`, { headers: auth });
+    assert.equal(r.status, 502, r.text());
+    assert.equal(r.headers.get('location'), null);
+    assert.match(r.json().error.message, /not public/);
+  });
+
+  it('passes it on when VIDEO_HOSTS trusts it, and the URL serves the video', async () => {
+    const id = await cdnVideo();
+    const r = await trusting.fetch(`/media/${id}`, { headers: auth });
+    assert.equal(r.status, 302, r.text());
+    const location = r.headers.get('location');
+    assert.ok(location.startsWith(`${cdnEmu.cdnUrl}/vweixinp.tc.qq.com/1007_`), location);
+    const video = await fetch(location);
+    assert.equal(video.status, 200);
+    assert.deepEqual(Buffer.from(await video.arrayBuffer()), mp4());
+    const bad = await worker({ name: 'cdn-bad', vars: { UPSTREAM_BASE: cdnEmu.url, WECHAT_APPID: APPID, VIDEO_HOSTS: 'http://x/' }, secrets: { WECHAT_SECRET: SECRET, API_KEYS: API_KEY } });
+    const h = await bad.fetch('/healthz');
+    assert.equal(h.status, 500);
+    assert.match(h.text(), /VIDEO_HOSTS/);
   });
 });
 

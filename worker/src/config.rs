@@ -1,6 +1,6 @@
 //! The Worker's configuration, read from `env` once per isolate ([`Config::cached`]). Names are the contract (see the
 //! README): vars `UPSTREAM_BASE`, `PUBLIC_BASE_URL`, `WECHAT_APPID`, `DOWNLOAD_AUTH`, `CACHE_TTL_SECS`,
-//! `CORS_ORIGINS`, `UPSTREAM_TIMEOUT_MS`, `MEMORY_CACHE_BYTES`; secrets `WECHAT_SECRET`, `API_KEYS`, `SIGNING_KEY`,
+//! `CORS_ORIGINS`, `UPSTREAM_TIMEOUT_MS`, `MEMORY_CACHE_BYTES`, `VIDEO_HOSTS`; secrets `WECHAT_SECRET`, `API_KEYS`, `SIGNING_KEY`,
 //! `WECHAT_ACCESS_TOKEN`; bindings `MEDIA_BUCKET` (R2) and `TOKENS` (Durable Object).
 //!
 //! One deployment may serve many WeChat apps ([`Apps`]): `WECHAT_APPS` lists them, and each has
@@ -14,6 +14,7 @@ use std::rc::Rc;
 
 use worker::Env;
 use wxmedia::protocol::request::{check_base_url, DEFAULT_BASE};
+use wxmedia::protocol::VideoHost;
 use wxmedia::protocol::{AccessToken, ApiKey, AppSecret, Limits, SigningKey};
 
 use crate::error::ApiError;
@@ -66,6 +67,8 @@ pub enum TokenSource {
 pub struct Config {
     /// `UPSTREAM_BASE`.
     pub upstream: String,
+    /// `VIDEO_HOSTS`: hosts whose video URLs are trusted besides WeChat's and the upstream's.
+    pub video_hosts: Vec<VideoHost>,
     /// `WECHAT_APPID`.
     pub appid: String,
     /// `PUBLIC_BASE_URL`: where clients reach this Worker, for the URLs it hands out (signed
@@ -241,6 +244,14 @@ impl Apps {
             .unwrap_or_else(|| DEFAULT_BASE.to_string());
         check_base_url(&upstream)
             .map_err(|e| ApiError::config(&format!("UPSTREAM_BASE: {}", e.message)))?;
+        let video_hosts = list(env.var("VIDEO_HOSTS"))
+            .iter()
+            .map(|h| {
+                VideoHost::parse(h).ok_or_else(|| {
+                    ApiError::config(&format!("VIDEO_HOSTS: {h:?} is not a host or host:port"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let listed = list(env.var("WECHAT_APPS"));
         let multi_app = env.var("WECHAT_APPS").is_some();
         let default_id = match env.var("WECHAT_APPID") {
@@ -399,6 +410,7 @@ impl Apps {
             missing.push(lacks);
             apps.push(Rc::new(Config {
                 upstream: upstream.clone(),
+                video_hosts: video_hosts.clone(),
                 appid: id.clone(),
                 public_base_url: public_base_url.clone(),
                 download_auth,

@@ -93,6 +93,7 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
     };
     let mut client_config = ClientConfig::new(credentials);
     client_config.base_url = config.upstream.clone();
+    client_config.video_hosts = config.video_hosts.clone();
     client_config.media_timeout_ms = config.upstream_timeout_ms;
     // The app's upload limits (`MAX_UPLOAD_BYTES_<APPID>`), checked by the core before WeChat.
     client_config.limits = config.limits;

@@ -148,6 +148,16 @@ impl Emu {
         self.running.addr()
     }
 
+    /// The video CDN listener's base URL.
+    pub fn cdn(&self) -> String {
+        self.running.cdn_url()
+    }
+
+    /// GET of an absolute URL (the video CDN's, say).
+    pub fn get_url(&self, url: &str) -> Resp {
+        Self::finish(self.agent.get(url).call().expect("GET"))
+    }
+
     pub fn url(&self, path_and_query: &str) -> String {
         format!("{}{path_and_query}", self.base)
     }
