@@ -19,7 +19,8 @@ start_emulator() {
   for _ in $(seq 100); do
     line=$(head -n1 "$out" 2>/dev/null)
     cdn=$(sed -n 2p "$out" 2>/dev/null)
-    case $cdn in "video CDN on "*) break ;; esac
+    # Both lines read, in order: the first may have been read before anything was written.
+    case $line/$cdn in "listening on "*/"video CDN on "*) break ;; esac
     kill -0 "$EMULATOR_PID" 2>/dev/null || break
     sleep 0.1
   done
