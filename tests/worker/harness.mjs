@@ -89,15 +89,15 @@ export function recordedResponses() { return seen; }
 
 /**
  * Starts the Worker. Options: name (directory), vars, secrets, r2 (bind MEDIA_BUCKET),
- * durableObject (bind TOKENS).
+ * durableObject (bind TOKENS), main (another script, for comparisons).
  */
-export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, durableObject = false }) {
+export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, durableObject = false, main = path.join(ROOT, 'worker/build/index.js') }) {
   const dir = path.join(ROOT, 'target/worker-test', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const toml = [
     `name = "wxmedia-test-${name}"`,
-    `main = ${JSON.stringify(path.join(ROOT, 'worker/build/index.js'))}`,
+    `main = ${JSON.stringify(main)}`,
     'compatibility_date = "2026-04-01"',
     '',
     '[assets]',
@@ -149,6 +149,46 @@ export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, d
   };
 }
 
+/**
+ * Starts the built Worker in plain workerd through Miniflare's API (no `wrangler dev` proxy in
+ * front), as production runs it. Options as for startWorker (vars and secrets both become
+ * bindings). Same interface: { url, fetch, stop }.
+ */
+export async function startWorkerd({ name, vars = {}, secrets = {}, r2 = false, durableObject = false }) {
+  const { Miniflare } = await import('miniflare');
+  const dir = path.join(ROOT, 'target/worker-test', `workerd-${name}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const scriptPath = path.join(ROOT, 'worker/build/index.js');
+  const mf = new Miniflare({
+    name: `wxmedia-test-${name}`,
+    scriptPath,
+    modules: true,
+    // workerd refuses module names that climb out of the script's directory.
+    modulesRoot: path.dirname(scriptPath),
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2026-04-01',
+    bindings: Object.fromEntries(Object.entries({ ...vars, ...secrets }).map(([k, v]) => [k, String(v)])),
+    durableObjects: durableObject ? { TOKENS: { className: 'TokenHolder', useSQLite: true } } : undefined,
+    r2Buckets: r2 ? ['MEDIA_BUCKET'] : undefined,
+    cachePersist: path.join(dir, 'cache'),
+    durableObjectsPersist: path.join(dir, 'do'),
+    r2Persist: path.join(dir, 'r2'),
+    host: '127.0.0.1',
+    port: 0,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  return {
+    url,
+    async fetch(p, init = {}) {
+      const r = await fetch(`${url}${p}`, { redirect: 'manual', ...init });
+      const body = Buffer.from(await r.arrayBuffer());
+      return { status: r.status, headers: r.headers, body, text: () => body.toString('utf8'), json: () => JSON.parse(body.toString('utf8')) };
+    },
+    stop: () => mf.dispose(),
+  };
+}
+
 /** Starts `wrangler dev` for the Worker configured in `dir`, on a free port. */
 async function launch(dir) {
   const [port, inspector] = [await freePort(), await freePort()];
@@ -159,7 +199,8 @@ async function launch(dir) {
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } });
   children.add(child);
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  // The last 256 KiB of it: a Worker under load can log without end.
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-(256 << 10)); });
   child.stdout.on('data', (d) => { if (process.env.WORKER_LOG) process.stderr.write(d); });
   return { child, url: `http://127.0.0.1:${port}`, stderr: () => stderr };
 }
