@@ -170,6 +170,9 @@ pub struct MediaFile {
     response: std::cell::RefCell<Option<web_sys::Response>>,
     /// The call's deadline and signal, which bound reading the body too; dropped once it is read.
     deadline: std::cell::RefCell<Option<crate::transport::AbortGuard>>,
+    /// For a body of unknown length, the most bytes a read takes before it fails (WeChat's limit
+    /// for the media's type plus a margin): such a body is counted as it is read whole.
+    cap: Option<u64>,
 }
 
 #[wasm_bindgen]
@@ -216,13 +219,30 @@ impl MediaFile {
     /// Reads the whole body, within the call's timeout and signal.
     #[wasm_bindgen(js_name = arrayBuffer, unchecked_return_type = "Promise<ArrayBuffer>")]
     pub fn array_buffer(&self) -> Promise {
-        self.read(|response| response.array_buffer())
+        match self.cap {
+            None => self.read(|response| response.array_buffer()),
+            Some(cap) => self.read(move |response| {
+                let blob = counted_blob(response, cap, None);
+                Ok(spawn_promise(async move {
+                    let blob: Blob = crate::transport::Settled::new(&blob)
+                        .await?
+                        .unchecked_into();
+                    crate::transport::Settled::new(&blob.array_buffer()).await
+                }))
+            }),
+        }
     }
 
     /// Reads the whole body as a Blob of the media's type, within the call's timeout and signal.
     #[wasm_bindgen(unchecked_return_type = "Promise<Blob>")]
     pub fn blob(&self) -> Promise {
-        self.read(|response| response.blob())
+        match self.cap {
+            None => self.read(|response| response.blob()),
+            Some(cap) => {
+                let content_type = self.content_type.clone();
+                self.read(move |response| Ok(counted_blob(response, cap, Some(content_type))))
+            }
+        }
     }
 }
 
@@ -299,7 +319,9 @@ impl MediaFile {
 }
 
 fn body_error(err: JsValue) -> JsValue {
-    if is_error_named(&err, "AbortError") {
+    // The caller's abort, and the client's own refusals (a body past its cap), as they are.
+    let coded = Reflect::get(&err, &"code".into()).is_ok_and(|c| c.is_string());
+    if is_error_named(&err, "AbortError") || (coded && is_error_named(&err, "NetworkError")) {
         return err;
     }
     to_js_error(Error::network(crate::transport::js_message(
@@ -308,8 +330,39 @@ fn body_error(err: JsValue) -> JsValue {
     )))
 }
 
+/// A body of unknown length read whole into a Blob (of `content_type`, when given), counted as
+/// it comes: past `cap` bytes the read stops and rejects with the client's `NetworkError`
+/// (`PARSE`), as an answer that declared such a length is refused.
+fn counted_blob(response: &web_sys::Response, cap: u64, content_type: Option<String>) -> Promise {
+    let body = response.body();
+    spawn_promise(async move {
+        let Some(body) = body else {
+            return Ok(Blob::new()?.into());
+        };
+        match crate::transport::read_whole_within(&body, cap).await? {
+            Some(blob) => match content_type {
+                Some(t) => crate::transport::typed_blob(&blob, &t)
+                    .map(JsValue::from)
+                    .map_err(to_js_error),
+                None => Ok(blob.into()),
+            },
+            None => Err(to_js_error(Error::Parse {
+                message: format!(
+                    "the answer is more than {cap} bytes, more than any media WeChat serves of its type"
+                ),
+                raw: Vec::new(),
+            })),
+        }
+    })
+}
+
 impl MediaFile {
     fn new(media: MediaBody) -> Result<MediaFile, JsValue> {
+        let cap = media
+            .meta
+            .content_length
+            .is_none()
+            .then_some(media.max_bytes);
         let content_type = media
             .meta
             .content_type
@@ -332,6 +385,7 @@ impl MediaFile {
             content_length: media.meta.content_length.map(|n| n as f64),
             response: std::cell::RefCell::new(Some(response)),
             deadline: std::cell::RefCell::new(media.deadline),
+            cap,
         })
     }
 }
@@ -368,7 +422,7 @@ impl MediaClient {
             let media = to_upload_media(&media)?;
             let options = UploadOptions {
                 filename: opt_string(&options, "filename")?,
-                content_type: opt_string(&options, "contentType")?,
+                content_type: opt_content_type(&options)?,
                 signal: opt_signal(&options)?,
             };
             let uploaded = client
@@ -698,9 +752,11 @@ fn opt_timeout(obj: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
     match opt_value(obj, key)? {
         None => Ok(None),
         Some(v) => match v.as_f64() {
-            Some(n) if n.is_finite() && n >= 1.0 && n <= MAX_TIMER_MS as f64 => Ok(Some(n as u64)),
+            Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= MAX_TIMER_MS as f64 => {
+                Ok(Some(n as u64))
+            }
             _ => Err(type_error(&format!(
-                "option {key} must be a number of milliseconds from 1 to {MAX_TIMER_MS}"
+                "option {key} must be a whole number of milliseconds from 1 to {MAX_TIMER_MS}"
             ))),
         },
     }
@@ -851,7 +907,7 @@ pub fn infer_media_type(
 pub fn sign_media_url(
     #[wasm_bindgen(unchecked_param_type = "SignMediaUrlOptions")] options: JsValue,
 ) -> Result<String, JsValue> {
-    use crate::protocol::sign::{signed_query_in, SignedKind};
+    use crate::protocol::sign::{signed_path, SignedKind};
     let required = |key: &str| {
         opt_string(&options, key)?.ok_or_else(|| type_error(&format!("option {key} is required")))
     };
@@ -865,32 +921,70 @@ pub fn sign_media_url(
         .map_err(|e| type_error(&format!("option baseUrl: {}", e.message)))?;
     crate::protocol::request::validate_media_id(&media_id)
         .map_err(|e| to_js_error(Error::Validation(e)))?;
-    let max = crate::protocol::sign::MAX_LIFETIME_SECS;
-    let expires_in = opt_number(&options, "expiresIn")?.unwrap_or(3600);
-    if !(1..=max).contains(&expires_in) {
-        return Err(type_error(&format!(
-            "option expiresIn must be 1 to {max} seconds (the Worker refuses longer-lived URLs)"
-        )));
+    if key.is_empty() {
+        return Err(type_error("option signingKey must not be empty"));
     }
-    let now = opt_number(&options, "now")?.unwrap_or_else(|| (js_sys::Date::now() / 1000.0) as u64);
+    let max = crate::protocol::sign::MAX_LIFETIME_SECS;
+    let expires_in = opt_whole(&options, "expiresIn", max)?.unwrap_or(3600);
+    let now = match opt_whole(&options, "now", MAX_SAFE_INTEGER)? {
+        Some(now) => now,
+        None => (js_sys::Date::now() / 1000.0) as u64,
+    };
+    let exp = crate::protocol::sign::expiry(now, expires_in).ok_or_else(|| {
+        type_error(&format!(
+            "option expiresIn must be 1 to {max} seconds (the Worker refuses longer-lived URLs)"
+        ))
+    })?;
     let hd_voice = opt_value(&options, "hdVoice")?.is_some_and(|v| v.is_truthy());
     let kind = if hd_voice {
         SignedKind::HdVoice
     } else {
         SignedKind::Media
     };
-    let exp = now + expires_in;
-    let id = crate::protocol::request::encode_query_value(&media_id);
-    let suffix = if hd_voice { "/hd-voice" } else { "" };
-    let app = opt_string(&options, "appId")?.filter(|a| !a.is_empty());
-    let prefix = app.as_deref().map_or(String::new(), |a| {
-        format!("/apps/{}", crate::protocol::request::encode_query_value(a))
-    });
+    let app = opt_string(&options, "appId")?;
+    if let Some(app) = &app {
+        if !crate::protocol::sign::valid_appid(app) {
+            return Err(type_error(
+                "option appId must be an app id: 1 to 64 of A-Z a-z 0-9 _ -",
+            ));
+        }
+    }
     Ok(format!(
-        "{}{prefix}/media/{id}{suffix}?{}",
+        "{}{}",
         base.trim_end_matches('/'),
-        signed_query_in(key.as_bytes(), app.as_deref(), kind, &media_id, exp)
+        signed_path(key.as_bytes(), app.as_deref(), kind, &media_id, exp)
     ))
+}
+
+/// The `contentType` upload option: a part header's value, so printable ASCII only (a CR or LF
+/// would start a header line of its own in the multipart body).
+fn opt_content_type(options: &JsValue) -> Result<Option<String>, JsValue> {
+    let value = opt_string(options, "contentType")?;
+    match &value {
+        Some(v) if v.is_empty() || v.len() > 255 || !v.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
+            Err(type_error(
+                "option contentType must be 1 to 255 printable ASCII characters (no control characters)",
+            ))
+        }
+        _ => Ok(value),
+    }
+}
+
+/// The largest whole number a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// An optional whole number from 0 to `max` (a fraction, a negative or a larger number is a
+/// `TypeError`).
+fn opt_whole(obj: &JsValue, key: &str, max: u64) -> Result<Option<u64>, JsValue> {
+    match opt_value(obj, key)? {
+        None => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= max as f64 => Ok(Some(n as u64)),
+            _ => Err(type_error(&format!(
+                "option {key} must be a whole number from 0 to {max}"
+            ))),
+        },
+    }
 }
 
 fn parse_limits(options: &JsValue) -> Result<Limits, JsValue> {

@@ -436,10 +436,12 @@ thread_local! {
     .ok()
     .and_then(|f| f.dyn_into().ok())
     .unwrap_or_else(|| js_sys::Function::new_no_args(""));
-    /// The abort reason of every guard's timer: one error named `TimeoutError`.
+    /// The abort reason of every guard's timer: one error named `TimeoutError` with the
+    /// client's code `TIMEOUT`, which a body stream cut by the deadline errors with too.
     static TIMEOUT_REASON: JsValue = {
         let err = js_sys::Error::new("the call timed out");
         err.set_name("TimeoutError");
+        let _ = Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str("TIMEOUT"));
         err.into()
     };
     static UNREF: JsValue = JsValue::from_str("unref");
@@ -600,7 +602,6 @@ impl AbortGuard {
 
     /// The error a read of an answer's body failed with, if this guard explains it (see
     /// [`AbortGuard::failure`]); `None` when it is the read's own failure.
-    #[cfg(feature = "js")]
     pub fn cut(&self, what: &'static str, err: &JsValue) -> Option<Error> {
         match self.failure(what, err) {
             Error::Network { .. } => None,
@@ -1096,4 +1097,21 @@ fn blob_of(part: &JsValue, content_type: &str) -> Result<Blob, Error> {
 /// A promise of a stream's bytes read whole into one Blob (runtime memory, never wasm memory).
 pub fn read_whole(stream: &ReadableStream) -> Result<Promise, JsValue> {
     web_sys::Response::new_with_opt_readable_stream(Some(stream))?.blob()
+}
+
+/// A stream's bytes read whole into one Blob, chunk by chunk (counted, never copied into wasm
+/// memory), as long as they stay within `max` bytes: `Ok(None)` past it, the stream cancelled.
+pub async fn read_whole_within(stream: &ReadableStream, max: u64) -> Result<Option<Blob>, JsValue> {
+    let reader = ChunkReader::new(stream);
+    let parts = js_sys::Array::new();
+    let mut total = 0u64;
+    while let Some(chunk) = reader.next_js().await? {
+        total += u64::from(chunk.length());
+        if total > max {
+            reader.cancel();
+            return Ok(None);
+        }
+        parts.push(&chunk);
+    }
+    Blob::new_with_u8_array_sequence(&parts).map(Some)
 }

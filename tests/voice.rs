@@ -453,3 +453,56 @@ fn framing_is_detected() {
     assert_eq!(speex::detect_framing(b"#!AMR\n"), None);
     assert_eq!(speex::detect_framing(&[0xff; 120]), None);
 }
+
+/// Voice longer than WeChat allows (60 s) is refused before decoding; the label decides what is
+/// voice, and the bytes only where the label says nothing.
+#[test]
+fn over_a_minute_is_refused_and_labels_decide_what_is_voice() {
+    use voice::{format_by_label, format_of, Label};
+    // 62 s of 12.2 kbit/s frames (32 bytes each, of silence): refused, and fast.
+    let mut long = b"#!AMR\n".to_vec();
+    for _ in 0..62 * 50 {
+        long.push(0x3c);
+        long.extend_from_slice(&[0u8; 31]);
+    }
+    assert_eq!(voice::decode_amr(&long), Err(VoiceError::TooLong));
+    // 60 s decodes.
+    long.truncate(6 + 60 * 50 * 32);
+    let (rate, samples) = parse_wav(&voice::decode_amr(&long).unwrap());
+    assert_eq!((rate, samples.len()), (8000, 60 * 8000));
+
+    let amr = b"#!AMR\n\x3c";
+    for (label, hd, bytes, want) in [
+        ("audio/amr", false, &b"x"[..], Some(VoiceFormat::Amr)),
+        ("voice/speex", false, b"x", Some(VoiceFormat::SpeexHd)),
+        (
+            "audio/x-speex-with-header-byte; rate=16000",
+            false,
+            b"x",
+            Some(VoiceFormat::SpeexHd),
+        ),
+        (
+            "application/octet-stream",
+            true,
+            b"x",
+            Some(VoiceFormat::SpeexHd),
+        ),
+        // WeChat's quirk: AMR labelled text/plain, no disposition.
+        ("text/plain", false, amr, Some(VoiceFormat::Amr)),
+        ("", false, amr, Some(VoiceFormat::Amr)),
+        ("application/json", false, amr, Some(VoiceFormat::Amr)),
+        ("text/plain", false, b"hello", None),
+        ("application/json", false, b"{\"errcode\":1}", None),
+        ("audio/mpeg", false, b"ID3", None),
+        ("image/jpeg", false, amr, None),
+        ("video/mp4", false, amr, None),
+    ] {
+        assert_eq!(
+            format_of(format_by_label(label, hd), bytes),
+            want,
+            "{label} {hd}"
+        );
+    }
+    assert_eq!(format_by_label("IMAGE/PNG", false), Label::NotVoice);
+    assert_eq!(format_by_label("text/plain", false), Label::Unsaid);
+}

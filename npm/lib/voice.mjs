@@ -9,20 +9,6 @@ import { makeError } from './errors.mjs';
 
 const FORMATS = new Set(['amr', 'speex']);
 
-/** The format a MediaFile's Content-Type names: 'speex', 'amr', or null (look at the bytes). */
-export function formatOfContentType(contentType) {
-  const type = String(contentType || '').toLowerCase().split(';')[0].trim();
-  if (type.includes('speex')) return 'speex';
-  if (type.includes('amr')) return 'amr';
-  return null;
-}
-
-/** Whether a Content-Type says the media is certainly not voice (an image, a video…). */
-function notVoiceType(contentType) {
-  const type = String(contentType || '').toLowerCase().split(';')[0].trim();
-  return /^(image|video|text)\//.test(type) || type === 'application/json';
-}
-
 async function toBytes(input) {
   if (input instanceof Uint8Array) return input;
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
@@ -67,22 +53,20 @@ export function voiceApi(load) {
   }
 
   /**
-   * MediaFile.prototype.wav: reads the body and decodes it; the format comes from the
-   * Content-Type (speex for HD voice), else from the bytes (#!AMR).
+   * MediaFile.prototype.wav: reads the body and decodes it. What is voice is the core's rule,
+   * the same as the Worker's ?format=wav: the Content-Type first (speex, amr; an image or a video
+   * is not voice), the bytes (#!AMR) where it says nothing (WeChat labels AMR text/plain at times).
    */
   async function wav() {
-    const contentType = this.contentType;
-    let format = formatOfContentType(contentType);
-    if (!format && notVoiceType(contentType)) {
+    const contentType = String(this.contentType || '');
+    const voice = await glue();
+    if (voice.labelOf(contentType) === 'none') {
       throw makeError('MediaValidationError', 'NOT_VOICE', `wav(): the media is ${contentType}, not voice`);
     }
     const bytes = new Uint8Array(await this.arrayBuffer());
+    const format = voice.formatOf(contentType, bytes.subarray(0, 16));
     if (!format) {
-      const amr = bytes.length >= 5 && String.fromCharCode(...bytes.subarray(0, 5)) === '#!AMR';
-      if (!amr) {
-        throw makeError('MediaValidationError', 'NOT_VOICE', `wav(): the media (${contentType}) is neither AMR nor Speex voice`);
-      }
-      format = 'amr';
+      throw makeError('MediaValidationError', 'NOT_VOICE', `wav(): the media (${contentType || 'unlabelled'}) is neither AMR nor Speex voice`);
     }
     return decodeVoice(bytes, { format });
   }

@@ -6,8 +6,8 @@ use web_sys::ReadableStream;
 
 use crate::protocol::response::{MAX_JSON_LEN, PEEK_LEN};
 use crate::protocol::{
-    check_video_url, classify_head, classify_json, looks_like_json, Error, Head, MediaMeta,
-    Outcome, VideoHost,
+    check_answer_size, check_video_url, classify_head, classify_json, looks_like_json,
+    max_answer_bytes, Error, Head, Limits, MediaMeta, Outcome, VideoHost,
 };
 use crate::transport::{self, AbortGuard, ChunkReader};
 
@@ -37,6 +37,9 @@ pub struct MediaBody {
     /// (the npm API moves it to its `MediaFile`, which drops it once the body is read).
     #[cfg_attr(not(feature = "js"), allow(dead_code))]
     pub(crate) deadline: Option<AbortGuard>,
+    /// The most bytes a whole read of a body of unknown length takes before it fails
+    /// ([`max_answer_bytes`]); a declared length was checked against it already.
+    pub max_bytes: u64,
 }
 
 impl MediaBody {
@@ -49,6 +52,21 @@ impl MediaBody {
         match self.fetched.as_ref().and_then(|r| r.body()) {
             Some(stream) => Ok(stream),
             None => transport::empty_stream(),
+        }
+    }
+
+    /// Why reading the body failed with `err`, when the call's deadline or signal cut it off
+    /// (a timeout, a cancel); `None` for a failure of the body itself.
+    pub fn cut_by(&self, err: &wasm_bindgen::JsValue) -> Option<Error> {
+        self.deadline.as_ref()?.cut("media", err)
+    }
+
+    /// Cancels the body: nobody will read it.
+    pub fn discard(&self) {
+        if let Some(stream) = &self.stream {
+            transport::discard(stream);
+        } else if let Some(body) = self.fetched.as_ref().and_then(web_sys::Response::body) {
+            transport::discard(&body);
         }
     }
 
@@ -66,21 +84,25 @@ impl MediaBody {
         meta: MediaMeta,
         answer: web_sys::Response,
         deadline: AbortGuard,
+        max_bytes: u64,
     ) -> Self {
         MediaBody {
             meta,
             fetched: Some(answer),
             stream: None,
             deadline: Some(deadline),
+            max_bytes,
         }
     }
 
+    /// A body in `stream`; its deadline and cap are set by [`classify`].
     fn streamed(meta: MediaMeta, stream: ReadableStream) -> Self {
         MediaBody {
             meta,
             fetched: None,
             stream: Some(stream),
             deadline: None,
+            max_bytes: u64::MAX,
         }
     }
 }
@@ -95,22 +117,33 @@ pub(crate) async fn classify(
     guard: &AbortGuard,
     base: &str,
     also: &[VideoHost],
+    limits: &Limits,
 ) -> Result<Download, Error> {
     Ok(match classify_answer(response, guard, base, also).await? {
-        // The body is read after the call returns: its deadline and signal go with it.
-        Download::Media(media) => Download::Media(MediaBody {
-            deadline: Some(guard.clone()),
-            ..media
-        }),
+        Download::Media(media) => {
+            // Larger than any media WeChat serves of its type: refused unread.
+            if let Err(err) = check_answer_size(&media.meta, None, limits) {
+                media.discard();
+                return Err(err);
+            }
+            // The body is read after the call returns: its deadline and signal go with it.
+            Download::Media(MediaBody {
+                deadline: Some(guard.clone()),
+                max_bytes: max_answer_bytes(&media.meta, limits),
+                ..media
+            })
+        }
         video => video,
     })
 }
 
 /// The media's metadata when the head alone says the answer is media (as [`classify`] finds it),
 /// else `None`.
-pub(crate) fn media_at_once(response: &web_sys::Response) -> Option<MediaMeta> {
+pub(crate) fn media_at_once(response: &web_sys::Response, limits: &Limits) -> Option<MediaMeta> {
     match classify_head(response.status(), &transport::header_map(response)) {
-        Head::Media(meta) => Some(meta),
+        // Too large is for `classify` to refuse.
+        Head::Media(meta) if check_answer_size(&meta, None, limits).is_ok() => Some(meta),
+        Head::Media(_) => None,
         Head::HttpError(_) | Head::Inspect => None,
     }
 }
@@ -137,6 +170,7 @@ async fn classify_answer(
             fetched: Some(response),
             stream: None,
             deadline: None,
+            max_bytes: u64::MAX,
         })),
         Head::Inspect => {
             let meta = crate::protocol::media_meta(&headers);

@@ -24,7 +24,7 @@ pub use crate::transport::js_message;
 pub use crate::transport::UploadMedia;
 /// The first bytes of a blob, for format sniffing (the Worker checks what it is about to store),
 /// and a stream read whole into a Blob.
-pub use crate::transport::{read_head, read_whole};
+pub use crate::transport::{read_head, read_whole, read_whole_within};
 /// A promise as a future without a closure made per promise, and how many are being waited for;
 /// a promise's outcome mapped the same way.
 pub use crate::transport::{then_map, waiting_promises, Settled};
@@ -197,9 +197,16 @@ impl Client {
         started_ms: f64,
         signal: Option<&AbortSignal>,
     ) -> Option<MediaBody> {
-        let meta = download::media_at_once(answer)?;
+        let limits = &self.config.limits;
+        let meta = download::media_at_once(answer, limits)?;
         let guard = AbortGuard::started_at(started_ms, self.config.media_timeout_ms, signal);
-        Some(MediaBody::fetched(meta, Clone::clone(answer), guard))
+        let max_bytes = crate::protocol::max_answer_bytes(&meta, limits);
+        Some(MediaBody::fetched(
+            meta,
+            Clone::clone(answer),
+            guard,
+            max_bytes,
+        ))
     }
 
     /// Goes on with a download whose first attempt the caller sent to `url` (from
@@ -237,6 +244,7 @@ impl Client {
     ) -> Result<Download, Error> {
         let base = self.config.base_url.as_str();
         let also = self.config.video_hosts.as_slice();
+        let limits = &self.config.limits;
         let custom = self.config.fetch.as_ref();
         let (start, mut answer) = first.map(|f| ((f.token, f.started_ms), f.answer)).unzip();
         self.drive(signal, start, |token, guard| {
@@ -252,7 +260,7 @@ impl Client {
                     Ok(request) => transport::fetch(&request, &guard, "media", custom).await?,
                     Err(answered) => answered.map_err(|e| guard.failure("media", &e))?,
                 };
-                download::classify(response, &guard, base, also).await
+                download::classify(response, &guard, base, also, limits).await
             }
         })
         .await

@@ -344,14 +344,70 @@ pub enum Error {
     Cancelled,
 }
 
-/// Replaces every occurrence of each secret (at least 4 characters long) in `text` with
-/// `[redacted]`.
+/// The shortest run of a long secret that is redacted on its own: an echo of part of a token
+/// (its first 60 characters, say) is as telling as the whole.
+pub const MIN_SECRET_RUN: usize = 10;
+
+/// Replaces every occurrence of each secret (at least 4 bytes long) in `text` with
+/// `[redacted]`, and every run of [`MIN_SECRET_RUN`] or more consecutive bytes of a longer
+/// secret as well.
 pub fn redact_secrets(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        if out.contains(secret) {
-            out = out.replace(secret, "[redacted]");
+    let bytes = text.as_bytes();
+    // Which bytes of `text` belong to a secret's run (an interval count per byte boundary).
+    let mut depth = vec![0i32; bytes.len() + 1];
+    let mut any = false;
+    for secret in secrets
+        .iter()
+        .map(|s| s.as_bytes())
+        .filter(|s| s.len() >= 4)
+    {
+        let min = secret.len().min(MIN_SECRET_RUN);
+        // Longest common substring runs, row by row: run[j + 1] is the length of the common run
+        // ending at text[i] and secret[j].
+        let mut prev = vec![0usize; secret.len() + 1];
+        let mut run = vec![0usize; secret.len() + 1];
+        for (i, &b) in bytes.iter().enumerate() {
+            let mut longest = 0;
+            for (j, &c) in secret.iter().enumerate() {
+                run[j + 1] = if b == c { prev[j] + 1 } else { 0 };
+                longest = longest.max(run[j + 1]);
+            }
+            if longest >= min {
+                depth[i + 1 - longest] += 1;
+                depth[i + 1] -= 1;
+                any = true;
+            }
+            std::mem::swap(&mut prev, &mut run);
         }
+    }
+    if !any {
+        return text.to_string();
+    }
+    let mut hidden = vec![false; bytes.len()];
+    let mut open = 0;
+    for (i, hide) in hidden.iter_mut().enumerate() {
+        open += depth[i];
+        *hide = open > 0;
+    }
+    // Whole characters only: a run that starts or ends inside one hides all of it.
+    for (at, ch) in text.char_indices() {
+        let span = at..at + ch.len_utf8();
+        if span.len() > 1 && hidden[span.clone()].iter().any(|&h| h) {
+            hidden[span].fill(true);
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = (start..bytes.len())
+            .find(|&k| hidden[k] != hidden[start])
+            .unwrap_or(bytes.len());
+        if hidden[start] {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(&text[start..end]);
+        }
+        start = end;
     }
     out
 }
@@ -616,6 +672,44 @@ mod tests {
         };
         assert_eq!(message, "bad [redacted]");
         assert_eq!(raw, b"{\"x\":\"[redacted]\"}");
+    }
+
+    #[test]
+    fn long_runs_of_a_secret_are_redacted_too() {
+        let token =
+            "81_qZ3xPp0aW9vLk2Rt7mB4cN8dF1gH5jK6lM0nO3pQ2rS9tU4vW7xY1zA5bC8dE2fG6hI0jK3lM7nO1pQ5rS";
+        // The token's first 60 characters, a middle run, and its last 10.
+        let text = format!(
+            "errmsg {} hint [{}] tail {} short {}",
+            &token[..60],
+            &token[20..45],
+            &token[token.len() - 10..],
+            &token[30..39]
+        );
+        let out = redact_secrets(&text, &[token]);
+        assert_eq!(
+            out,
+            format!(
+                "errmsg [redacted] hint [[redacted]] tail [redacted] short {}",
+                &token[30..39]
+            )
+        );
+        // Short secrets are redacted whole only; runs inside multi-byte characters hide the
+        // whole character; nothing to hide leaves the text alone.
+        assert_eq!(
+            redact_secrets("key abcd and abc", &["abcd"]),
+            "key [redacted] and abc"
+        );
+        let wide = "秘密秘密秘密-0123456789";
+        assert_eq!(
+            redact_secrets(&format!("x{}y", &wide[3..]), &[wide]),
+            "x[redacted]y"
+        );
+        assert_eq!(
+            redact_secrets("nothing here", &[token, "abcd"]),
+            "nothing here"
+        );
+        assert_eq!(redact_secrets("", &[token]), "");
     }
 
     #[test]

@@ -23,6 +23,8 @@
 //! - [`response`] — the download classifier and upload/token parsers.
 //! - [`token`] — [`TokenCache`].
 //! - [`retry`] — [`RetryPolicy::decide`].
+//! - [`lead`] — [`lead::Leads`]: one run of some work per key, the other askers waiting, a stalled
+//!   leader taken over (the Worker's fills and voice renditions).
 //! - [`call`] — [`Call`]: the call loop (tokens, attempts, refreshes, waits, deadline) as a state
 //!   machine that a transport drives.
 //! - [`video_url`] — which `video_url`s are followed or shown ([`check_video_url`]).
@@ -31,6 +33,7 @@
 pub mod call;
 pub mod disposition;
 pub mod error;
+pub mod lead;
 pub mod media_type;
 pub mod request;
 pub mod response;
@@ -52,8 +55,9 @@ pub use request::{
     token_request, upload_url, validate_media_id, DEFAULT_BASE, GET_PATH, HD_VOICE_PATH,
 };
 pub use response::{
-    check_media, classify_head, classify_json, looks_like_json, media_meta, parse_token,
-    parse_upload, Head, MediaMeta, Outcome, TokenGrant, Uploaded,
+    check_answer_size, check_media, classify_head, classify_json, looks_like_json,
+    max_answer_bytes, media_meta, parse_token, parse_upload, Head, MediaMeta, Outcome, TokenGrant,
+    Uploaded,
 };
 pub use retry::{Decision, RetryPolicy};
 pub use secret::{AccessToken, ApiKey, AppSecret, SigningKey};

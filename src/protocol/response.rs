@@ -68,6 +68,54 @@ pub fn media_meta(headers: &HeaderMap) -> MediaMeta {
     }
 }
 
+/// Bytes a media answer may exceed WeChat's own limit by before it is refused.
+pub const ANSWER_MARGIN: u64 = 1024 * 1024;
+
+/// The most bytes a media answer may have: the limit for the kind of media its Content-Type
+/// names (voice — `audio/*`, `voice/*` — 2 MiB; anything else the largest, 10 MiB) plus
+/// [`ANSWER_MARGIN`]. Past it, the answer is not media WeChat serves: it is refused, never read
+/// whole or stored. The limits are WeChat's, or `limits` where those are higher (a client told
+/// WeChat's limits grew): a lowered upload limit never refuses a download.
+pub fn max_answer_bytes(meta: &MediaMeta, limits: &super::Limits) -> u64 {
+    let wechat = super::Limits::default();
+    let limits = super::Limits {
+        image: limits.image.max(wechat.image),
+        voice: limits.voice.max(wechat.voice),
+        video: limits.video.max(wechat.video),
+        thumb: limits.thumb.max(wechat.thumb),
+    };
+    let essence = meta
+        .content_type
+        .as_deref()
+        .map(essence)
+        .unwrap_or_default();
+    let limit = if essence.starts_with("audio/") || essence.starts_with("voice/") {
+        limits.voice
+    } else {
+        limits.image.max(limits.video)
+    };
+    limit.saturating_add(ANSWER_MARGIN)
+}
+
+/// Refuses a media answer that says (or turns out) to be larger than [`max_answer_bytes`].
+pub fn check_answer_size(
+    meta: &MediaMeta,
+    size: Option<u64>,
+    limits: &super::Limits,
+) -> Result<(), Error> {
+    let max = max_answer_bytes(meta, limits);
+    match size.or(meta.content_length) {
+        Some(size) if size > max => Err(Error::Parse {
+            message: format!(
+                "the answer is {} bytes, more than any media WeChat serves of its type ({max} at most)",
+                size
+            ),
+            raw: Vec::new(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Step one: classifies a download answer from its status and headers.
 ///
 /// A non-2xx status is [`Head::HttpError`] whatever the headers say (so a proxy's error page is
@@ -460,6 +508,56 @@ mod tests {
         assert!(!ok(meta(Some("image/jpeg"), None), junk, 15, false));
         assert!(!ok(meta(Some("text/plain"), None), junk, 15, false));
         assert!(!ok(meta(None, None), junk, 15, false));
+    }
+
+    #[test]
+    fn answers_past_wechat_limits_are_refused() {
+        let m = |t: Option<&str>, len: Option<u64>| MediaMeta {
+            content_type: t.map(str::to_owned),
+            filename: None,
+            content_length: len,
+        };
+        let wechat = super::super::Limits::default();
+        const MIB: u64 = 1 << 20;
+        assert_eq!(
+            max_answer_bytes(&m(Some("image/jpeg"), None), &wechat),
+            11 * MIB
+        );
+        assert_eq!(
+            max_answer_bytes(&m(Some("audio/amr"), None), &wechat),
+            3 * MIB
+        );
+        assert_eq!(
+            max_answer_bytes(&m(Some("voice/speex"), None), &wechat),
+            3 * MIB
+        );
+        assert_eq!(max_answer_bytes(&m(None, None), &wechat), 11 * MIB);
+        assert!(check_answer_size(&m(Some("image/jpeg"), Some(11 * MIB)), None, &wechat).is_ok());
+        assert!(
+            check_answer_size(&m(Some("image/jpeg"), Some(11 * MIB + 1)), None, &wechat).is_err()
+        );
+        assert!(check_answer_size(&m(Some("audio/amr"), Some(4 * MIB)), None, &wechat).is_err());
+        assert!(check_answer_size(&m(Some("audio/amr"), None), Some(4 * MIB), &wechat).is_err());
+        assert!(check_answer_size(&m(Some("audio/amr"), None), None, &wechat).is_ok());
+        // Raised limits raise the cap; lowered ones never lower it below WeChat's.
+        let raised = super::super::Limits {
+            image: 512 * MIB,
+            ..wechat
+        };
+        assert_eq!(
+            max_answer_bytes(&m(Some("image/jpeg"), None), &raised),
+            513 * MIB
+        );
+        let lowered = super::super::Limits {
+            image: MIB,
+            voice: MIB,
+            video: MIB,
+            thumb: 1,
+        };
+        assert_eq!(
+            max_answer_bytes(&m(Some("image/jpeg"), None), &lowered),
+            11 * MIB
+        );
     }
 
     #[test]

@@ -103,6 +103,54 @@ pub fn signed_query_in(
     )
 }
 
+/// Whether `id` is an app id as the Worker takes one (`WECHAT_APPS`, `/apps/{appid}/…`, a signed
+/// URL's scope): 1 to 64 of `A-Z a-z 0-9 _ -`.
+pub fn valid_appid(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The path of a download on the Worker: `/media/{id}` (`/hd-voice` added for HD voice), under
+/// `/apps/{app}` in an app's scope. `media_id` and `app` must already be valid
+/// ([`super::validate_media_id`], [`valid_appid`]): they are written as they are.
+pub fn media_path(app: Option<&str>, kind: SignedKind, media_id: &str) -> String {
+    let suffix = match kind {
+        SignedKind::Media => "",
+        SignedKind::HdVoice => "/hd-voice",
+    };
+    match app {
+        Some(app) => format!("/apps/{app}/media/{media_id}{suffix}"),
+        None => format!("/media/{media_id}{suffix}"),
+    }
+}
+
+/// The path and query of a signed download URL ([`media_path`], then [`signed_query_in`]): the
+/// one shape the Worker hands out and `signMediaUrl` makes.
+pub fn signed_path(
+    key: &[u8],
+    app: Option<&str>,
+    kind: SignedKind,
+    media_id: &str,
+    exp: u64,
+) -> String {
+    format!(
+        "{}?{}",
+        media_path(app, kind, media_id),
+        signed_query_in(key, app, kind, media_id, exp)
+    )
+}
+
+/// The expiry of a URL signed at `now_secs` to live `lifetime_secs`: `None` when the lifetime is
+/// not 1 to [`MAX_LIFETIME_SECS`] or the sum would overflow.
+pub fn expiry(now_secs: u64, lifetime_secs: u64) -> Option<u64> {
+    if !(1..=MAX_LIFETIME_SECS).contains(&lifetime_secs) {
+        return None;
+    }
+    now_secs.checked_add(lifetime_secs)
+}
+
 /// The longest a signed URL may live, in seconds (7 days): no URL is signed for longer, and a
 /// URL whose expiry lies further ahead than this is refused as invalid (it was not signed here).
 pub const MAX_LIFETIME_SECS: u64 = 7 * 86_400;
@@ -178,6 +226,43 @@ mod tests {
     }
 
     const KEY: &[u8] = b"test-signing-key";
+
+    #[test]
+    fn urls_have_one_shape_and_checked_expiries() {
+        let exp = 1_000;
+        assert_eq!(
+            signed_path(KEY, None, SignedKind::Media, "m1", exp),
+            format!(
+                "/media/m1?{}",
+                signed_query(KEY, SignedKind::Media, "m1", exp)
+            )
+        );
+        assert_eq!(
+            signed_path(KEY, Some("wxA"), SignedKind::HdVoice, "m1", exp),
+            format!(
+                "/apps/wxA/media/m1/hd-voice?{}",
+                signed_query_in(KEY, Some("wxA"), SignedKind::HdVoice, "m1", exp)
+            )
+        );
+        assert_eq!(expiry(10, 5), Some(15));
+        assert_eq!(expiry(u64::MAX - 3, 5), None);
+        assert_eq!(expiry(10, 0), None);
+        assert_eq!(expiry(10, MAX_LIFETIME_SECS + 1), None);
+        for ok in ["wxA", "wx0123456789abcdef", "a_b-c", &"x".repeat(64)] {
+            assert!(valid_appid(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "wx/../x",
+            "wx\nA",
+            &"x".repeat(65),
+            "wx测试",
+            "wx A",
+            "wx.A",
+        ] {
+            assert!(!valid_appid(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_signature_verifies_until_it_expires() {

@@ -46,6 +46,22 @@ const PAYLOAD_LEN: [Option<usize>; 16] = [
     Some(0),
 ];
 
+/// How many whole records follow the magic number, walking their headers only (up to a reserved
+/// frame type, whose length is unknown, or one past [`MAX_FRAMES`]).
+fn records(mut rest: &[u8]) -> usize {
+    let mut n = 0;
+    while let Some((&header, tail)) = rest.split_first() {
+        match PAYLOAD_LEN[usize::from((header >> 3) & 0x0f)] {
+            Some(len) if tail.len() >= len && n <= MAX_FRAMES => {
+                n += 1;
+                rest = &tail[len..];
+            }
+            _ => break,
+        }
+    }
+    n
+}
+
 /// Frame type of a SID (comfort noise) frame.
 const SID: u8 = 8;
 
@@ -57,6 +73,10 @@ const SID: u8 = 8;
 pub fn decode_amr_pcm(bytes: &[u8]) -> Result<Vec<i16>, VoiceError> {
     super::check_input(bytes)?;
     let mut rest = bytes.strip_prefix(AMR_MAGIC).ok_or(VoiceError::BadHeader)?;
+    // Too long for WeChat voice: refused from the record headers alone, before any decoding.
+    if records(rest) > MAX_FRAMES {
+        return Err(VoiceError::TooLong);
+    }
     let mut decoder = Decoder::new();
     // The mode a NO_DATA frame conceals with: the last speech mode seen (opencore's
     // `prev_mode`, which starts at 0).

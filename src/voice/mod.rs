@@ -23,9 +23,10 @@ pub use wav::pcm_to_wav;
 /// The largest input accepted: WeChat voice is at most 60 s, a few hundred KB in either format.
 pub const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024;
 
-/// The most 20 ms frames decoded: 5 minutes, five times WeChat's 60 s limit. Bounds the output
-/// (at most 9.6 MB of WAV) even for input made of the smallest frames.
-pub const MAX_FRAMES: usize = 5 * 60 * 50;
+/// The most 20 ms frames decoded: WeChat's 60 s limit for voice, with one second to spare for
+/// recorders that round up. Longer input is refused before any frame is decoded, so a voice
+/// that cannot be WeChat's costs a scan, not a decode. Bounds the output (under 2 MB of WAV).
+pub const MAX_FRAMES: usize = 61 * 50;
 
 /// The voice formats WeChat serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,6 +124,47 @@ pub fn detect_format(bytes: &[u8]) -> Option<VoiceFormat> {
         Some(VoiceFormat::SpeexHd)
     } else {
         None
+    }
+}
+
+/// What a media answer's label says about voice (see [`format_by_label`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    /// Voice in this format.
+    Voice(VoiceFormat),
+    /// Certainly not voice (an image, a video).
+    NotVoice,
+    /// The label says nothing (`text/plain`, `application/octet-stream`, none…): ask the bytes
+    /// ([`format_of`]).
+    Unsaid,
+}
+
+/// The one rule for "is this voice, and which" from a media answer's Content-Type and route
+/// (`hd`: WeChat's HD voice route, always Speex), used by the Worker's `?format=wav` and the npm
+/// package's `wav()`. Where the label says nothing, [`format_of`] decides from the bytes:
+/// WeChat labels AMR `text/plain` at times.
+pub fn format_by_label(content_type: &str, hd: bool) -> Label {
+    let t = content_type.to_ascii_lowercase();
+    let essence = t.split(';').next().unwrap_or("").trim();
+    if hd || essence.contains("speex") {
+        Label::Voice(VoiceFormat::SpeexHd)
+    } else if essence.contains("amr") {
+        Label::Voice(VoiceFormat::Amr)
+    } else if essence.starts_with("image/") || essence.starts_with("video/") {
+        Label::NotVoice
+    } else {
+        Label::Unsaid
+    }
+}
+
+/// The format to decode, from the label ([`format_by_label`]) and, where it says nothing, the
+/// bytes: an AMR storage file (`#!AMR`) is voice, anything else unlabelled is not (Speex is only
+/// ever labelled). `None`: not voice.
+pub fn format_of(label: Label, bytes: &[u8]) -> Option<VoiceFormat> {
+    match label {
+        Label::Voice(format) => Some(format),
+        Label::NotVoice => None,
+        Label::Unsaid => bytes.starts_with(b"#!AMR").then_some(VoiceFormat::Amr),
     }
 }
 

@@ -389,4 +389,13 @@ test('MediaFile.wav(): voice from get() and getHdVoice() as WAV; other media ref
   const image = await c.upload('image', h.jpeg());
   const notVoice = await c.get(image.mediaId);
   await assert.rejects(notVoice.wav(), (err) => err instanceof wx.MediaValidationError && err.code === 'NOT_VOICE');
+  // WeChat's quirk: voice labelled text/plain with no disposition is still voice (its bytes say so),
+  // and an image labelled text/plain is not.
+  await h.fault({ path: '/cgi-bin/media/get', quirk: 'text_plain' });
+  const plain = await c.get(mediaId);
+  assert.equal(plain.contentType, 'text/plain');
+  h.assertWav(await plain.wav(), 8000, h.voiceFixture('amr-mode7.amr.s16'));
+  await h.fault({ path: '/cgi-bin/media/get', quirk: 'text_plain' });
+  const plainImage = await c.get(image.mediaId);
+  await assert.rejects(plainImage.wav(), (err) => err instanceof wx.MediaValidationError && err.code === 'NOT_VOICE');
 });

@@ -36,6 +36,7 @@ test('a body that stalls mid-way: arrayBuffer() rejects with a TimeoutError at t
     assert.equal(file.kind, 'media');
     await assert.rejects(file.arrayBuffer(), (err) => {
       assert.equal(err.name, 'TimeoutError', `${which}: ${err.name}: ${err.message}`);
+      assert.equal(err.code, 'TIMEOUT', `${which}: ${err.code}`);
       return true;
     });
     const took = Date.now() - started;
@@ -59,7 +60,11 @@ test('download() of a stalled body rejects at the deadline and leaves no file be
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxmedia-stall-'));
   const target = path.join(dir, 'stall.jpg');
   const started = Date.now();
-  await assert.rejects(client({ timeoutMs: 1500 }).download('stall', target));
+  await assert.rejects(client({ timeoutMs: 1500 }).download('stall', target), (err) => {
+    assert.equal(err.name, 'TimeoutError', `${err.name}: ${err.message}`);
+    assert.equal(err.code, 'TIMEOUT');
+    return true;
+  });
   assert.ok(Date.now() - started < 6000);
   assert.deepEqual(fs.readdirSync(dir), [], 'a .part file was left behind');
 });
@@ -77,6 +82,59 @@ test('truncated JSON, HTML, redirects, a status of 999 and untrusted video URLs 
   assert.equal(video.kind, 'video');
   // WeChat's own shape, its CDN by public address: answered unchanged (and not fetched here).
   assert.deepEqual(await c.get('fieldvideo'), { kind: 'video', videoUrl: hostile.FIELD_VIDEO_URL });
+});
+
+test('an answer larger than WeChat serves for its type is a NetworkError (PARSE), never read whole', async () => {
+  for (const [which, c] of await clients()) {
+    for (const id of ['hugeimage', 'hugevoice']) {
+      const rss = process.memoryUsage().rss;
+      await assert.rejects(c.get(id), (err) => {
+        assert.equal(err.name, 'NetworkError', `${which} ${id}: ${err.name}: ${err.message}`);
+        assert.equal(err.code, 'PARSE');
+        assert.match(err.message, /more than any media WeChat serves/);
+        return true;
+      });
+      assert.ok(process.memoryUsage().rss - rss < 48 << 20, `${which} ${id}: the answer was read`);
+    }
+    // Without a declared length, it is counted as it is read, and refused past the limit.
+    const file = await c.get('hugechunked');
+    await assert.rejects(file.arrayBuffer(), (err) => {
+      assert.equal(err.name, 'NetworkError', `${which}: ${err.name}: ${err.message}`);
+      assert.equal(err.code, 'PARSE');
+      return true;
+    });
+  }
+});
+
+test('an errmsg that echoes part of the token reaches the caller redacted', async () => {
+  await assert.rejects(client().get('echopartial'), (err) => {
+    const shown = `${err.message} ${err.errmsg} ${err.hint} ${JSON.stringify(err)}`;
+    for (let i = 0; i + 10 <= HOSTILE_TOKEN.length; i++) {
+      assert.ok(!shown.includes(HOSTILE_TOKEN.slice(i, i + 10)), shown);
+    }
+    assert.match(shown, /\[redacted\]/);
+    return true;
+  });
+});
+
+test('options are checked at the boundary: control characters in contentType, loose numbers, bad app ids', async () => {
+  const c = client();
+  const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 1)]);
+  for (const contentType of ['image/jpeg\r\nX-Injected: 1', 'image/jpeg\n', 'image/\u0000jpeg', 'image/jpég', '']) {
+    await assert.rejects(c.upload('image', jpeg, { contentType }), TypeError, JSON.stringify(contentType));
+  }
+  for (const timeoutMs of [1.5, -1, 0, NaN]) {
+    assert.throws(() => client({ timeoutMs }), TypeError, String(timeoutMs));
+  }
+  const { signMediaUrl } = await import('wxmedia');
+  const base = { baseUrl: 'https://m.example.com', mediaId: 'abc', signingKey: 'k', now: 1000 };
+  assert.match(signMediaUrl({ ...base, appId: 'wxA' }), /^https:\/\/m\.example\.com\/apps\/wxA\/media\/abc\?exp=4600&sig=/);
+  for (const bad of [
+    { appId: '' }, { appId: 'wx/../x' }, { appId: 'wx\nA' }, { appId: 'x'.repeat(65) }, { appId: 'wx测试' },
+    { signingKey: '' }, { expiresIn: 1.5 }, { expiresIn: 0 }, { expiresIn: 604801 }, { now: 1e20 }, { now: -1 }, { now: 1.5 },
+  ]) {
+    assert.throws(() => signMediaUrl({ ...base, ...bad }), TypeError, JSON.stringify(bad));
+  }
 });
 
 test('an errmsg that echoes the token reaches the caller redacted', async () => {

@@ -16,6 +16,10 @@ export const FIELD_VIDEO_URL =
 export const HOSTILE_VIDEOS = ['jsvideo', 'datavideo', 'evilvideo', 'crlfvideo', 'portvideo', 'metavideo',
   'hexvideo', 'decvideo', 'octvideo', 'mappedvideo', 'privatevideo', 'pathvideo'];
 
+/** 12 MiB that start like a JPEG. */
+const HUGE = Buffer.alloc(12 << 20, 7);
+HUGE.set([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]);
+
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.alloc(1994, 7)]);
 
 /** What each media id answers; `secret` is the app secret the Worker was given. */
@@ -73,6 +77,17 @@ function script(id, { secret, baseUrl, trap }) {
       return json('{"video_url":"http://203.205.137.89/evil.example/x.mp4"}');
     case 'echotoken':
       return json(`{"errcode":40007,"errmsg":"invalid media_id ${HOSTILE_TOKEN} hint: [${HOSTILE_TOKEN}]"}`);
+    case 'echopartial':
+      // Parts of the token: its first 40 characters, and a run from its middle.
+      return json(`{"errcode":40001,"errmsg":"invalid credential, access_token is ${HOSTILE_TOKEN.slice(0, 40)}… hint: [${HOSTILE_TOKEN.slice(12, 30)}]"}`);
+    case 'echopartialsecret':
+      return json(`{"errcode":-1,"errmsg":"system error for ${secret.slice(0, 12)}"}`);
+    case 'hugeimage':
+      // An "image" far past WeChat's 10 MiB, with its length declared.
+      return { status: 200, headers: { 'content-type': 'image/jpeg', 'content-disposition': 'attachment; filename="huge.jpg"' }, body: HUGE };
+    case 'hugevoice':
+      // A "voice" past WeChat's 2 MiB (+ margin), but under an image's limit.
+      return { status: 200, headers: { 'content-type': 'audio/amr', 'content-disposition': 'attachment; filename="huge.amr"' }, body: HUGE.subarray(0, 4 << 20) };
     case 'echosecret':
       return json(`{"errcode":-1,"errmsg":"system error for secret ${secret} rid: ${secret}"}`);
     default:
@@ -115,6 +130,22 @@ export async function startHostile({ secret }) {
     if (url.pathname === '/cgi-bin/media/get' || url.pathname === '/cgi-bin/media/get/jssdk') {
       const id = url.searchParams.get('media_id') ?? '';
       calls.set(id, (calls.get(id) ?? 0) + 1);
+      if (id === 'hugechunked') {
+        // 12 MiB of "image" without a length: a reader must count as it goes.
+        res.writeHead(200, { 'content-type': 'image/jpeg', 'content-disposition': 'attachment; filename="c.jpg"' });
+        let sent = 0;
+        const more = () => {
+          while (!res.destroyed && sent < HUGE.length) {
+            const chunk = HUGE.subarray(sent, sent + 65536);
+            sent += chunk.length;
+            if (!res.write(chunk)) return res.once('drain', more);
+          }
+          if (!res.destroyed) res.end();
+        };
+        res.on('close', () => res.off('drain', more));
+        more();
+        return;
+      }
       if (id === 'stall') {
         // Headers and 2 000 of 60 000 bytes, then nothing until the client gives up.
         res.writeHead(200, { 'content-type': 'image/jpeg', 'content-disposition': 'attachment; filename="s.jpg"', 'content-length': '60000' });

@@ -13,6 +13,7 @@ let up;
 let w;
 let bare;
 let nocache;
+let short;
 
 before(async () => {
   up = await startHostile({ secret: SECRET });
@@ -33,6 +34,12 @@ before(async () => {
     vars: { WECHAT_APPID: 'wxhostile000000003', UPSTREAM_BASE: up.url, DOWNLOAD_AUTH: 'key', CACHE_TTL_SECS: '0' },
     secrets: { WECHAT_SECRET: SECRET, API_KEYS: API_KEY },
   });
+  // A short upstream timeout, for answers that stall and requests that hang.
+  short = await startWorker({
+    name: 'hostile-short',
+    vars: { WECHAT_APPID: 'wxhostile000000004', UPSTREAM_BASE: up.url, DOWNLOAD_AUTH: 'key', UPSTREAM_TIMEOUT_MS: '1500' },
+    secrets: { WECHAT_SECRET: SECRET, API_KEYS: API_KEY },
+  });
   // No API_KEYS at all: the WeChat-shaped routes must not answer a retryable errcode.
   bare = await startWorker({
     name: 'hostile-bare',
@@ -44,6 +51,7 @@ after(async () => {
   await w?.stop();
   await bare?.stop();
   await nocache?.stop();
+  await short?.stop();
   up?.stop();
 });
 
@@ -118,6 +126,67 @@ describe('a hostile upstream', () => {
     const compat = await w.fetch(`/cgi-bin/media/get?access_token=${API_KEY}&media_id=echotoken`);
     assert.ok(!compat.text().includes(HOSTILE_TOKEN), compat.text());
   });
+
+  it('an errmsg that echoes part of the token or the app secret reaches no client either', async () => {
+    for (const [id, secret] of [['echopartial', HOSTILE_TOKEN], ['echopartialsecret', SECRET]]) {
+      const r = await get(id);
+      assert.ok(r.status >= 400, r.text());
+      assert.match(r.text(), /\[redacted\]/, r.text());
+      // No run of 10 characters of the secret is left.
+      for (let i = 0; i + 10 <= secret.length; i++) {
+        assert.ok(!r.text().includes(secret.slice(i, i + 10)), `${id}: ${r.text()}`);
+      }
+    }
+  });
+
+  for (const id of ['hugeimage', 'hugechunked', 'hugevoice']) {
+    it(`${id}: an answer past WeChat's limit for its type is a 502, never read whole or cached`, async () => {
+      const before = up.calls(id);
+      const r = await get(id);
+      assert.equal(r.status, 502, r.text().slice(0, 200));
+      assert.equal(r.json().error.code, 'UPSTREAM_ERROR');
+      assert.match(r.json().error.message, /more than any media WeChat serves/);
+      const again = await get(id);
+      assert.equal(again.status, 502);
+      assert.equal(up.calls(id) - before, 2, 'asked upstream again: nothing was cached');
+    });
+  }
+
+  it('a body that stalls past the deadline is a 504 UPSTREAM_TIMEOUT, not a 502', async () => {
+    const started = Date.now();
+    const r = await short.fetch('/media/stall', { headers: auth });
+    assert.equal(r.status, 504, r.text());
+    assert.equal(r.json().error.code, 'UPSTREAM_TIMEOUT');
+    assert.ok(Date.now() - started < 10_000);
+  });
+});
+
+describe('one deadline on the whole request', () => {
+  it('a request whose body never ends is answered 504 once UPSTREAM_TIMEOUT_MS and the margin pass', async () => {
+    // Declares 100 000 bytes, sends 1 000 and then nothing: the handler waits for the rest.
+    const { request } = await import('node:http');
+    const target = new URL('/media?type=image', short.url);
+    const started = Date.now();
+    const answer = await new Promise((resolve, reject) => {
+      const req = request(target, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'image/jpeg', 'content-length': '100000' },
+      }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+      req.on('error', reject);
+      req.setTimeout(30_000, () => req.destroy(new Error('no answer in 30 s')));
+      req.write(Buffer.alloc(1000, 0xff));
+    });
+    const took = Date.now() - started;
+    assert.equal(answer.status, 504, answer.body);
+    assert.equal(JSON.parse(answer.body).error.code, 'UPSTREAM_TIMEOUT');
+    // 1 500 ms of upstream time plus the 5 000 ms margin, and slack for a loaded machine.
+    assert.ok(took >= 6_000 && took < 20_000, `answered after ${took} ms`);
+  });
 });
 
 describe('a zone with no cache', () => {
@@ -156,6 +225,25 @@ describe('smaller hardening', () => {
     assert.equal(tooLong.status, 400, tooLong.text());
     const week = await w.fetch('/media/good/sign?expires_in=604800', { method: 'POST', headers: auth });
     assert.equal(week.status, 200, week.text());
+  });
+
+  it('expires_in takes digits only, and an unknown app is not echoed at length', async () => {
+    for (const v of ['+5', '%205', '5.0', '-1', '0x10']) {
+      const r = await w.fetch(`/media/good/sign?expires_in=${v}`, { method: 'POST', headers: auth });
+      assert.equal(r.status, 400, `${v}: ${r.text()}`);
+    }
+    const long = 'x'.repeat(10_000);
+    const r = await w.fetch(`/apps/${long}/media/good`, { headers: auth });
+    assert.equal(r.status, 404);
+    assert.equal(r.json().error.code, 'UNKNOWN_APP');
+    assert.ok(r.text().length < 500, `${r.text().length} bytes`);
+  });
+
+  it('/healthz warns when PUBLIC_BASE_URL is not set, and only then', async () => {
+    const unset = (await nocache.fetch('/healthz')).json();
+    assert.equal(unset.warnings.length, 1);
+    assert.match(unset.warnings[0], /^PUBLIC_BASE_URL is not set/);
+    assert.deepEqual((await w.fetch('/healthz')).json().warnings, []);
   });
 
   it('a huge UPSTREAM_TIMEOUT_MS is clamped, not fired at once', async () => {

@@ -113,4 +113,61 @@ describe('voice as WAV (?format=wav)', () => {
     const bad = await w.fetch(`/media/${mediaId}?format=mp3`, { headers: auth });
     assert.equal(bad.status, 400);
   });
+
+  it('remembers a rendition that failed: a second request is answered from memory', async () => {
+    // A good recording with one frame of a reserved type at its end: it does not decode.
+    const broken = Buffer.concat([fixture('amr-mode7.amr'), Buffer.from([0x48, 0, 0, 0])]);
+    const { mediaId } = await upload(w, 'voice', broken, 'broken.amr');
+    const first = await w.fetch(`/media/${mediaId}?format=wav`, { headers: auth });
+    assert.equal(first.status, 422, first.text());
+    assert.equal(first.json().error.code, 'BAD_VOICE');
+    assert.notEqual(first.headers.get('x-cache'), 'HIT');
+    const second = await w.fetch(`/media/${mediaId}?format=wav`, { headers: auth });
+    assert.equal(second.status, 422);
+    assert.equal(second.headers.get('x-cache'), 'HIT', 'not decoded again');
+    assert.equal(second.json().error.message, first.json().error.message);
+    // The original still downloads.
+    assert.equal((await w.fetch(`/media/${mediaId}`, { headers: auth })).status, 200);
+
+    const image = await upload(w, 'image', jpeg(3000, 5), 'q.jpg');
+    const notVoice = await w.fetch(`/media/${image.mediaId}?format=wav`, { headers: auth });
+    assert.equal(notVoice.status, 415);
+    const again = await w.fetch(`/media/${image.mediaId}?format=wav`, { headers: auth });
+    assert.equal(again.status, 415);
+    assert.equal(again.headers.get('x-cache'), 'HIT');
+  });
+
+  it('six concurrent first requests for one voice share one decode', async () => {
+    const { mediaId } = await upload(w, 'voice', fixture('amr-mode5.amr'), 'six.amr');
+    const answers = await Promise.all(Array.from({ length: 6 }, () => w.fetch(`/media/${mediaId}?format=wav`, { headers: auth })));
+    for (const a of answers) {
+      assert.equal(a.status, 200, a.text());
+      assert.deepEqual(a.body, answers[0].body);
+    }
+    const made = answers.filter((a) => a.headers.get('x-cache') === 'MISS');
+    assert.equal(made.length, 1, `decoded ${made.length} times: ${answers.map((a) => a.headers.get('x-cache'))}`);
+    assert.equal(made[0].headers.get('x-cache-source'), 'made');
+  });
+
+  it('refuses voice longer than WeChat allows before decoding it', async () => {
+    // 62 s of 12.2 kbit/s frames (silence): WeChat voice is 60 s at most.
+    const frame = Buffer.concat([Buffer.from([0x3c]), Buffer.alloc(31)]);
+    const long = Buffer.concat([Buffer.from('#!AMR\n'), ...Array.from({ length: 62 * 50 }, () => frame)]);
+    const { mediaId } = await upload(w, 'voice', long, 'long.amr');
+    const r = await w.fetch(`/media/${mediaId}?format=wav`, { headers: auth });
+    assert.equal(r.status, 422, r.text());
+    assert.equal(r.json().error.code, 'BAD_VOICE');
+    assert.match(r.json().error.message, /more than 61 seconds/);
+  });
+
+  it('decodes voice that WeChat labels text/plain (its bytes say AMR)', async () => {
+    const form = new FormData();
+    form.append('media', new Blob([fixture('amr-mode2.amr')]), 'plain.amr');
+    const up = await fetch(`${emu.url}/cgi-bin/media/upload?access_token=${await emu.token()}&type=voice`, { method: 'POST', body: form });
+    const id = (await up.json()).media_id;
+    await emu.fault({ path: '/cgi-bin/media/get', quirk: 'text_plain' });
+    const r = await w.fetch(`/media/${id}?format=wav`, { headers: auth });
+    assert.equal(r.status, 200, r.text());
+    assert.ok(wavData(r.body, 8000).equals(fixture('amr-mode2.amr.s16')));
+  });
 });

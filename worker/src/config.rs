@@ -14,6 +14,8 @@ use std::rc::Rc;
 
 use worker::Env;
 use wxmedia::protocol::request::{check_base_url, DEFAULT_BASE};
+// An app id is part of setting names, paths and cache keys: the core's one rule for it.
+use wxmedia::protocol::sign::valid_appid;
 use wxmedia::protocol::VideoHost;
 use wxmedia::protocol::{AccessToken, ApiKey, AppSecret, Limits, SigningKey};
 
@@ -201,15 +203,6 @@ impl std::fmt::Debug for Redacted {
     }
 }
 
-/// Whether `id` can be an app id here: 1 to 64 of `[A-Za-z0-9_-]` (it is part of setting names,
-/// paths and cache keys).
-pub fn valid_appid(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 impl Apps {
     /// [`Apps::from_settings`] over `env`, read once per isolate (every request needs it;
     /// reading `env` costs a dozen calls into JS). An error is not kept: it is reported on
@@ -220,6 +213,10 @@ impl Apps {
         }
         let apps = Rc::new(Apps::from_settings(env)?);
         crate::error::hold_secrets(apps.secrets.0.clone());
+        // Once per isolate, where `wrangler tail` and the dashboard's logs show it.
+        for warning in apps.warnings() {
+            worker::console_warn!("wxmedia: {warning}");
+        }
         CACHED.with(|c| *c.borrow_mut() = Some(apps.clone()));
         Ok(apps)
     }
@@ -232,6 +229,20 @@ impl Apps {
     /// Every secret in the configuration, for scrubbing error answers.
     pub fn secrets(&self) -> &[String] {
         &self.secrets.0
+    }
+
+    /// What works but should be set otherwise, in words (for `/healthz` and the isolate's log).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.default.public_base_url.is_none() {
+            warnings.push(
+                "PUBLIC_BASE_URL is not set: the URLs this Worker hands out (upload answers, \
+                 signed download URLs) name whatever Host a request came with; set it to where \
+                 clients reach the Worker"
+                    .to_string(),
+            );
+        }
+        warnings
     }
 
     /// Reads and checks the configuration. Settings that only some routes need (API keys, the
@@ -523,6 +534,25 @@ mod tests {
 
     fn apps(pairs: &[(&'static str, &'static str)]) -> Result<Apps, ApiError> {
         Apps::from_settings(&Map(pairs.iter().copied().collect(), true))
+    }
+
+    #[test]
+    fn warnings_and_video_hosts() {
+        let a = apps(&[("WECHAT_APPID", "wxA")]).unwrap();
+        assert_eq!(a.warnings().len(), 1);
+        assert!(a.warnings()[0].starts_with("PUBLIC_BASE_URL is not set"));
+        let a = apps(&[
+            ("WECHAT_APPID", "wxA"),
+            ("PUBLIC_BASE_URL", "https://media.example.com"),
+            ("VIDEO_HOSTS", "127.0.0.1:9001, cdn.example.com"),
+        ])
+        .unwrap();
+        assert!(a.warnings().is_empty());
+        assert_eq!(a.default.video_hosts.len(), 2);
+        for bad in ["http://x/", "a b", "h:99999"] {
+            let err = apps(&[("WECHAT_APPID", "wxA"), ("VIDEO_HOSTS", bad)]).unwrap_err();
+            assert!(err.message.starts_with("VIDEO_HOSTS"), "{}", err.message);
+        }
     }
 
     #[test]

@@ -94,6 +94,11 @@ impl ErrorCode {
         ErrorCode::BadVoice,
     ];
 
+    /// The code whose [`ErrorCode::as_str`] is `code`.
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
     /// The stable string clients branch on.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -254,6 +259,9 @@ pub struct ApiError {
     pub errcode: Option<i64>,
     /// Seconds to wait, for 429s.
     pub retry_after: Option<u64>,
+    /// Answered from the Worker's memory of an earlier failure (a "no such media", a voice that
+    /// does not decode): the answer says `X-Cache: HIT`.
+    pub remembered: bool,
 }
 
 impl ApiError {
@@ -264,6 +272,7 @@ impl ApiError {
             message: message.into(),
             errcode: None,
             retry_after: None,
+            remembered: false,
         }
     }
 
@@ -314,6 +323,9 @@ impl ApiError {
         }
         let mut response = worker::Response::from_json(&body)?.with_status(self.status());
         response.headers_mut().set("Cache-Control", "no-store")?;
+        if self.remembered {
+            response.headers_mut().set("X-Cache", "HIT")?;
+        }
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()
@@ -410,6 +422,7 @@ impl ApiError {
                     message: described(what),
                     errcode: Some(e.errcode),
                     retry_after,
+                    remembered: false,
                 }
             }
             Error::Timeout { after_ms, .. } => ApiError::new(
@@ -496,9 +509,11 @@ mod tests {
         let mut names = std::collections::HashSet::new();
         for code in ErrorCode::ALL {
             assert!(names.insert(code.as_str()), "{code:?}");
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
             assert!((400..600).contains(&code.status()), "{code:?}");
             assert!(!code.title().is_empty());
         }
+        assert_eq!(ErrorCode::parse("NOPE"), None);
         // The WeChat-shaped routes answer WeChat's own errcode where it has one.
         let wx = |code: ErrorCode| ApiError::new(code, "m").wechat_errcode().0;
         assert_eq!(wx(ErrorCode::TooLarge), 40006);

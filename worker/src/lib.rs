@@ -25,6 +25,8 @@ pub mod pipeline;
 #[cfg(target_arch = "wasm32")]
 pub mod routes;
 #[cfg(target_arch = "wasm32")]
+pub mod shared;
+#[cfg(target_arch = "wasm32")]
 pub mod tokens;
 #[cfg(target_arch = "wasm32")]
 pub mod voice;
@@ -45,7 +47,7 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<web_sys::Resp
     let origin = req.headers().get("Origin").ok().flatten();
     let apps = Apps::cached(&env);
     let response = match &apps {
-        Ok(apps) => routes::route(req, &env, &ctx, apps).await,
+        Ok(apps) => within_deadline(apps, routes::route(req, &env, &ctx, apps)).await,
         Err(err) => err.to_response().map(Into::into),
     };
     let allowed = apps
@@ -53,4 +55,37 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<web_sys::Resp
         .map(|a| a.default.cors_origins.as_slice())
         .unwrap_or(&[]);
     routes::with_cors(response?, origin.as_deref(), allowed)
+}
+
+/// How long past `UPSTREAM_TIMEOUT_MS` a request may take in all: reading the client's body,
+/// cache and R2 calls, decoding voice.
+#[cfg(target_arch = "wasm32")]
+pub const REQUEST_MARGIN_MS: u64 = 5_000;
+
+/// The whole request, or a 504 once `UPSTREAM_TIMEOUT_MS` plus [`REQUEST_MARGIN_MS`] has passed
+/// without an answer, whatever it was waiting for (every wait inside has its own deadline; this
+/// one holds even where one of them does not). A body still streaming after the answer's head
+/// is not cut.
+#[cfg(target_arch = "wasm32")]
+async fn within_deadline(
+    apps: &Apps,
+    work: impl std::future::Future<Output = Result<web_sys::Response>>,
+) -> Result<web_sys::Response> {
+    use futures_util::future::{select, Either};
+    // A timer's longest wait is 2^31 - 1 ms; anything longer fires at once.
+    let limit = apps
+        .default
+        .upstream_timeout_ms
+        .saturating_add(REQUEST_MARGIN_MS)
+        .min((1 << 31) - 1);
+    let timer = worker::Delay::from(std::time::Duration::from_millis(limit));
+    match select(std::pin::pin!(work), timer).await {
+        Either::Left((response, _)) => response,
+        Either::Right(_) => error::ApiError::new(
+            error::ErrorCode::UpstreamTimeout,
+            format!("the request was not answered within {limit} ms"),
+        )
+        .to_response()
+        .map(Into::into),
+    }
 }

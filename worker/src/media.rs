@@ -9,13 +9,15 @@
 //! leader's fill and read the cache too. Hits stream straight from the cache as JS streams.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::future::{select, Either, FutureExt};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Response, ResponseInit};
-use wxmedia::client::{read_head, read_whole, Client, Download, MediaBody, Settled};
+use wxmedia::client::{
+    read_head, read_whole, read_whole_within, Client, Download, MediaBody, Settled,
+};
+use wxmedia::protocol::lead::{LeadTimes, Leads};
 use wxmedia::protocol::sign::SignedKind;
 use wxmedia::protocol::{check_media, Format};
 
@@ -23,6 +25,7 @@ use crate::bindings::{self, R2Bucket};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
 use crate::keys::{cache_key, content_disposition, etag, not_found_key};
+use crate::shared::lead_or_wait;
 
 /// How long a "no such media" answer is remembered.
 pub const NOT_FOUND_TTL_SECS: u64 = 60;
@@ -35,6 +38,8 @@ pub enum Source {
     R2,
     /// WeChat (filled into the cache).
     Upstream,
+    /// Made here for this request (a voice decoded to WAV), from an original found in the tiers.
+    Made,
 }
 
 impl Source {
@@ -44,6 +49,7 @@ impl Source {
             Source::Cache => "cache",
             Source::R2 => "r2",
             Source::Upstream => "upstream",
+            Source::Made => "made",
         }
     }
 }
@@ -88,34 +94,15 @@ impl Kept {
     }
 }
 
-/// A fill, as the requests that wait for it see it.
-#[derive(Clone)]
-enum FillState {
-    /// A request is filling, since this time (ms).
-    Pending(f64),
-    /// Done at this time (ms): the outcome, for the requests that waited.
-    Done(Result<Filled, ApiError>, f64),
-}
-
-/// How often a request waiting for another's fill looks again. Waiting is a timer of the
-/// request's own: Workers cancel a request that waits on a promise another request settles.
+/// How often a request waiting for another's fill looks again.
 const FILL_POLL_MS: u64 = 15;
 
-/// Removes a fill's `Pending` mark if its leader is dropped before finishing (the client went
-/// away), so that a waiting request takes over.
-struct FillLeader(Option<String>);
-
-impl Drop for FillLeader {
-    fn drop(&mut self) {
-        if let Some(key) = self.0.take() {
-            FILLS.with(|fills| fills.borrow_mut().remove(&key));
-        }
-    }
-}
+/// How long a fill's outcome is kept for the requests that waited for it.
+const FILL_KEEP_MS: u64 = 60_000;
 
 thread_local! {
     /// Fills in progress (and just done), by cache key: concurrent misses share one.
-    static FILLS: RefCell<HashMap<String, FillState>> = RefCell::new(HashMap::new());
+    static FILLS: RefCell<Leads<Result<Filled, ApiError>>> = RefCell::new(Leads::new(FILL_KEEP_MS));
     /// Set once `cache.put` is seen to store nothing (a workers.dev zone has no cache).
     static CACHE_IS_NOOP: Cell<bool> = const { Cell::new(false) };
 }
@@ -256,6 +243,19 @@ pub async fn store_rendition(
     stored_response(blob, stored)
 }
 
+/// A body that could not be read whole: stalled past the call's deadline (504,
+/// `UPSTREAM_TIMEOUT`), else cut short (502, `UPSTREAM_TRUNCATED`).
+fn unread(media: &MediaBody, e: &JsValue) -> ApiError {
+    match media.cut_by(e) {
+        Some(cut) => {
+            let mut err = ApiError::from_core(&cut, now_secs());
+            err.message = format!("{}: nothing was cached", err.message);
+            err
+        }
+        None => truncated(e),
+    }
+}
+
 fn truncated(e: &JsValue) -> ApiError {
     ApiError::new(
         ErrorCode::UpstreamTruncated,
@@ -355,7 +355,7 @@ pub async fn fetch(
         .await?
         {
             let remembered = within(deadline, timeout_ms, async {
-                Ok(not_found_from(miss).await)
+                Ok(failure_from(miss, ErrorCode::NotFound).await)
             });
             return Err(match remembered.await {
                 Ok(err) | Err(err) => err,
@@ -398,14 +398,19 @@ pub async fn fetch(
     }
 }
 
-async fn not_found_from(response: Response) -> ApiError {
-    let mut err = ApiError::new(ErrorCode::NotFound, "no such media, or it has expired");
+/// The error a remembered failure (see [`remember_failure`]) stands for.
+async fn failure_from(response: Response, fallback: ErrorCode) -> ApiError {
+    let mut err = ApiError::new(fallback, "no such media, or it has expired");
+    err.remembered = true;
     if let Ok(promise) = response.text() {
         if let Ok(text) = Settled::new(&promise).await {
             if let Some(body) = text
                 .as_string()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
             {
+                if let Some(code) = body["code"].as_str().and_then(ErrorCode::parse) {
+                    err.code = code;
+                }
                 err.errcode = body["errcode"].as_i64();
                 if let Some(m) = body["message"].as_str() {
                     err.message = m.to_string();
@@ -414,6 +419,28 @@ async fn not_found_from(response: Response) -> ApiError {
         }
     }
     err
+}
+
+/// A failure remembered under `failure_key` ([`remember_failure`]), if one is; looked up and read
+/// by the request's deadline.
+pub async fn remembered_failure(
+    failure_key: &str,
+    config: &Config,
+) -> Result<Option<ApiError>, ApiError> {
+    if CACHE_IS_NOOP.with(Cell::get) {
+        return Ok(None);
+    }
+    let deadline = js_sys::Date::now() + config.upstream_timeout_ms as f64;
+    let timeout_ms = config.upstream_timeout_ms;
+    let Some(found) = within(deadline, timeout_ms, cache_match(failure_key, None)).await? else {
+        return Ok(None);
+    };
+    let read = within(deadline, timeout_ms, async {
+        Ok(failure_from(found, ErrorCode::Internal).await)
+    });
+    Ok(Some(match read.await {
+        Ok(err) | Err(err) => err,
+    }))
 }
 
 async fn upstream(
@@ -506,58 +533,33 @@ async fn fill_one(
     }
 }
 
-/// Fills the cache for `key`, or waits for the request already doing it.
+/// Fills the cache for `key`, or waits for the request of this isolate already doing it (and
+/// takes over one stalled past the fill timeout).
 async fn shared_fill(
     ctx: &FillContext,
     key: &str,
     media_id: &str,
     kind: SignedKind,
 ) -> Result<Filled, ApiError> {
-    let since = js_sys::Date::now();
-    loop {
-        let state = FILLS.with(|fills| fills.borrow().get(key).cloned());
-        match state {
-            Some(FillState::Done(outcome, at)) if at >= since => return outcome,
-            // A leader that has filled for longer than a whole fill may take is stalled: take
-            // over (its own request gets its 504 from its own timer).
-            Some(FillState::Pending(started))
-                if js_sys::Date::now() - started <= ctx.timeout_ms as f64 =>
-            {
-                if js_sys::Date::now() - since > ctx.timeout_ms as f64 {
-                    return Err(fill_timeout(ctx.timeout_ms));
-                }
-                worker::Delay::from(Duration::from_millis(FILL_POLL_MS)).await;
-            }
-            // Nobody is filling (or an old outcome): lead.
-            _ => {
-                FILLS.with(|fills| {
-                    fills
-                        .borrow_mut()
-                        .insert(key.to_string(), FillState::Pending(js_sys::Date::now()))
-                });
-                let mut leader = FillLeader(Some(key.to_string()));
-                let outcome = fill_one(ctx, key, media_id, kind).await;
-                leader.0 = None;
-                FILLS.with(|fills| {
-                    let mut fills = fills.borrow_mut();
-                    let now = js_sys::Date::now();
-                    // Forget outcomes nobody can be waiting for any more.
-                    fills.retain(|_, s| match s {
-                        FillState::Done(_, at) => now - *at < 60_000.0,
-                        FillState::Pending(_) => true,
-                    });
-                    // Waiters get the outcome without the bytes (they read them from the cache):
-                    // no media is held here for the minute an outcome is remembered.
-                    let shared = match &outcome {
-                        Ok(Filled::Stored(source, _)) => Ok(Filled::Stored(*source, None)),
-                        other => other.clone(),
-                    };
-                    fills.insert(key.to_string(), FillState::Done(shared, now));
-                });
-                return outcome;
-            }
-        }
-    }
+    let times = LeadTimes {
+        stall_ms: ctx.timeout_ms,
+        give_up_ms: ctx.timeout_ms,
+        poll_ms: FILL_POLL_MS,
+    };
+    lead_or_wait(
+        &FILLS,
+        key,
+        &times,
+        fill_one(ctx, key, media_id, kind),
+        // Waiters get the outcome without the bytes (they read them from the cache): no media
+        // is held here for the minute an outcome is kept.
+        |outcome| match outcome {
+            Ok(Filled::Stored(source, _)) => Ok(Filled::Stored(*source, None)),
+            other => other.clone(),
+        },
+        || Err(fill_timeout(ctx.timeout_ms)),
+    )
+    .await
 }
 
 /// Awaits `work`, or answers a 504 at `deadline_ms` (the request's deadline, on the platform
@@ -613,21 +615,47 @@ async fn fill_from_tiers(
         Ok(Download::Video { video_url }) => return Ok(Filled::Video(video_url)),
         Err(err) => {
             if err.is_not_found() {
-                remember_not_found(key, &err).await;
+                remember_failure(&not_found_key(key), &err, NOT_FOUND_TTL_SECS).await;
             }
             return Err(err);
         }
     };
     // The body is read whole into a Blob (runtime memory, never wasm memory) and its length
     // checked before anything is stored: a body cut short fails here and is never cached. The
-    // Cache API cannot be trusted to refuse a body that errors midway.
-    let whole = media
-        .read_blob()
-        .map_err(|e| ApiError::from_core(&e, now_secs()))?;
-    let blob: web_sys::Blob = Settled::new(&whole)
-        .await
-        .map_err(|e| truncated(&e))?
-        .unchecked_into();
+    // Cache API cannot be trusted to refuse a body that errors midway. A declared length was
+    // checked against the media's limit by the client; a body without one is counted as it
+    // comes and refused past that limit.
+    let cap = media.max_bytes;
+    let blob: web_sys::Blob = match media.meta.content_length {
+        Some(_) => {
+            let whole = media
+                .read_blob()
+                .map_err(|e| ApiError::from_core(&e, now_secs()))?;
+            Settled::new(&whole)
+                .await
+                .map_err(|e| unread(&media, &e))?
+                .unchecked_into()
+        }
+        None => {
+            let body = media
+                .body()
+                .map_err(|e| ApiError::from_core(&e, now_secs()))?;
+            match read_whole_within(&body, cap).await {
+                Ok(Some(blob)) => blob,
+                Ok(None) => {
+                    // Past the cap as it came: refused like a declared length past it.
+                    let err = wxmedia::protocol::Error::Parse {
+                        message: format!(
+                            "the answer is more than {cap} bytes, more than any media WeChat serves of its type"
+                        ),
+                        raw: Vec::new(),
+                    };
+                    return Err(ApiError::from_core(&err, now_secs()));
+                }
+                Err(e) => return Err(unread(&media, &e)),
+            }
+        }
+    };
     let size = blob.size() as u64;
     if media
         .meta
@@ -666,21 +694,26 @@ async fn fill_from_tiers(
     Ok(Filled::Stored(Source::Upstream, Some(kept)))
 }
 
-async fn remember_not_found(key: &str, err: &ApiError) {
+/// Remembers `err` under `failure_key` for `ttl_secs` (a "no such media" for a minute, a voice
+/// that does not decode for the media's cache lifetime), so asking again costs a cache lookup,
+/// not another upstream call or decode. Best effort: a failed write costs only that.
+pub async fn remember_failure(failure_key: &str, err: &ApiError, ttl_secs: u64) {
     let Ok(cache) = bindings::default_cache() else {
         return;
     };
-    let body = serde_json::json!({ "errcode": err.errcode, "message": err.message }).to_string();
+    let body = serde_json::json!({
+        "code": err.code.as_str(),
+        "errcode": err.errcode,
+        "message": err.message,
+    })
+    .to_string();
     let Ok(headers) = Headers::new() else { return };
     let _ = headers.set("content-type", "application/json");
-    let _ = headers.set(
-        "cache-control",
-        &format!("public, max-age={NOT_FOUND_TTL_SECS}"),
-    );
+    let _ = headers.set("cache-control", &format!("public, max-age={ttl_secs}"));
     let init = ResponseInit::new();
     init.set_status(200);
     init.set_headers(&headers);
     if let Ok(response) = Response::new_with_opt_str_and_init(Some(&body), &init) {
-        let _ = Settled::new(&cache.put_with_str(&not_found_key(key), &response)).await;
+        let _ = Settled::new(&cache.put_with_str(failure_key, &response)).await;
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::json;
 use web_sys::Headers;
 use worker::{Context, Env, Method, Request, Response, Result};
-use wxmedia::protocol::sign::{signed_query_in, SignedKind};
+use wxmedia::protocol::sign::{expiry, media_path, signed_path, SignedKind};
 use wxmedia::protocol::{MediaType, UnknownMediaType};
 
 use crate::auth::{self, DownloadCredentials};
@@ -34,9 +34,16 @@ pub async fn route(
         ["apps", appid, rest @ ..] => match (apps.app(appid), rest) {
             (Some(config), ["media", ..]) => (config, rest),
             (None, _) => {
+                // At most an app id's length of it echoed: a path can be kilobytes long.
+                let shown: String = appid.chars().take(64).collect();
+                let more = if appid.chars().count() > 64 {
+                    "…"
+                } else {
+                    ""
+                };
                 let err = ApiError::new(
                     ErrorCode::UnknownApp,
-                    format!("this proxy serves no app {appid:?}"),
+                    format!("this proxy serves no app {shown:?}{more}"),
                 );
                 return err.to_response().map(Into::into);
             }
@@ -141,6 +148,7 @@ fn healthz(apps: &Apps) -> std::result::Result<Response, ApiError> {
         "signing": config.signing_key.is_some(),
         "apps": list,
         "memoryCache": crate::memory::usage(config),
+        "warnings": apps.warnings(),
     });
     let mut response = Response::from_json(&body).map_err(internal)?;
     let _ = response.headers_mut().set("Cache-Control", "no-store");
@@ -199,22 +207,18 @@ fn media_url(
         Some(base) => base.trim_end_matches('/').to_string(),
         None => req.url().map_err(internal)?.origin().ascii_serialization(),
     };
-    let suffix = if kind == SignedKind::HdVoice {
-        "/hd-voice"
-    } else {
-        ""
-    };
-    let plain = format!("{origin}{}/media/{media_id}{suffix}", config.path_prefix());
+    let scope = config.sign_scope();
     if config.download_auth != DownloadAuth::Signed {
-        return Ok((plain, None));
+        return Ok((
+            format!("{origin}{}", media_path(scope, kind, media_id)),
+            None,
+        ));
     }
     let key = config.require_signing_key()?;
-    let exp = media::now_secs() + lifetime_secs;
+    let exp = expiry(media::now_secs(), lifetime_secs)
+        .ok_or_else(|| ApiError::bad_request("the URL's expiry is out of range"))?;
     Ok((
-        format!(
-            "{plain}?{}",
-            signed_query_in(key, config.sign_scope(), kind, media_id, exp)
-        ),
+        format!("{origin}{}", signed_path(key, scope, kind, media_id, exp)),
         Some(exp),
     ))
 }
@@ -228,8 +232,14 @@ fn sign(req: &Request, config: &Config, media_id: &str) -> std::result::Result<R
     keys::check_media_id(media_id)?;
     let lifetime = match query(req, "expires_in") {
         None => SIGNED_URL_SECS,
+        // Digits only: `+5`, ` 5` and `5.0` are refused, not read as 5.
         Some(v) => match v.parse::<u64>() {
-            Ok(n) if (1..=MAX_SIGNED_URL_SECS).contains(&n) => n,
+            Ok(n)
+                if v.bytes().all(|b| b.is_ascii_digit())
+                    && (1..=MAX_SIGNED_URL_SECS).contains(&n) =>
+            {
+                n
+            }
             _ => {
                 return Err(ApiError::bad_request(format!(
                     "expires_in must be 1 to {MAX_SIGNED_URL_SECS} seconds"

@@ -8,18 +8,28 @@
 //! the cache as for any media. The WAV is not written to R2: it can always be made again from
 //! the original. Authorization is the original's: a signed URL for the media (or its HD voice)
 //! is valid with `format=wav` added.
+//!
+//! Decoding costs CPU, so it is never repeated needlessly: concurrent first requests for one
+//! rendition share one decode ([`crate::shared::lead_or_wait`]), a rendition that fails (415
+//! `NOT_VOICE`, 422 `BAD_VOICE`) is remembered in the cache for the media's cache lifetime, and
+//! voice longer than WeChat allows is refused from its frame headers before any decoding. What is
+//! voice is the core's one rule (`wxmedia::voice::format_by_label`, then the bytes).
+
+use std::cell::RefCell;
 
 use js_sys::{Array, Uint8Array};
 use web_sys::Headers;
 use wxmedia::client::Settled;
+use wxmedia::protocol::lead::{LeadTimes, Leads};
 use wxmedia::protocol::sign::SignedKind;
-use wxmedia::voice::{decode_voice, VoiceFormat, MAX_INPUT_BYTES};
+use wxmedia::voice::{decode_voice, format_by_label, format_of, Label, MAX_INPUT_BYTES};
 
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
 use crate::keys::{cache_key, content_disposition};
 use crate::media::{self, Fetched, FillContext, Stored};
 use crate::pipeline::js_internal;
+use crate::shared::lead_or_wait;
 
 /// Whether the `format` query parameter asks for WAV: absent is the original, `wav` is WAV,
 /// anything else a 400.
@@ -36,7 +46,7 @@ pub fn wants_wav(format: Option<&str>) -> Result<bool, ApiError> {
 /// The media ([`media::fetch`]), or with `wav` its WAV rendition ([`fetch_wav`]).
 pub async fn fetch_as(
     wav: bool,
-    make_ctx: impl FnOnce() -> Result<FillContext, ApiError>,
+    make_ctx: impl Fn() -> Result<FillContext, ApiError>,
     config: &Config,
     media_id: &str,
     kind: SignedKind,
@@ -67,21 +77,6 @@ pub fn wav_etag(media_id: &str, kind: SignedKind) -> String {
     format!("\"{}\"", wav_name(media_id, kind))
 }
 
-/// The voice format by route and Content-Type: HD voice is Speex; `Some(None)` means "look at
-/// the bytes"; `None` is not voice.
-fn format_by_type(kind: SignedKind, content_type: &str) -> Option<Option<VoiceFormat>> {
-    let t = content_type.to_ascii_lowercase();
-    if kind == SignedKind::HdVoice || t.contains("speex") {
-        Some(Some(VoiceFormat::SpeexHd))
-    } else if t.contains("amr") {
-        Some(Some(VoiceFormat::Amr))
-    } else if t.starts_with("image/") || t.starts_with("video/") || t.starts_with("text/") {
-        None
-    } else {
-        Some(None)
-    }
-}
-
 fn not_voice(what: &str) -> ApiError {
     ApiError::new(
         ErrorCode::NotVoice,
@@ -89,10 +84,26 @@ fn not_voice(what: &str) -> ApiError {
     )
 }
 
+/// The key under which a rendition that failed (415 `NOT_VOICE`, 422 `BAD_VOICE`) is remembered.
+fn failed_key(key: &str) -> String {
+    format!("{key}/failed")
+}
+
+/// How often a request waiting for another's decode of the same rendition looks again.
+const DECODE_POLL_MS: u64 = 20;
+
+thread_local! {
+    /// Decodes in progress (and just done), by rendition key: concurrent first requests for one
+    /// rendition share one decode. The leader's answer stays with it; waiters read the cache.
+    static DECODES: RefCell<Leads<Result<(), ApiError>>> = RefCell::new(Leads::new(60_000));
+}
+
 /// The WAV rendition of the media: from the cache, else decoded from the original (itself from
-/// the cache tiers) and stored. Answers as the cache does (200/206/304).
+/// the cache tiers) and stored. Answers as the cache does (200/206/304). A rendition that failed
+/// is remembered for the cache's lifetime (the media's bytes never change), and concurrent
+/// first requests share one decode.
 pub async fn fetch_wav(
-    make_ctx: impl FnOnce() -> Result<FillContext, ApiError>,
+    make_ctx: impl Fn() -> Result<FillContext, ApiError>,
     config: &Config,
     media_id: &str,
     kind: SignedKind,
@@ -102,11 +113,74 @@ pub async fn fetch_wav(
     if let Some(hit) = media::cached_rendition(&key, client_headers, config).await? {
         return Ok(Fetched::Media(hit, media::Source::Cache));
     }
+    if let Some(err) = media::remembered_failure(&failed_key(&key), config).await? {
+        return Err(err);
+    }
+    let times = LeadTimes {
+        stall_ms: config.upstream_timeout_ms,
+        give_up_ms: config.upstream_timeout_ms,
+        poll_ms: DECODE_POLL_MS,
+    };
+    let mut answer = None;
+    let decoded = lead_or_wait(
+        &DECODES,
+        &key,
+        &times,
+        async {
+            let made = make_wav(&make_ctx, config, media_id, kind, client_headers, &key).await;
+            match made {
+                Ok(fetched) => {
+                    answer = Some(fetched);
+                    Ok(())
+                }
+                Err(err) => {
+                    if matches!(err.code, ErrorCode::NotVoice | ErrorCode::BadVoice) {
+                        let ttl = config.cache_ttl_secs;
+                        media::remember_failure(&failed_key(&key), &err, ttl).await;
+                    }
+                    Err(err)
+                }
+            }
+        },
+        Clone::clone,
+        || {
+            Err(ApiError::new(
+                ErrorCode::UpstreamTimeout,
+                format!(
+                    "the voice was not decoded within {} ms",
+                    config.upstream_timeout_ms
+                ),
+            ))
+        },
+    )
+    .await;
+    decoded?;
+    if let Some(fetched) = answer {
+        return Ok(fetched);
+    }
+    // Another request decoded it: the cache has it now (or, in a zone whose cache stores
+    // nothing, this request decodes it too).
+    if let Some(hit) = media::cached_rendition(&key, client_headers, config).await? {
+        return Ok(Fetched::Media(hit, media::Source::Cache));
+    }
+    make_wav(&make_ctx, config, media_id, kind, client_headers, &key).await
+}
+
+/// Fetches the original, decodes it and stores the WAV under `key`; the answer as the cache
+/// gives it.
+async fn make_wav(
+    make_ctx: &impl Fn() -> Result<FillContext, ApiError>,
+    config: &Config,
+    media_id: &str,
+    kind: SignedKind,
+    client_headers: &Headers,
+    key: &str,
+) -> Result<Fetched, ApiError> {
     // The whole original: no Range or If-None-Match of the caller's applies to it.
     let plain = Headers::new().map_err(js_internal)?;
-    let (original, source) = match media::fetch(make_ctx, config, media_id, kind, &plain).await? {
+    let original = match media::fetch(make_ctx, config, media_id, kind, &plain).await? {
         Fetched::Video(_) => return Err(not_voice("a video")),
-        Fetched::Media(response, source) => (response, source),
+        Fetched::Media(response, _) => response,
     };
     let content_type = original
         .headers()
@@ -114,12 +188,13 @@ pub async fn fetch_wav(
         .ok()
         .flatten()
         .unwrap_or_default();
-    let Some(by_type) = format_by_type(kind, &content_type) else {
+    let label = format_by_label(&content_type, kind == SignedKind::HdVoice);
+    if label == Label::NotVoice {
         if let Some(body) = original.body() {
             let _ = body.cancel();
         }
         return Err(not_voice(&content_type));
-    };
+    }
     let length = original
         .headers()
         .get("content-length")
@@ -127,6 +202,9 @@ pub async fn fetch_wav(
         .flatten()
         .and_then(|v| v.parse::<usize>().ok());
     if length.is_some_and(|n| n > MAX_INPUT_BYTES) {
+        if let Some(body) = original.body() {
+            let _ = body.cancel();
+        }
         return Err(ApiError::new(
             ErrorCode::BadVoice,
             format!("voice over {MAX_INPUT_BYTES} bytes is not decoded"),
@@ -136,10 +214,8 @@ pub async fn fetch_wav(
         .await
         .map_err(js_internal)?;
     let bytes = Uint8Array::new(&buffer).to_vec();
-    let format = match by_type {
-        Some(format) => format,
-        None if bytes.starts_with(b"#!AMR") => VoiceFormat::Amr,
-        None => return Err(not_voice(&content_type)),
+    let Some(format) = format_of(label, &bytes) else {
+        return Err(not_voice(&content_type));
     };
     let wav = decode_voice(&bytes, Some(format))
         .map_err(|e| ApiError::new(ErrorCode::BadVoice, e.to_string()))?;
@@ -151,7 +227,7 @@ pub async fn fetch_wav(
     let etag = wav_etag(media_id, kind);
     let disposition = content_disposition(&name, &name);
     let stored = Stored {
-        key: &key,
+        key,
         content_type: "audio/wav",
         content_disposition: &disposition,
         content_length: Some(wav.len() as u64),
@@ -159,5 +235,5 @@ pub async fn fetch_wav(
         ttl_secs: config.cache_ttl_secs,
     };
     let response = media::store_rendition(&blob, &stored, client_headers, config).await?;
-    Ok(Fetched::Media(response, source))
+    Ok(Fetched::Media(response, media::Source::Made))
 }
