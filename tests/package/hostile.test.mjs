@@ -137,6 +137,18 @@ test('options are checked at the boundary: control characters in contentType, lo
   }
 });
 
+test('download() of a video does not follow a redirect from its URL', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxmedia-redirect-'));
+  const before = up.trapHits();
+  await assert.rejects(client().download('redirectvideo', path.join(dir, 'v.mp4')), (err) => {
+    assert.equal(err.name, 'NetworkError', `${err.name}: ${err.message}`);
+    assert.equal(err.status, 302);
+    return true;
+  });
+  assert.equal(up.trapHits(), before, 'the redirect was followed');
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
 test('an errmsg that echoes the token reaches the caller redacted', async () => {
   await assert.rejects(client().get('echotoken'), (err) => {
     assert.equal(err.errcode, 40007);

@@ -53,6 +53,9 @@ function script(id, { secret, baseUrl, trap }) {
       return json('{"video_url":"http://vweixinp.tc.qq.com/v.mp4\\r\\nSet-Cookie: pwned=1"}');
     case 'okvideo':
       return json(`{"video_url":"${baseUrl}/video/ok.mp4"}`);
+    case 'redirectvideo':
+      // The upstream's own URL (trusted), which answers a redirect to the trap.
+      return json(`{"video_url":"${baseUrl}/video/redirect.mp4"}`);
     case 'fieldvideo':
       // WeChat's own shape: its CDN by public address, the CDN's domain as the first segment.
       return json(`{"video_url":"${FIELD_VIDEO_URL}"}`);
@@ -156,6 +159,11 @@ export async function startHostile({ secret }) {
       const answer = script(id, { secret, baseUrl: `http://127.0.0.1:${server.address().port}`, trap: trapUrl });
       res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
       res.end(answer.body);
+      return;
+    }
+    if (url.pathname === '/video/redirect.mp4') {
+      res.writeHead(302, { location: `${trapUrl}/elsewhere.mp4` });
+      res.end();
       return;
     }
     res.writeHead(404);
