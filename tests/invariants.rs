@@ -198,3 +198,71 @@ fn the_code_map_names_every_source_file() {
         "ARCHITECTURE.md's code map misses {missing:?}"
     );
 }
+
+/// "The emulator shares no types with the client": it depends on no crate of the workspace, so a
+/// renamed field breaks a test instead of agreeing with itself.
+#[test]
+fn the_emulator_shares_no_types_with_the_client() {
+    let manifest = fs::read_to_string(root().join("emulator/Cargo.toml")).expect("manifest");
+    let deps: Vec<&str> = manifest
+        .lines()
+        .skip_while(|l| !l.starts_with("[dependencies]"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('['))
+        .filter_map(|l| l.split('=').next().map(str::trim))
+        .filter(|name| !name.is_empty() && !name.starts_with('#'))
+        .collect();
+    assert!(
+        !deps.is_empty(),
+        "emulator/Cargo.toml lists no dependencies: not read right"
+    );
+    for name in deps {
+        assert!(
+            !name.starts_with("wxmedia"),
+            "the emulator depends on {name}"
+        );
+    }
+    for file in files("emulator/src", &[".rs"]) {
+        assert!(
+            !code_of(&file).contains("wxmedia::"),
+            "{file} uses the client crate"
+        );
+    }
+}
+
+/// One home per rule: what is voice (`wxmedia::voice::format_by_label`, then `#!AMR` where the
+/// label says nothing) is decided nowhere else in the Worker or the npm package, and signed
+/// download URLs have one shape (`protocol::sign::signed_path`).
+#[test]
+fn voice_detection_and_url_signing_have_one_home() {
+    let mut outside = Vec::new();
+    for file in [
+        files("worker/src", &[".rs"]),
+        files("npm", &[".mjs", ".cjs", ".js"]),
+    ]
+    .concat()
+    {
+        // Without comments (`//`, and the lines of `/* … */` blocks).
+        let code: String = code_of(&file)
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('*') && !l.trim_start().starts_with("/*"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if code.contains("#!AMR") || code.contains("format_by_label(") && file.starts_with("npm") {
+            outside.push(format!("{file}: decides what is voice"));
+        }
+        if code.contains("signed_query_in(") || code.contains("signed_query(") {
+            outside.push(format!("{file}: builds a signed URL itself"));
+        }
+    }
+    for file in files("src", &[".rs"]) {
+        let code = code_of(&file);
+        if file != "src/protocol/sign.rs" && code.contains("signed_query_in(") {
+            outside.push(format!("{file}: builds a signed URL itself"));
+        }
+        if !file.starts_with("src/voice/") && code.contains("fn format_by_label") {
+            outside.push(format!("{file}: a second voice rule"));
+        }
+    }
+    assert!(outside.is_empty(), "{outside:#?}");
+}

@@ -7,9 +7,12 @@
 //! - [`config`]: the settings.
 //! - `tokens`: the token cache and the one fetch in flight that concurrent callers share.
 //! - `download`: sorting a download's answer into media, video URL or error.
+//! - `shared`: [`lead_or_wait`], work shared by concurrent callers (token fetches here; the
+//!   Worker's fills and voice renditions).
 
 mod config;
 mod download;
+mod shared;
 mod tokens;
 
 use std::future::Future;
@@ -33,6 +36,7 @@ pub use config::{
     DEFAULT_MEDIA_TIMEOUT_MS, DEFAULT_TOKEN_TIMEOUT_MS, PROVIDER_TOKEN_LIFETIME_SECS,
 };
 pub use download::{Download, MediaBody};
+pub use shared::lead_or_wait;
 
 use crate::protocol::{
     media_url, parse_upload, token_in_media_url, upload_url, validate, validate_media_id,

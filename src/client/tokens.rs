@@ -7,6 +7,8 @@ use std::rc::Rc;
 use futures_util::future::{select, Either, FutureExt, LocalBoxFuture, Shared};
 
 use super::config::{ClientConfig, Credentials, TokenMode, TokenWait};
+use super::shared::lead_or_wait;
+use crate::protocol::lead::{LeadTimes, Leads};
 use crate::protocol::{
     parse_token, stable_token_request, token_request, AccessToken, Call, Error, Step, TokenCache,
     TokenGrant, TokenUse,
@@ -37,29 +39,9 @@ pub(crate) struct Tokens {
     in_flight: RefCell<Option<TokenFuture>>,
     /// The token that last failed, for the provider's next call.
     failed: RefCell<Option<AccessToken>>,
-    /// The state [`TokenWait::Poll`] callers look at.
-    polled: RefCell<PolledFetch>,
-}
-
-/// A token fetch that other callers poll for ([`TokenWait::Poll`]).
-#[derive(Default)]
-struct PolledFetch {
-    /// A fetch is in flight.
-    fetching: bool,
-    /// How many fetches have finished.
-    finished: u64,
-    /// The error of the last fetch that failed, with its number.
-    last_error: Option<(u64, Error)>,
-}
-
-/// Marks the polled fetch as over when its leader finishes or is dropped mid-way, so that a
-/// waiting caller can take over.
-struct PollLeader(Rc<Tokens>);
-
-impl Drop for PollLeader {
-    fn drop(&mut self) {
-        self.0.polled.borrow_mut().fetching = false;
-    }
+    /// The fetch [`TokenWait::Poll`] callers share: one leads, the others wait on timers of
+    /// their own and take its outcome.
+    polled: RefCell<Leads<Result<AccessToken, Error>>>,
 }
 
 impl Tokens {
@@ -83,7 +65,7 @@ impl Tokens {
             cache: RefCell::new(TokenCache::default()),
             in_flight: RefCell::new(None),
             failed: RefCell::new(None),
-            polled: RefCell::new(PolledFetch::default()),
+            polled: RefCell::new(Leads::new(POLL_KEEP_MS)),
         }
     }
 
@@ -143,56 +125,64 @@ impl Tokens {
         }
     }
 
-    /// [`TokenWait::Poll`]: the first caller fetches; the others look at the cache (or the
-    /// fetch's error) every `interval_ms` on timers of their own.
+    /// [`TokenWait::Poll`]: the first caller fetches; the others wait on timers of their own
+    /// (every `interval_ms`) and take its outcome, error included; a fetch stalled past the
+    /// token timeout is taken over, and one whose caller went away lets the next caller lead.
     async fn get_polled(
         self: &Rc<Self>,
         guard: &AbortGuard,
         what: &'static str,
         interval_ms: u64,
     ) -> Result<AccessToken, Error> {
-        let start = self.polled.borrow().finished;
-        loop {
-            if let Some(token) = self.cache.borrow().current(transport::now_ms()) {
-                return Ok(token);
+        let times = LeadTimes {
+            stall_ms: self.config.token_timeout_ms,
+            // The caller's own deadline ends its wait (below); this bound is only a backstop.
+            give_up_ms: self
+                .config
+                .media_timeout_ms
+                .max(self.config.token_timeout_ms),
+            poll_ms: interval_ms,
+        };
+        let signal = guard.signal()?;
+        let fetch = async {
+            let failed = self.failed.borrow_mut().take();
+            let result = self.fetch(failed).await;
+            if let Ok(grant) = &result {
+                self.cache.borrow_mut().store(grant, transport::now_ms());
             }
-            if let Some((n, err)) = &self.polled.borrow().last_error {
-                if *n > start {
-                    return Err(err.clone());
+            result.map(|grant| grant.token)
+        };
+        let shared = lead_or_wait(
+            &self.polled,
+            POLL_KEY,
+            &times,
+            fetch,
+            Clone::clone,
+            || Err(guard.error(what).unwrap_or(Error::Cancelled)),
+            |ms| {
+                let signal = signal.clone();
+                async move {
+                    transport::sleep_unless_aborted(ms, &signal).await;
+                    None
                 }
-            }
-            let lead = {
-                let mut polled = self.polled.borrow_mut();
-                !std::mem::replace(&mut polled.fetching, true)
-            };
-            if lead {
-                let _leader = PollLeader(self.clone());
-                let failed = self.failed.borrow_mut().take();
-                let fetch = self.fetch(failed).boxed_local();
-                let result = match select(fetch, transport::aborted(&guard.signal()?)).await {
-                    Either::Left((result, _)) => result,
-                    Either::Right(_) => return Err(guard.error(what).unwrap_or(Error::Cancelled)),
-                };
-                let mut polled = self.polled.borrow_mut();
-                polled.finished += 1;
-                match result {
-                    Ok(grant) => {
-                        self.cache.borrow_mut().store(&grant, transport::now_ms());
-                        return Ok(grant.token);
-                    }
-                    Err(err) => {
-                        polled.last_error = Some((polled.finished, err.clone()));
-                        return Err(err);
-                    }
-                }
-            }
-            transport::sleep_unless_aborted(interval_ms, &guard.signal()?).await;
-            if let Some(err) = guard.error(what) {
-                return Err(err);
-            }
-        }
+            },
+        )
+        .boxed_local();
+        // The caller's deadline or signal ends its part, leading or waiting: a lead given up this
+        // way records nothing, and the next caller leads.
+        let outcome = match select(shared, transport::aborted(&signal)).await {
+            Either::Left((result, _)) => result,
+            Either::Right(_) => Err(guard.error(what).unwrap_or(Error::Cancelled)),
+        };
+        outcome
     }
 }
+
+/// The key of the one fetch [`TokenWait::Poll`] callers share.
+const POLL_KEY: &str = "token";
+
+/// How long the outcome of a polled fetch is kept for the callers that waited for it.
+const POLL_KEEP_MS: u64 = 60_000;
 
 /// Fetches a token, caches it, and empties the in-flight slot.
 async fn fetch_and_store(tokens: Rc<Tokens>) -> Result<AccessToken, Error> {
@@ -219,7 +209,7 @@ impl Tokens {
                 appid,
                 secret,
                 mode,
-            } => fetch_from_wechat(&self.config, appid, secret.expose(), *mode)
+            } => fetch_from_wechat(&self.config, appid, secret, *mode)
                 .await
                 .map_err(|mut err| {
                     err.redact(&[secret.expose()]);
@@ -234,7 +224,7 @@ impl Tokens {
 async fn fetch_from_wechat(
     config: &ClientConfig,
     appid: &str,
-    secret: &str,
+    secret: &crate::protocol::AppSecret,
     mode: TokenMode,
 ) -> Result<TokenGrant, Error> {
     let guard = AbortGuard::new(config.token_timeout_ms, None);

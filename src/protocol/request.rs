@@ -18,7 +18,7 @@ use http::{HeaderValue, Method, Request, Uri};
 
 use super::error::{ValidationCode, ValidationError};
 use super::media_type::MediaType;
-use super::secret::AccessToken;
+use super::secret::{AccessToken, AppSecret};
 
 /// The production API origin.
 pub const DEFAULT_BASE: &str = "https://api.weixin.qq.com";
@@ -175,7 +175,7 @@ fn build(
 ///
 /// Each call issues a new token and invalidates the previous one within minutes; prefer
 /// [`stable_token_request`] when several processes share an appid.
-pub fn token_request(base: &str, appid: &str, secret: &str) -> Request<Vec<u8>> {
+pub fn token_request(base: &str, appid: &str, secret: &AppSecret) -> Request<Vec<u8>> {
     build(
         Method::GET,
         base,
@@ -183,7 +183,7 @@ pub fn token_request(base: &str, appid: &str, secret: &str) -> Request<Vec<u8>> 
         &[
             ("grant_type", "client_credential"),
             ("appid", appid),
-            ("secret", secret),
+            ("secret", secret.expose()),
         ],
         None,
         Vec::new(),
@@ -199,13 +199,13 @@ pub fn token_request(base: &str, appid: &str, secret: &str) -> Request<Vec<u8>> 
 pub fn stable_token_request(
     base: &str,
     appid: &str,
-    secret: &str,
+    secret: &AppSecret,
     force_refresh: bool,
 ) -> Request<Vec<u8>> {
     let body = serde_json::json!({
         "grant_type": "client_credential",
         "appid": appid,
-        "secret": secret,
+        "secret": secret.expose(),
         "force_refresh": force_refresh,
     });
     let body = serde_json::to_vec(&body).unwrap_or_default();
@@ -266,20 +266,10 @@ pub fn validate_media_id(id: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
-fn media_request(base: &str, path: &str, token: &AccessToken, media_id: &str) -> Request<Vec<u8>> {
-    build(
-        Method::GET,
-        base,
-        path,
-        &[("access_token", token.expose()), ("media_id", media_id)],
-        None,
-        Vec::new(),
-    )
-}
-
 /// The URL of a download: `{base}{path}?access_token=…&media_id=…` with `path` [`GET_PATH`] or
-/// [`HD_VOICE_PATH`], for a transport that sends a plain `GET` (what [`get_request`] and
-/// [`hd_voice_request`] describe). Like [`upload_url`], it does not check `base`: call
+/// [`HD_VOICE_PATH`] (HD voice recorded with JSSDK `wx.uploadVoice`: its `serverId` is the
+/// media_id; answers `voice/speex` at 16 kHz, verified accounts only), for a transport that sends
+/// a plain `GET`. Like [`upload_url`], it does not check `base`: call
 /// [`check_base_url`] once at configuration time, and [`validate_media_id`] first.
 pub fn media_url(base: &str, path: &str, token: &AccessToken, media_id: &str) -> String {
     url(
@@ -297,22 +287,6 @@ pub fn token_in_media_url(url: &str) -> Option<AccessToken> {
     let value = value.split('&').next().unwrap_or_default();
     let bytes = super::disposition::percent_decode(value.as_bytes());
     String::from_utf8(bytes).ok().map(AccessToken::new)
-}
-
-/// The download call: `GET {base}/cgi-bin/media/get?access_token=…&media_id=…`.
-///
-/// Call [`validate_media_id`] first. Classify the answer with
-/// [`super::response::classify_head`].
-pub fn get_request(base: &str, token: &AccessToken, media_id: &str) -> Request<Vec<u8>> {
-    media_request(base, GET_PATH, token, media_id)
-}
-
-/// The HD-voice download: `GET {base}/cgi-bin/media/get/jssdk?access_token=…&media_id=…`, for
-/// voice recorded with JSSDK `wx.uploadVoice` (the `serverId` is the media_id). Answers
-/// `voice/speex` at 16 kHz; verified accounts only (48001 otherwise). Call
-/// [`validate_media_id`] first.
-pub fn hd_voice_request(base: &str, token: &AccessToken, media_id: &str) -> Request<Vec<u8>> {
-    media_request(base, HD_VOICE_PATH, token, media_id)
 }
 
 #[cfg(test)]
@@ -351,7 +325,7 @@ mod tests {
 
     #[test]
     fn classic_token() {
-        let req = token_request(DEFAULT_BASE, "wx123", "s e&c=ret");
+        let req = token_request(DEFAULT_BASE, "wx123", &AppSecret::new("s e&c=ret"));
         assert_eq!(req.method(), Method::GET);
         assert_eq!(
             req.uri().to_string(),
@@ -364,7 +338,8 @@ mod tests {
     #[test]
     fn stable_token() {
         for force in [false, true] {
-            let req = stable_token_request("http://127.0.0.1:8787/wx/", "wx1", "se\"cret", force);
+            let secret = AppSecret::new("se\"cret");
+            let req = stable_token_request("http://127.0.0.1:8787/wx/", "wx1", &secret, force);
             assert_eq!(req.method(), Method::POST);
             assert_eq!(
                 req.uri().to_string(),
@@ -398,32 +373,20 @@ mod tests {
 
     #[test]
     fn downloads() {
-        let req = get_request("http://127.0.0.1:8787/wx", &token(), "MEDIA_id-1");
-        assert_eq!(req.method(), Method::GET);
-        assert!(req.body().is_empty());
         assert_eq!(
-            req.uri().to_string(),
+            media_url("http://127.0.0.1:8787/wx", GET_PATH, &token(), "MEDIA_id-1"),
             "http://127.0.0.1:8787/wx/cgi-bin/media/get?access_token=TOK%2B%2F%3Den&media_id=MEDIA_id-1"
         );
-        let req = hd_voice_request(DEFAULT_BASE, &token(), "a b");
         assert_eq!(
-            req.uri().to_string(),
+            media_url(DEFAULT_BASE, HD_VOICE_PATH, &token(), "a b"),
             "https://api.weixin.qq.com/cgi-bin/media/get/jssdk?access_token=TOK%2B%2F%3Den&media_id=a%20b"
         );
-        // Ids are not checked here (validate_media_id does that), but always encoded.
-        let req = get_request(DEFAULT_BASE, &token(), "a&b=#\n");
+        // Ids are not checked here (validate_media_id does that), but always encoded; a trailing
+        // slash on the base is not doubled.
         assert_eq!(
-            req.uri().query(),
-            Some("access_token=TOK%2B%2F%3Den&media_id=a%26b%3D%23%0A")
+            media_url("http://127.0.0.1:8787/wx/", GET_PATH, &token(), "a&b=#\n"),
+            "http://127.0.0.1:8787/wx/cgi-bin/media/get?access_token=TOK%2B%2F%3Den&media_id=a%26b%3D%23%0A"
         );
-        // The URLs alone (what the client sends) are the requests' own.
-        for (path, id) in [(GET_PATH, "MEDIA_id-1"), (HD_VOICE_PATH, "a&b=#\n")] {
-            let req = media_request("http://127.0.0.1:8787/wx/", path, &token(), id);
-            assert_eq!(
-                media_url("http://127.0.0.1:8787/wx/", path, &token(), id),
-                req.uri().to_string()
-            );
-        }
     }
 
     #[test]
@@ -469,7 +432,7 @@ mod tests {
             "http://localhost:8787/a/b/",
         ] {
             assert_eq!(check_base_url(good), Ok(()), "{good}");
-            let req = token_request(good, "a", "s");
+            let req = token_request(good, "a", &AppSecret::new("s"));
             assert!(
                 req.uri()
                     .to_string()
@@ -492,18 +455,13 @@ mod tests {
             let e = check_base_url(bad).unwrap_err();
             assert_eq!(e.code, ValidationCode::BadConfig, "{bad}");
             // The fallback goes nowhere and carries no secret.
-            let req = token_request(bad, "a", "s");
+            let req = token_request(bad, "a", &AppSecret::new("s"));
             assert_eq!(
                 req.uri().to_string(),
                 format!("{INVALID_BASE_FALLBACK}/cgi-bin/token"),
                 "{bad}"
             );
-            let req = get_request(bad, &token(), "m");
-            assert_eq!(
-                req.uri().to_string(),
-                format!("{INVALID_BASE_FALLBACK}/cgi-bin/media/get")
-            );
-            let req = stable_token_request(bad, "a", "s", false);
+            let req = stable_token_request(bad, "a", &AppSecret::new("s"), false);
             assert_eq!(req.method(), Method::POST);
             assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
         }

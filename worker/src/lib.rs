@@ -25,8 +25,6 @@ pub mod pipeline;
 #[cfg(target_arch = "wasm32")]
 pub mod routes;
 #[cfg(target_arch = "wasm32")]
-pub mod shared;
-#[cfg(target_arch = "wasm32")]
 pub mod tokens;
 #[cfg(target_arch = "wasm32")]
 pub mod voice;

@@ -9,13 +9,14 @@
 //! leader's fill and read the cache too. Hits stream straight from the cache as JS streams.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{select, Either, FutureExt};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Response, ResponseInit};
 use wxmedia::client::{
-    read_head, read_whole, read_whole_within, Client, Download, MediaBody, Settled,
+    lead_or_wait, read_head, read_whole, read_whole_within, Client, Download, MediaBody, Settled,
 };
 use wxmedia::protocol::lead::{LeadTimes, Leads};
 use wxmedia::protocol::sign::SignedKind;
@@ -25,7 +26,6 @@ use crate::bindings::{self, R2Bucket};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
 use crate::keys::{cache_key, content_disposition, etag, not_found_key};
-use crate::shared::lead_or_wait;
 
 /// How long a "no such media" answer is remembered.
 pub const NOT_FOUND_TTL_SECS: u64 = 60;
@@ -102,7 +102,8 @@ const FILL_KEEP_MS: u64 = 60_000;
 
 thread_local! {
     /// Fills in progress (and just done), by cache key: concurrent misses share one.
-    static FILLS: RefCell<Leads<Result<Filled, ApiError>>> = RefCell::new(Leads::new(FILL_KEEP_MS));
+    static FILLS: Rc<RefCell<Leads<Result<Filled, ApiError>>>> =
+        Rc::new(RefCell::new(Leads::new(FILL_KEEP_MS)));
     /// Set once `cache.put` is seen to store nothing (a workers.dev zone has no cache).
     static CACHE_IS_NOOP: Cell<bool> = const { Cell::new(false) };
 }
@@ -547,7 +548,7 @@ async fn shared_fill(
         poll_ms: FILL_POLL_MS,
     };
     lead_or_wait(
-        &FILLS,
+        &FILLS.with(Rc::clone),
         key,
         &times,
         fill_one(ctx, key, media_id, kind),
@@ -558,8 +559,15 @@ async fn shared_fill(
             other => other.clone(),
         },
         || Err(fill_timeout(ctx.timeout_ms)),
+        sleep,
     )
     .await
+}
+
+/// A wait of a request's own (see [`lead_or_wait`]), which nothing but its time ends.
+pub async fn sleep<T>(ms: u64) -> Option<T> {
+    worker::Delay::from(Duration::from_millis(ms)).await;
+    None
 }
 
 /// Awaits `work`, or answers a 504 at `deadline_ms` (the request's deadline, on the platform

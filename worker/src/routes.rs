@@ -284,16 +284,13 @@ async fn download(
     let headers = req.inner().headers();
     // `?format=wav`: voice decoded to WAV (crate::voice); the same credentials as the original.
     let wav = crate::voice::wants_wav(query(req, "format").as_deref())?;
-    match crate::voice::fetch_as(
-        wav,
-        || fill_context(env, config),
-        config,
-        media_id,
-        kind,
-        &headers,
-    )
-    .await?
-    {
+    let make_ctx = || fill_context(env, config);
+    let fetched = if wav {
+        crate::voice::fetch_wav(make_ctx, config, media_id, kind, &headers).await?
+    } else {
+        media::fetch(make_ctx, config, media_id, kind, &headers).await?
+    };
+    match fetched {
         Fetched::Video(video_url) => {
             let wants_json = req
                 .headers()

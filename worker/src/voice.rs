@@ -10,16 +10,17 @@
 //! is valid with `format=wav` added.
 //!
 //! Decoding costs CPU, so it is never repeated needlessly: concurrent first requests for one
-//! rendition share one decode ([`crate::shared::lead_or_wait`]), a rendition that fails (415
+//! rendition share one decode ([`lead_or_wait`]), a rendition that fails (415
 //! `NOT_VOICE`, 422 `BAD_VOICE`) is remembered in the cache for the media's cache lifetime, and
 //! voice longer than WeChat allows is refused from its frame headers before any decoding. What is
 //! voice is the core's one rule (`wxmedia::voice::format_by_label`, then the bytes).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use js_sys::{Array, Uint8Array};
 use web_sys::Headers;
-use wxmedia::client::Settled;
+use wxmedia::client::{lead_or_wait, Settled};
 use wxmedia::protocol::lead::{LeadTimes, Leads};
 use wxmedia::protocol::sign::SignedKind;
 use wxmedia::voice::{decode_voice, format_by_label, format_of, Label, MAX_INPUT_BYTES};
@@ -29,7 +30,6 @@ use crate::error::{ApiError, ErrorCode};
 use crate::keys::{cache_key, content_disposition};
 use crate::media::{self, Fetched, FillContext, Stored};
 use crate::pipeline::js_internal;
-use crate::shared::lead_or_wait;
 
 /// Whether the `format` query parameter asks for WAV: absent is the original, `wav` is WAV,
 /// anything else a 400.
@@ -40,22 +40,6 @@ pub fn wants_wav(format: Option<&str>) -> Result<bool, ApiError> {
         Some(other) => Err(ApiError::bad_request(format!(
             "format must be wav (or absent for the original), not '{other}'"
         ))),
-    }
-}
-
-/// The media ([`media::fetch`]), or with `wav` its WAV rendition ([`fetch_wav`]).
-pub async fn fetch_as(
-    wav: bool,
-    make_ctx: impl Fn() -> Result<FillContext, ApiError>,
-    config: &Config,
-    media_id: &str,
-    kind: SignedKind,
-    client_headers: &Headers,
-) -> Result<Fetched, ApiError> {
-    if wav {
-        fetch_wav(make_ctx, config, media_id, kind, client_headers).await
-    } else {
-        media::fetch(make_ctx, config, media_id, kind, client_headers).await
     }
 }
 
@@ -95,7 +79,8 @@ const DECODE_POLL_MS: u64 = 20;
 thread_local! {
     /// Decodes in progress (and just done), by rendition key: concurrent first requests for one
     /// rendition share one decode. The leader's answer stays with it; waiters read the cache.
-    static DECODES: RefCell<Leads<Result<(), ApiError>>> = RefCell::new(Leads::new(60_000));
+    static DECODES: Rc<RefCell<Leads<Result<(), ApiError>>>> =
+        Rc::new(RefCell::new(Leads::new(60_000)));
 }
 
 /// The WAV rendition of the media: from the cache, else decoded from the original (itself from
@@ -123,7 +108,7 @@ pub async fn fetch_wav(
     };
     let mut answer = None;
     let decoded = lead_or_wait(
-        &DECODES,
+        &DECODES.with(Rc::clone),
         &key,
         &times,
         async {
@@ -152,6 +137,7 @@ pub async fn fetch_wav(
                 ),
             ))
         },
+        media::sleep,
     )
     .await;
     decoded?;
