@@ -21,8 +21,6 @@
 //! A leader that is dropped before it finishes calls [`Leads::abandon`] (from a guard's `Drop`),
 //! so a waiter leads next instead of waiting out the stall.
 
-use std::collections::HashMap;
-
 /// How long work may take and how waiters look again, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeadTimes {
@@ -64,7 +62,8 @@ pub struct Leads<T> {
     /// How long a finished outcome is kept for waiters that have not looked yet (askers that
     /// started after it finished lead anew).
     keep_ms: u64,
-    entries: HashMap<String, Entry<T>>,
+    /// A list searched by key: a handful of keys at a time, and no hasher in the wasm.
+    entries: Vec<(String, Entry<T>)>,
     next_ticket: u64,
 }
 
@@ -73,14 +72,14 @@ impl<T: Clone> Leads<T> {
     pub fn new(keep_ms: u64) -> Self {
         Leads {
             keep_ms,
-            entries: HashMap::new(),
+            entries: Vec::new(),
             next_ticket: 0,
         }
     }
 
     /// What an asker that started at `since_ms` does at `now_ms` about `key`, with times `t`.
     pub fn ask(&mut self, key: &str, since_ms: u64, now_ms: u64, t: &LeadTimes) -> Turn<T> {
-        match self.entries.get(key) {
+        match self.get(key) {
             Some(Entry::Done { outcome, at_ms }) if *at_ms >= since_ms => {
                 return Turn::Take(outcome.clone())
             }
@@ -98,8 +97,8 @@ impl<T: Clone> Leads<T> {
         }
         self.next_ticket += 1;
         let ticket = Ticket(self.next_ticket);
-        self.entries.insert(
-            key.to_owned(),
+        self.set(
+            key,
             Entry::Running {
                 ticket,
                 since_ms: now_ms,
@@ -112,13 +111,13 @@ impl<T: Clone> Leads<T> {
     /// than the `keep_ms` given to [`Leads::new`]. A run that was taken over records nothing.
     pub fn finish(&mut self, key: &str, ticket: Ticket, outcome: T, now_ms: u64) {
         let keep = self.keep_ms;
-        self.entries.retain(|_, e| match e {
+        self.entries.retain(|(_, e)| match e {
             Entry::Done { at_ms, .. } => now_ms.saturating_sub(*at_ms) < keep,
             Entry::Running { .. } => true,
         });
         if self.leads(key, ticket) {
-            self.entries.insert(
-                key.to_owned(),
+            self.set(
+                key,
                 Entry::Done {
                     outcome,
                     at_ms: now_ms,
@@ -130,7 +129,7 @@ impl<T: Clone> Leads<T> {
     /// The leader of run `ticket` went away without an outcome: the next asker leads.
     pub fn abandon(&mut self, key: &str, ticket: Ticket) {
         if self.leads(key, ticket) {
-            self.entries.remove(key);
+            self.entries.retain(|(k, _)| k != key);
         }
     }
 
@@ -145,7 +144,18 @@ impl<T: Clone> Leads<T> {
     }
 
     fn leads(&self, key: &str, ticket: Ticket) -> bool {
-        matches!(self.entries.get(key), Some(Entry::Running { ticket: t, .. }) if *t == ticket)
+        matches!(self.get(key), Some(Entry::Running { ticket: t, .. }) if *t == ticket)
+    }
+
+    fn get(&self, key: &str) -> Option<&Entry<T>> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, e)| e)
+    }
+
+    fn set(&mut self, key: &str, entry: Entry<T>) {
+        match self.entries.iter_mut().find(|(k, _)| k == key) {
+            Some((_, e)) => *e = entry,
+            None => self.entries.push((key.to_owned(), entry)),
+        }
     }
 }
 
