@@ -62,7 +62,8 @@ pub struct Leads<T> {
     /// How long a finished outcome is kept for waiters that have not looked yet (askers that
     /// started after it finished lead anew).
     keep_ms: u64,
-    /// A list searched by key: a handful of keys at a time, and no hasher in the wasm.
+    /// A list searched by key (the keys in flight, and those finished within `keep_ms`: tens
+    /// in a busy isolate, one for a client's token): no hasher in the wasm.
     entries: Vec<(String, Entry<T>)>,
     next_ticket: u64,
 }
