@@ -39,9 +39,8 @@ pub use download::{Download, MediaBody};
 pub use shared::lead_or_wait;
 
 use crate::protocol::{
-    media_url, parse_upload, token_in_media_url, upload_url, validate, validate_media_id,
-    AccessToken, Call, Error, MediaType, Step, TokenGrant, Uploaded, Validated, GET_PATH,
-    HD_VOICE_PATH,
+    media_url, parse_upload, upload_url, validate, validate_media_id, AccessToken, Call, Error,
+    MediaType, Step, TokenGrant, Uploaded, Validated, GET_PATH, HD_VOICE_PATH,
 };
 use crate::transport::{self, AbortGuard};
 use tokens::Tokens;
@@ -227,9 +226,29 @@ impl Client {
         signal: Option<&AbortSignal>,
         answer: Result<web_sys::Response, wasm_bindgen::JsValue>,
     ) -> Result<Download, Error> {
-        let first = First::new(url, started_ms, answer)?;
         let path = if hd_voice { HD_VOICE_PATH } else { GET_PATH };
-        let download = self.download(signal, path, media_id, Some(first)).await?;
+        // The token the first attempt carried is the one cached now when `url` is the URL it
+        // makes (no token is read back out of a URL). Otherwise the cache has moved on since (a
+        // refresh in between): that answer is let go and the call starts afresh.
+        let carried = self
+            .tokens
+            .cached()
+            .filter(|token| media_url(&self.config.base_url, path, token, media_id) == url);
+        let first = match carried {
+            Some(token) => Some(First {
+                token,
+                started_ms,
+                answer,
+            }),
+            None => {
+                // Nothing reads this answer: its connection is let go now, not at the deadline.
+                if let Some(body) = answer.ok().and_then(|r| r.body()) {
+                    transport::discard(&body);
+                }
+                None
+            }
+        };
+        let download = self.download(signal, path, media_id, first).await?;
         if hd_voice {
             hd_voice_media(download).map(Download::Media)
         } else {
@@ -345,27 +364,6 @@ struct First {
     started_ms: u64,
     /// What it answered, or what it failed with.
     answer: Result<web_sys::Response, wasm_bindgen::JsValue>,
-}
-
-impl First {
-    fn new(
-        url: &str,
-        started_ms: u64,
-        answer: Result<web_sys::Response, wasm_bindgen::JsValue>,
-    ) -> Result<Self, Error> {
-        let Some(token) = token_in_media_url(url) else {
-            // Nothing reads this answer: its connection is let go now, not at the deadline.
-            if let Some(body) = answer.ok().and_then(|r| r.body()) {
-                transport::discard(&body);
-            }
-            return Err(Error::network("a first attempt's URL without a token"));
-        };
-        Ok(First {
-            token,
-            started_ms,
-            answer,
-        })
-    }
 }
 
 /// An HD-voice download's media: a video URL in its place is an error.

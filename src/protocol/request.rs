@@ -279,37 +279,12 @@ pub fn media_url(base: &str, path: &str, token: &AccessToken, media_id: &str) ->
     )
 }
 
-/// The access token in a URL that [`media_url`] built (its first query parameter, decoded), for
-/// a caller handed back a URL it gave out; `None` for a URL without one.
-pub fn token_in_media_url(url: &str) -> Option<AccessToken> {
-    let (_, query) = url.split_once('?')?;
-    let value = query.strip_prefix("access_token=")?;
-    let value = value.split('&').next().unwrap_or_default();
-    let bytes = super::disposition::percent_decode(value.as_bytes());
-    String::from_utf8(bytes).ok().map(AccessToken::new)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn token() -> AccessToken {
         AccessToken::new("TOK+/=en")
-    }
-
-    #[test]
-    fn finds_the_token_in_a_media_url() {
-        let url = media_url("http://127.0.0.1:9/wx/", GET_PATH, &token(), "id&x=1");
-        let found = token_in_media_url(&url).expect("a token");
-        assert_eq!(found.expose(), token().expose());
-        let plain = AccessToken::new("plain");
-        let url = media_url(DEFAULT_BASE, HD_VOICE_PATH, &plain, "m");
-        assert_eq!(
-            token_in_media_url(&url).map(|t| t.expose().to_string()),
-            Some("plain".into())
-        );
-        assert!(token_in_media_url("https://api.weixin.qq.com/cgi-bin/media/get").is_none());
-        assert!(token_in_media_url("https://x.invalid/p?media_id=m&access_token=t").is_none());
     }
 
     #[test]
