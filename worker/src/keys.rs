@@ -29,6 +29,12 @@ pub fn not_found_key(key: &str) -> String {
     format!("{key}/not-found")
 }
 
+/// The key under which a rendition of `key` that failed (415 `NOT_VOICE`, 422 `BAD_VOICE`) is
+/// remembered.
+pub fn failed_key(key: &str) -> String {
+    format!("{key}/failed")
+}
+
 /// The ETag of a media id's bytes (media ids name immutable content).
 pub fn etag(media_id: &str, kind: SignedKind) -> String {
     match kind {

@@ -97,13 +97,14 @@ impl Kept {
 /// How often a request waiting for another's fill looks again.
 const FILL_POLL_MS: u64 = 15;
 
-/// How long a fill's outcome is kept for the requests that waited for it.
-const FILL_KEEP_MS: u64 = 60_000;
+/// How long the outcome of shared work (a fill, a voice rendition) is kept for the requests that
+/// waited for it.
+pub const OUTCOME_KEEP_MS: u64 = 60_000;
 
 thread_local! {
     /// Fills in progress (and just done), by cache key: concurrent misses share one.
     static FILLS: Rc<RefCell<Leads<Result<Filled, ApiError>>>> =
-        Rc::new(RefCell::new(Leads::new(FILL_KEEP_MS)));
+        Rc::new(RefCell::new(Leads::new(OUTCOME_KEEP_MS)));
     /// Set once `cache.put` is seen to store nothing (a workers.dev zone has no cache).
     static CACHE_IS_NOOP: Cell<bool> = const { Cell::new(false) };
 }
@@ -348,19 +349,9 @@ pub async fn fetch(
             let hit = within(deadline, timeout_ms, keep).await?;
             return Ok(Fetched::Media(hit, Source::Cache));
         }
-        if let Some(miss) = within(
-            deadline,
-            timeout_ms,
-            cache_match(&not_found_key(&key), None),
-        )
-        .await?
-        {
-            let remembered = within(deadline, timeout_ms, async {
-                Ok(failure_from(miss, ErrorCode::NotFound).await)
-            });
-            return Err(match remembered.await {
-                Ok(err) | Err(err) => err,
-            });
+        let not_found = not_found_key(&key);
+        if let Some(err) = remembered_failure(&not_found, ErrorCode::NotFound, config).await? {
+            return Err(err);
         }
     }
     // Only a miss needs the client and the bucket.
@@ -422,10 +413,12 @@ async fn failure_from(response: Response, fallback: ErrorCode) -> ApiError {
     err
 }
 
-/// A failure remembered under `failure_key` ([`remember_failure`]), if one is; looked up and read
-/// by the request's deadline.
+/// A failure remembered under `failure_key` ([`remember_failure`]), if one is, as `fallback` when
+/// the entry names no code (one written before codes were kept); looked up and read by the
+/// request's deadline.
 pub async fn remembered_failure(
     failure_key: &str,
+    fallback: ErrorCode,
     config: &Config,
 ) -> Result<Option<ApiError>, ApiError> {
     if CACHE_IS_NOOP.with(Cell::get) {
@@ -437,7 +430,7 @@ pub async fn remembered_failure(
         return Ok(None);
     };
     let read = within(deadline, timeout_ms, async {
-        Ok(failure_from(found, ErrorCode::Internal).await)
+        Ok(failure_from(found, fallback).await)
     });
     Ok(Some(match read.await {
         Ok(err) | Err(err) => err,

@@ -27,7 +27,7 @@ use wxmedia::voice::{decode_voice, format_by_label, format_of, Label, MAX_INPUT_
 
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
-use crate::keys::{cache_key, content_disposition};
+use crate::keys::{cache_key, content_disposition, failed_key};
 use crate::media::{self, Fetched, FillContext, Stored};
 use crate::pipeline::js_internal;
 
@@ -68,11 +68,6 @@ fn not_voice(what: &str) -> ApiError {
     )
 }
 
-/// The key under which a rendition that failed (415 `NOT_VOICE`, 422 `BAD_VOICE`) is remembered.
-fn failed_key(key: &str) -> String {
-    format!("{key}/failed")
-}
-
 /// How often a request waiting for another's decode of the same rendition looks again.
 const DECODE_POLL_MS: u64 = 20;
 
@@ -80,7 +75,7 @@ thread_local! {
     /// Decodes in progress (and just done), by rendition key: concurrent first requests for one
     /// rendition share one decode. The leader's answer stays with it; waiters read the cache.
     static DECODES: Rc<RefCell<Leads<Result<(), ApiError>>>> =
-        Rc::new(RefCell::new(Leads::new(60_000)));
+        Rc::new(RefCell::new(Leads::new(media::OUTCOME_KEEP_MS)));
 }
 
 /// The WAV rendition of the media: from the cache, else decoded from the original (itself from
@@ -98,7 +93,9 @@ pub async fn fetch_wav(
     if let Some(hit) = media::cached_rendition(&key, client_headers, config).await? {
         return Ok(Fetched::Media(hit, media::Source::Cache));
     }
-    if let Some(err) = media::remembered_failure(&failed_key(&key), config).await? {
+    if let Some(err) =
+        media::remembered_failure(&failed_key(&key), ErrorCode::BadVoice, config).await?
+    {
         return Err(err);
     }
     let times = LeadTimes {
