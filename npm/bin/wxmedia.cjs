@@ -159,9 +159,10 @@ function parseArgs(argv) {
       opts[VALUE_OPTIONS.get(name)] = value;
     } else if (FLAG_OPTIONS.has(name) && eq < 0) {
       opts[FLAG_OPTIONS.get(name)] = true;
-    } else if (!arg.startsWith('--') && arg.length > 2) {
-      // Every short option is one letter: `-_aSMM…` is an argument, e.g. a media id (they are
-      // base64url, so one in 64 starts with '-').
+    } else if ((!arg.startsWith('--') && arg.length > 2) || (eq < 0 && arg.length > 20 && /^[-\w]+$/.test(arg))) {
+      // Every short option is one letter, and no long one is over 20 characters: `-_aSMM…` and
+      // `--fiaOG…` are arguments, e.g. media ids (they are base64url, so one in 64 starts with
+      // '-', and one in 4096 with '--').
       positional.push(arg);
     } else {
       throw new UsageError(`unknown option ${name}`);

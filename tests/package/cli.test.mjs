@@ -239,6 +239,10 @@ test('get of an expired or unknown id exits 1 with the errcode, and writes nothi
   const dash = await h.cli(['get', '-no-such-media-id', '-o', out, ...base]);
   h.exits(dash, 1);
   assert.match(dash.err, /40007/);
+  // Or with two (base64url: one in 4096): still an argument, while a short unknown one is an error.
+  const dashes = await h.cli(['get', '--fiaOG0MDkpyyKXNF7QEHIatNgYdDm0KeAgKo', '-o', out, ...base]);
+  h.exits(dashes, 1);
+  assert.match(dashes.err, /40007/);
   const j = await h.cli(['get', 'no-such-media-id', '-o', out, '--json', ...base]);
   h.exits(j, 1);
   const { error, exitCode } = JSON.parse(j.out);
