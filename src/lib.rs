@@ -16,7 +16,7 @@ pub mod voice;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 #[cfg(target_arch = "wasm32")]
-mod transport;
+mod web;
 
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 pub mod js;

@@ -118,7 +118,7 @@ pub struct ClientConfig {
     pub token_wait: TokenWait,
     /// The caller's own transport, called as `fetch(url, init)` instead of the global `fetch`
     /// (it must resolve to a `Response`).
-    pub fetch: Option<crate::transport::Transport>,
+    pub fetch: Option<crate::web::Transport>,
     /// Hosts whose video URLs are trusted besides WeChat's own and the upstream's (a proxy in
     /// front of WeChat's video CDN, or a local stand-in for it): see
     /// [`crate::protocol::check_video_url`].

@@ -9,7 +9,7 @@ use crate::protocol::{
     check_answer_size, check_video_url, classify_head, classify_json, looks_like_json,
     max_answer_bytes, Error, Head, Limits, MediaMeta, Outcome, VideoHost,
 };
-use crate::transport::{self, AbortGuard, ChunkReader};
+use crate::web::{self, AbortGuard, ChunkReader};
 
 /// What a download answered.
 pub enum Download {
@@ -51,7 +51,7 @@ impl MediaBody {
         }
         match self.fetched.as_ref().and_then(|r| r.body()) {
             Some(stream) => Ok(stream),
-            None => transport::empty_stream(),
+            None => web::empty_stream(),
         }
     }
 
@@ -64,9 +64,9 @@ impl MediaBody {
     /// Cancels the body: nobody will read it.
     pub fn discard(&self) {
         if let Some(stream) = &self.stream {
-            transport::discard(stream);
+            web::discard(stream);
         } else if let Some(body) = self.fetched.as_ref().and_then(web_sys::Response::body) {
-            transport::discard(&body);
+            web::discard(&body);
         }
     }
 
@@ -74,9 +74,9 @@ impl MediaBody {
     pub fn read_blob(&self) -> Result<js_sys::Promise, Error> {
         match (&self.stream, &self.fetched) {
             (None, Some(fetched)) => fetched.blob(),
-            _ => transport::read_whole(&self.body()?),
+            _ => web::read_whole(&self.body()?),
         }
-        .map_err(|e| transport::js_error(&e))
+        .map_err(|e| web::js_error(&e))
     }
 
     /// An answer whose own body is the media, read within `deadline`.
@@ -140,7 +140,7 @@ pub(crate) async fn classify(
 /// The media's metadata when the head alone says the answer is media (as [`classify`] finds it),
 /// else `None`.
 pub(crate) fn media_at_once(response: &web_sys::Response, limits: &Limits) -> Option<MediaMeta> {
-    match classify_head(response.status(), &transport::header_map(response)) {
+    match classify_head(response.status(), &web::header_map(response)) {
         // Too large is for `classify` to refuse.
         Head::Media(meta) if check_answer_size(&meta, None, limits).is_ok() => Some(meta),
         Head::Media(_) => None,
@@ -155,11 +155,11 @@ async fn classify_answer(
     base: &str,
     also: &[VideoHost],
 ) -> Result<Download, Error> {
-    let headers = transport::header_map(&response);
+    let headers = web::header_map(&response);
     match classify_head(response.status(), &headers) {
         Head::HttpError(status) => {
             if let Some(body) = response.body() {
-                transport::discard(&body);
+                web::discard(&body);
             }
             Err(Error::Http { status })
         }
@@ -177,7 +177,7 @@ async fn classify_answer(
             let Some(body) = response.body() else {
                 return Ok(Download::Media(MediaBody::streamed(
                     meta,
-                    transport::empty_stream()?,
+                    web::empty_stream()?,
                 )));
             };
             match inspect(meta, &body, guard).await? {
@@ -199,7 +199,7 @@ async fn inspect(
     body: &ReadableStream,
     guard: &AbortGuard,
 ) -> Result<Download, Error> {
-    let (peek, keep) = transport::tee(body);
+    let (peek, keep) = web::tee(body);
     let reader = ChunkReader::new(&peek);
     let read_failed = |e: wasm_bindgen::JsValue| guard.failure("media", &e);
     // The first non-empty chunk decides; it stays in JS memory but for its first bytes.
@@ -221,10 +221,7 @@ async fn inspect(
     let Some(first) = first else {
         return media(&reader);
     };
-    if !looks_like_json(
-        meta.content_type.as_deref(),
-        &transport::prefix(&first, PEEK_LEN),
-    ) {
+    if !looks_like_json(meta.content_type.as_deref(), &web::prefix(&first, PEEK_LEN)) {
         return media(&reader);
     }
     if first.length() as usize > MAX_JSON_LEN {
@@ -241,7 +238,7 @@ async fn inspect(
     match classify_json(&bytes) {
         Outcome::NotJson => Ok(Download::Media(MediaBody::streamed(meta, keep))),
         outcome => {
-            transport::discard(&keep);
+            web::discard(&keep);
             match outcome {
                 Outcome::Video { video_url } => Ok(Download::Video { video_url }),
                 Outcome::Error(e) => Err(Error::WeChat(e)),

@@ -22,15 +22,15 @@ use web_sys::AbortSignal;
 
 /// The message of a thrown JS value (with its `cause`'s): the one reader of JS errors, for the
 /// Worker too.
-pub use crate::transport::js_message;
+pub use crate::web::js_message;
 /// What an upload sends: a Blob, or bytes as the caller holds them.
-pub use crate::transport::UploadMedia;
+pub use crate::web::UploadMedia;
 /// The first bytes of a blob, for format sniffing (the Worker checks what it is about to store),
 /// and a stream read whole into a Blob.
-pub use crate::transport::{read_head, read_whole, read_whole_within};
+pub use crate::web::{read_head, read_whole, read_whole_within};
 /// A promise as a future without a closure made per promise, and how many are being waited for;
 /// a promise's outcome mapped the same way.
-pub use crate::transport::{then_map, waiting_promises, Settled};
+pub use crate::web::{then_map, waiting_promises, Settled};
 pub use config::{
     ClientConfig, Credentials, TokenMode, TokenProvider, TokenWait, UploadOptions,
     DEFAULT_MEDIA_TIMEOUT_MS, DEFAULT_TOKEN_TIMEOUT_MS, PROVIDER_TOKEN_LIFETIME_SECS,
@@ -39,10 +39,11 @@ pub use download::{Download, MediaBody};
 pub use shared::lead_or_wait;
 
 use crate::protocol::{
-    media_url, parse_upload, upload_url, validate, validate_media_id, AccessToken, Call, Error,
-    MediaType, Step, TokenGrant, Uploaded, Validated, GET_PATH, HD_VOICE_PATH,
+    media_request, media_url, parse_upload, upload_request, validate, validate_media_id,
+    AccessToken, Call, Error, MediaType, Step, TokenGrant, Uploaded, Validated, GET_PATH,
+    HD_VOICE_PATH,
 };
-use crate::transport::{self, AbortGuard};
+use crate::web::{self, AbortGuard};
 use tokens::Tokens;
 
 /// A client of WeChat's temporary-media API. Cheap to clone; clones share the token cache.
@@ -81,7 +82,7 @@ impl Client {
         let remaining_ms = self
             .tokens
             .expires_at_ms()
-            .map_or(0, |at| at.saturating_sub(transport::now_ms()));
+            .map_or(0, |at| at.saturating_sub(web::now_ms()));
         Ok(TokenGrant {
             token,
             expires_in: remaining_ms / 1000,
@@ -133,19 +134,19 @@ impl Client {
         let parts = config
             .fetch
             .as_ref()
-            .is_some_and(transport::Transport::takes_form_parts);
+            .is_some_and(web::Transport::takes_form_parts);
         let body = media.form_body(content_type, parts)?;
         let filename = checked.filename.clone();
         let uploaded = self
             .drive(options.signal.as_ref(), None, |token, guard| {
-                let url = upload_url(&config.base_url, &token, media_type);
+                let request = upload_request(&config.base_url, &token, media_type);
                 let body = body.clone();
                 let filename = filename.clone();
                 async move {
-                    let request = transport::upload_request(&url, &body, &filename)?;
+                    let request = web::upload_request(&request, &body, &filename)?;
                     let response =
-                        transport::fetch(&request, &guard, "media", config.fetch.as_ref()).await?;
-                    let body = transport::read_json_answer(&response, &guard, "media").await?;
+                        web::fetch(&request, &guard, "media", config.fetch.as_ref()).await?;
+                    let body = web::read_json_answer(&response, &guard, "media").await?;
                     parse_upload(&body, media_type)
                 }
             })
@@ -243,7 +244,7 @@ impl Client {
             None => {
                 // Nothing reads this answer: its connection is let go now, not at the deadline.
                 if let Some(body) = answer.ok().and_then(|r| r.body()) {
-                    transport::discard(&body);
+                    web::discard(&body);
                 }
                 None
             }
@@ -274,13 +275,13 @@ impl Client {
             // The first attempt's answer when the caller sent it, else a request to send.
             let to_send = match answer.take() {
                 Some(answered) => Err(answered),
-                None => Ok(transport::get_request(media_url(
+                None => Ok(web::to_web_request(&media_request(
                     base, path, &token, media_id,
                 ))),
             };
             async move {
                 let response = match to_send {
-                    Ok(request) => transport::fetch(&request, &guard, "media", custom).await?,
+                    Ok(request) => web::fetch(&request?, &guard, "media", custom).await?,
                     Err(answered) => answered.map_err(|e| guard.failure("media", &e))?,
                 };
                 download::classify(response, &guard, base, also, limits).await
@@ -306,7 +307,7 @@ impl Client {
         Fut: Future<Output = Result<T, Error>>,
     {
         let timeout_ms = self.config.media_timeout_ms;
-        let started = first.as_ref().map_or_else(transport::now_ms, |(_, at)| *at);
+        let started = first.as_ref().map_or_else(web::now_ms, |(_, at)| *at);
         let guard = AbortGuard::started_at(started as f64, timeout_ms, signal);
         let mut call = Call::new(
             self.config.retry,
@@ -323,13 +324,13 @@ impl Client {
                     Some((token, at)) => call.token(Ok(token), at),
                     None => {
                         let token = self.tokens.get(&guard, "media").await;
-                        call.token(token, transport::now_ms())
+                        call.token(token, web::now_ms())
                     }
                 },
                 Step::RefreshToken(failed) => {
                     self.tokens.invalidate(&failed);
                     let token = self.tokens.get(&guard, "media").await;
-                    call.token(token, transport::now_ms())
+                    call.token(token, web::now_ms())
                 }
                 Step::Send(token) => {
                     let result = match token {
@@ -343,11 +344,11 @@ impl Client {
                         }
                         None => Err(Error::network("a media call needs a token")),
                     };
-                    call.answered(result, transport::now_ms())
+                    call.answered(result, web::now_ms())
                 }
                 Step::SleepUntil(at) => {
                     guard.sleep_until(at, "media").await?;
-                    call.woke(transport::now_ms())
+                    call.woke(web::now_ms())
                 }
                 Step::Done(value) => return Ok(value),
                 Step::Fail(err) => return Err(err),

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::future::Future;
 
 use crate::protocol::lead::{LeadTimes, Leads, Ticket, Turn};
-use crate::transport;
+use crate::web;
 
 /// Releases a lead whose caller went away before finishing, so a waiter leads next.
 struct Abandon<'a, T: Clone> {
@@ -47,11 +47,9 @@ where
     F: Future<Output = T>,
     W: Future<Output = Option<T>>,
 {
-    let since = transport::now_ms();
+    let since = web::now_ms();
     loop {
-        let turn = leads
-            .borrow_mut()
-            .ask(key, since, transport::now_ms(), times);
+        let turn = leads.borrow_mut().ask(key, since, web::now_ms(), times);
         match turn {
             Turn::Lead(ticket) => {
                 let mut lead = Abandon {
@@ -64,11 +62,11 @@ where
                 let shared = share(&outcome);
                 leads
                     .borrow_mut()
-                    .finish(key, ticket, shared, transport::now_ms());
+                    .finish(key, ticket, shared, web::now_ms());
                 return outcome;
             }
             Turn::Wait(at) => {
-                if let Some(outcome) = wait(at.saturating_sub(transport::now_ms()).max(1)).await {
+                if let Some(outcome) = wait(at.saturating_sub(web::now_ms()).max(1)).await {
                     return outcome;
                 }
             }

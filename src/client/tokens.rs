@@ -13,7 +13,7 @@ use crate::protocol::{
     parse_token, stable_token_request, token_request, AccessToken, Call, Error, Step, TokenCache,
     TokenGrant, TokenUse,
 };
-use crate::transport::{self, AbortGuard};
+use crate::web::{self, AbortGuard};
 
 type TokenFuture = Shared<LocalBoxFuture<'static, Result<AccessToken, Error>>>;
 
@@ -91,7 +91,7 @@ impl Tokens {
 
     /// The cached token, if it is fresh: nothing is fetched.
     pub(crate) fn cached(&self) -> Option<AccessToken> {
-        self.cache.borrow().current(transport::now_ms())
+        self.cache.borrow().current(web::now_ms())
     }
 
     /// The cached token, or the result of the one fetch in flight (started here if none is).
@@ -118,7 +118,7 @@ impl Tokens {
                 }
             }
         };
-        let aborted = transport::aborted(&guard.signal()?);
+        let aborted = web::aborted(&guard.signal()?);
         match select(shared, aborted).await {
             Either::Left((result, _)) => result,
             Either::Right(_) => Err(guard.error(what).unwrap_or(Error::Cancelled)),
@@ -148,7 +148,7 @@ impl Tokens {
             let failed = self.failed.borrow_mut().take();
             let result = self.fetch(failed).await;
             if let Ok(grant) = &result {
-                self.cache.borrow_mut().store(grant, transport::now_ms());
+                self.cache.borrow_mut().store(grant, web::now_ms());
             }
             result.map(|grant| grant.token)
         };
@@ -162,7 +162,7 @@ impl Tokens {
             |ms| {
                 let signal = signal.clone();
                 async move {
-                    transport::sleep_unless_aborted(ms, &signal).await;
+                    web::sleep_unless_aborted(ms, &signal).await;
                     None
                 }
             },
@@ -170,7 +170,7 @@ impl Tokens {
         .boxed_local();
         // The caller's deadline or signal ends its part, leading or waiting: a lead given up this
         // way records nothing, and the next caller leads.
-        let outcome = match select(shared, transport::aborted(&signal)).await {
+        let outcome = match select(shared, web::aborted(&signal)).await {
             Either::Left((result, _)) => result,
             Either::Right(_) => Err(guard.error(what).unwrap_or(Error::Cancelled)),
         };
@@ -189,7 +189,7 @@ async fn fetch_and_store(tokens: Rc<Tokens>) -> Result<AccessToken, Error> {
     let failed = tokens.failed.borrow_mut().take();
     let result = tokens.fetch(failed).await;
     if let Ok(grant) = &result {
-        tokens.cache.borrow_mut().store(grant, transport::now_ms());
+        tokens.cache.borrow_mut().store(grant, web::now_ms());
     }
     tokens.in_flight.borrow_mut().take();
     result.map(|grant| grant.token)
@@ -232,10 +232,10 @@ async fn fetch_from_wechat(
         config.retry,
         TokenUse::None,
         "token",
-        transport::now_ms(),
+        web::now_ms(),
         config.token_timeout_ms,
     );
-    let mut step = call.start(transport::now_ms());
+    let mut step = call.start(web::now_ms());
     loop {
         step = match step {
             Step::Send(_) => {
@@ -246,18 +246,18 @@ async fn fetch_from_wechat(
                     TokenMode::Classic => token_request(&config.base_url, appid, secret),
                 };
                 let result = async {
-                    let request = transport::to_web_request(&request)?;
+                    let request = web::to_web_request(&request)?;
                     let response =
-                        transport::fetch(&request, &guard, "token", config.fetch.as_ref()).await?;
-                    let body = transport::read_json_answer(&response, &guard, "token").await?;
+                        web::fetch(&request, &guard, "token", config.fetch.as_ref()).await?;
+                    let body = web::read_json_answer(&response, &guard, "token").await?;
                     parse_token(&body)
                 }
                 .await;
-                call.answered(result, transport::now_ms())
+                call.answered(result, web::now_ms())
             }
             Step::SleepUntil(at) => {
                 guard.sleep_until(at, "token").await?;
-                call.woke(transport::now_ms())
+                call.woke(web::now_ms())
             }
             Step::Done(grant) => return Ok(grant),
             Step::Fail(err) => return Err(err),

@@ -51,8 +51,8 @@ pub use error::{
 };
 pub use media_type::{MediaType, UnknownMediaType};
 pub use request::{
-    media_url, stable_token_request, token_request, upload_url, validate_media_id, DEFAULT_BASE,
-    GET_PATH, HD_VOICE_PATH,
+    media_request, media_url, stable_token_request, token_request, upload_request, upload_url,
+    validate_media_id, DEFAULT_BASE, GET_PATH, HD_VOICE_PATH,
 };
 pub use response::{
     check_answer_size, check_media, classify_head, classify_json, looks_like_json,

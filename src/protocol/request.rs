@@ -238,6 +238,42 @@ pub fn upload_url(base: &str, token: &AccessToken, media_type: MediaType) -> Str
     )
 }
 
+/// The upload request: `POST {base}/cgi-bin/media/upload?access_token=…&type=…` (see
+/// [`upload_url`]). Its body is left empty here: the web edge attaches the multipart form, built
+/// afresh for every attempt, because the media stays in JS memory (a `Blob` or the caller's
+/// bytes) and never passes through the protocol core.
+pub fn upload_request(base: &str, token: &AccessToken, media_type: MediaType) -> Request<Vec<u8>> {
+    build(
+        Method::POST,
+        base,
+        UPLOAD_PATH,
+        &[
+            ("access_token", token.expose()),
+            ("type", media_type.as_str()),
+        ],
+        None,
+        Vec::new(),
+    )
+}
+
+/// A download request: `GET {base}{path}?access_token=…&media_id=…` (see [`media_url`]), no
+/// headers, no body.
+pub fn media_request(
+    base: &str,
+    path: &str,
+    token: &AccessToken,
+    media_id: &str,
+) -> Request<Vec<u8>> {
+    build(
+        Method::GET,
+        base,
+        path,
+        &[("access_token", token.expose()), ("media_id", media_id)],
+        None,
+        Vec::new(),
+    )
+}
+
 /// Checks a media_id before any request or lookup: 1 to [`MAX_MEDIA_ID_LEN`] characters of
 /// `A-Z a-z 0-9 _ -`, the alphabet of WeChat's ids. Anything else (`&`, `/`, `.`, `%`, spaces,
 /// controls, non-ASCII) is refused. The one home of this rule: the client, `signMediaUrl` and the
