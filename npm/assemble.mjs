@@ -84,10 +84,10 @@ write('wxmedia.d.ts', `${dts.slice(0, cut).trimEnd()}\n`);
 const glueExports = Object.keys(await import(pathToFileURL(join(pkg, 'wxmedia.mjs')).href));
 const api = glueExports.filter((n) => n !== 'default' && n !== 'initSync' && !n.startsWith('__')).sort();
 if (!['__firstGetUrl', '__firstGetMedia', '__getAfter', '__timeoutOf', '__timeoutReason'].every((n) => glueExports.includes(n))) {
-  fail("the glue lacks the Node entry's download functions (src/js.rs)");
+  fail("the glue lacks the Node entry's download functions (src/js/)");
 }
 if (!api.includes('MediaClient')) fail('the glue exports no MediaClient');
-// The wasm checks its own arguments (src/js.rs): every export goes through as it is.
+// The wasm checks its own arguments (src/js/): every export goes through as it is.
 write(
   'lib/api.mjs',
   '// What the wasm glue exports, less its init functions and internals. Written by npm/assemble.mjs.\n' +

@@ -1,5 +1,5 @@
 // Types of the wxmedia npm package that every entry shares (Node, Workers, browsers, Deno, Bun):
-// the wasm client's declarations (./wxmedia.js, written by wasm-pack from src/js.rs), with
+// the wasm client's declarations (./wxmedia.js, written by wasm-pack from src/js/), with
 // MediaClient and validateMedia declared again so that optional options are optional, and the
 // error classes of lib/errors.mjs. They name only ES and DOM globals (Blob, ReadableStream,
 // AbortSignal, URL), so they need no @types/node. wasm-bindgen's classes declare

@@ -78,15 +78,8 @@ impl Client {
     /// A valid access token with its remaining lifetime in seconds (for a token holder that
     /// serves other clients).
     pub async fn token_grant(&self) -> Result<TokenGrant, Error> {
-        let token = self.access_token().await?;
-        let remaining_ms = self
-            .tokens
-            .expires_at_ms()
-            .map_or(0, |at| at.saturating_sub(web::now_ms()));
-        Ok(TokenGrant {
-            token,
-            expires_in: remaining_ms / 1000,
-        })
+        let guard = AbortGuard::new(self.config.token_timeout_ms, None);
+        self.tokens.grant(&guard).await
     }
 
     /// Drops the cached token if it is `failed` (a newer one is kept). Returns whether it dropped.
@@ -375,5 +368,52 @@ fn hd_voice_media(download: Download) -> Result<MediaBody, Error> {
             message: "HD voice answered with a video URL".to_string(),
             raw: Vec::new(),
         }),
+    }
+}
+
+/// Tokens only: one app's token cache and the one fetch in flight, without the media API. What a
+/// token holder serving other clients keeps (the Worker's token Durable Object): it parses no
+/// media settings and holds no media state.
+#[derive(Clone)]
+pub struct TokenKeeper {
+    timeout_ms: u64,
+    tokens: Rc<Tokens>,
+}
+
+impl TokenKeeper {
+    /// A keeper that fetches `appid`'s tokens from `base_url` with `secret` through `mode`'s call,
+    /// each fetch bounded by `timeout_ms`, concurrent askers waiting as `wait` says.
+    pub fn new(
+        appid: String,
+        secret: crate::protocol::AppSecret,
+        mode: TokenMode,
+        base_url: String,
+        timeout_ms: u64,
+        wait: TokenWait,
+    ) -> Self {
+        let mut config = ClientConfig::new(Credentials::AppSecret {
+            appid,
+            secret,
+            mode,
+        });
+        config.base_url = base_url;
+        config.token_timeout_ms = timeout_ms;
+        config.token_wait = wait;
+        TokenKeeper {
+            timeout_ms,
+            tokens: Rc::new(Tokens::new(Rc::new(config))),
+        }
+    }
+
+    /// A valid access token with its remaining lifetime in seconds: the cached one, or a fresh
+    /// one (concurrent askers share one fetch).
+    pub async fn grant(&self) -> Result<TokenGrant, Error> {
+        let guard = AbortGuard::new(self.timeout_ms, None);
+        self.tokens.grant(&guard).await
+    }
+
+    /// Drops the cached token if it is `failed` (a newer one is kept). Returns whether it dropped.
+    pub fn invalidate(&self, failed: &AccessToken) -> bool {
+        self.tokens.invalidate(failed)
     }
 }

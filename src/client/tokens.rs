@@ -89,6 +89,18 @@ impl Tokens {
         dropped
     }
 
+    /// A valid token with its remaining lifetime in seconds (see [`Tokens::get`]).
+    pub(crate) async fn grant(self: &Rc<Self>, guard: &AbortGuard) -> Result<TokenGrant, Error> {
+        let token = self.get(guard, "token").await?;
+        let remaining_ms = self
+            .expires_at_ms()
+            .map_or(0, |at| at.saturating_sub(web::now_ms()));
+        Ok(TokenGrant {
+            token,
+            expires_in: remaining_ms / 1000,
+        })
+    }
+
     /// The cached token, if it is fresh: nothing is fetched.
     pub(crate) fn cached(&self) -> Option<AccessToken> {
         self.cache.borrow().current(web::now_ms())

@@ -1,4 +1,4 @@
-// The per-isolate memory tier (worker/src/memory.rs) in real workerd: its answers are byte for
+// The per-isolate memory tier (worker/src/media/memory.rs) in real workerd: its answers are byte for
 // byte a cache hit's (a Worker with MEMORY_CACHE_BYTES=0 answers the same requests from the
 // Cache API alone), auth still runs first, it stays under its bound, evicts the least recently
 // used first, and lets objects over 1 MiB pass by.

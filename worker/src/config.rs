@@ -323,7 +323,7 @@ impl Apps {
         let memory_cache_bytes = number(
             env,
             "MEMORY_CACHE_BYTES",
-            crate::memory::DEFAULT_MEMORY_CACHE_BYTES,
+            crate::media::memory::DEFAULT_MEMORY_CACHE_BYTES,
         )?;
 
         let mut secrets: Vec<String> = signing_key.iter().map(|k| k.expose().to_string()).collect();

@@ -8,26 +8,16 @@
 //! The pure parts ([`auth`], [`config`], [`error`], [`keys`]) compile natively and are unit-tested
 //! with `cargo test`; the rest runs only in workerd and is tested there (`tests/worker/`).
 
-pub mod auth;
 pub mod config;
 pub mod error;
-pub mod keys;
-pub mod memory;
+pub mod media;
+pub mod routes;
+pub mod tokens;
 
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
 #[cfg(target_arch = "wasm32")]
-pub mod compat;
-#[cfg(target_arch = "wasm32")]
-pub mod media;
-#[cfg(target_arch = "wasm32")]
-pub mod pipeline;
-#[cfg(target_arch = "wasm32")]
-pub mod routes;
-#[cfg(target_arch = "wasm32")]
-pub mod tokens;
-#[cfg(target_arch = "wasm32")]
-pub mod voice;
+pub mod renditions;
 
 #[cfg(target_arch = "wasm32")]
 pub use tokens::TokenHolder;
@@ -45,14 +35,14 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<web_sys::Resp
     let origin = req.headers().get("Origin").ok().flatten();
     let apps = Apps::cached(&env);
     let response = match &apps {
-        Ok(apps) => within_deadline(apps, routes::route(req, &env, &ctx, apps)).await,
+        Ok(apps) => within_deadline(apps, routes::rest::route(req, &env, &ctx, apps)).await,
         Err(err) => err.to_response().map(Into::into),
     };
     let allowed = apps
         .as_ref()
         .map(|a| a.default.cors_origins.as_slice())
         .unwrap_or(&[]);
-    routes::with_cors(response?, origin.as_deref(), allowed)
+    routes::rest::with_cors(response?, origin.as_deref(), allowed)
 }
 
 /// How long past `UPSTREAM_TIMEOUT_MS` a request may take in all: reading the client's body,

@@ -13,8 +13,9 @@ use wxmedia::protocol::{check_size_hint, MediaType};
 use crate::bindings;
 use crate::config::{Config, BUCKET_BINDING};
 use crate::error::{ApiError, ErrorCode};
+use crate::media::keys;
 use crate::media::{self, FillContext};
-use crate::{keys, tokens};
+use crate::tokens;
 
 /// Room for multipart framing when a declared Content-Length is checked against a size limit.
 const MULTIPART_SLACK: u64 = 16 * 1024;

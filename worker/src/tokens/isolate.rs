@@ -1,19 +1,15 @@
-//! Access tokens for upstream calls, and the per-isolate clients that use them (one per app).
-//!
-//! With the `TOKENS` Durable Object bound, one holder per app id fetches through `stable_token`,
-//! one fetch at a time, and drops a token only if it is the one that failed. Isolates keep a
-//! short local copy (at most [`LOCAL_COPY_SECS`]). Without the binding, the isolate's own client
-//! holds the token the same way; with `WECHAT_ACCESS_TOKEN`, that fixed token is used as is.
+//! The isolate's clients and the `TokenHolder` Durable Object (wasm only).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures_util::FutureExt;
-use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
-use wxmedia::client::{Client, ClientConfig, Credentials, TokenMode, TokenWait};
-use wxmedia::protocol::{AccessToken, Error, TokenGrant, WeChatError};
+use wxmedia::client::{Client, ClientConfig, Credentials, TokenKeeper, TokenMode, TokenWait};
+use wxmedia::protocol::{AccessToken, Error, TokenGrant};
+
+use super::message::{TokenAnswer, TokenAsk};
 
 use crate::config::{Apps, Config, TokenSource, TOKENS_BINDING};
 
@@ -23,26 +19,6 @@ const TOKEN_POLL_MS: u64 = 10;
 
 /// How long an isolate keeps a token from the Durable Object before asking again.
 pub const LOCAL_COPY_SECS: u64 = 300;
-
-/// What an isolate asks the holder.
-#[derive(Serialize, Deserialize)]
-struct TokenAsk {
-    /// The app whose token is asked for (the holder is named by it too).
-    #[serde(default)]
-    appid: Option<String>,
-    /// The token that just failed upstream, if that is why it asks.
-    failed: Option<String>,
-}
-
-/// What the holder answers (internal: never sent to clients).
-#[derive(Serialize, Deserialize)]
-struct TokenAnswer {
-    access_token: Option<String>,
-    expires_in: Option<u64>,
-    errcode: Option<i64>,
-    errmsg: Option<String>,
-    error: Option<String>,
-}
 
 thread_local! {
     /// The isolate's clients, by app id, each with the configuration it was built for: a token
@@ -121,7 +97,7 @@ async fn ask_holder(
         .and_then(|ns| ns.id_from_name(appid)?.get_stub())
         .map_err(internal)?;
     let ask = TokenAsk {
-        appid: Some(appid.to_string()),
+        appid: appid.to_string(),
         failed: failed.map(|t| t.expose().to_string()),
     };
     let mut init = RequestInit::new();
@@ -131,28 +107,7 @@ async fn ask_holder(
         Request::new_with_init("https://tokens.internal/token", &init).map_err(internal)?;
     let mut response = stub.fetch_with_request(request).await.map_err(internal)?;
     let answer: TokenAnswer = response.json().await.map_err(internal)?;
-    match answer {
-        TokenAnswer {
-            access_token: Some(token),
-            expires_in,
-            ..
-        } => Ok(TokenGrant {
-            token: AccessToken::new(token),
-            expires_in: expires_in.unwrap_or(0).min(LOCAL_COPY_SECS),
-        }),
-        TokenAnswer {
-            errcode: Some(code),
-            errmsg,
-            ..
-        } => Err(Error::WeChat(WeChatError::parse_errmsg(
-            code,
-            errmsg.as_deref().unwrap_or(""),
-        ))),
-        TokenAnswer { error, .. } => Err(Error::network(format!(
-            "token holder: {}",
-            error.unwrap_or_default()
-        ))),
-    }
+    answer.into_result(LOCAL_COPY_SECS)
 }
 
 pub use holder::TokenHolder;
@@ -165,63 +120,36 @@ pub use holder::TokenHolder;
 mod holder {
     use super::*;
 
-    /// The Durable Object that holds one app's token (`TOKENS`, named by app id).
+    /// The Durable Object that holds one app's token (`TOKENS`, named by app id), through a
+    /// tokens-only [`TokenKeeper`].
     #[durable_object]
     pub struct TokenHolder {
         env: Env,
-        /// The client, and the app id it fetches for.
-        client: RefCell<Option<(String, Client)>>,
+        /// The keeper, and the app id it fetches for.
+        keeper: RefCell<Option<(String, TokenKeeper)>>,
     }
 
     impl DurableObject for TokenHolder {
         fn new(_state: State, env: Env) -> Self {
             Self {
                 env,
-                client: RefCell::new(None),
+                keeper: RefCell::new(None),
             }
         }
 
         async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-            let ask: TokenAsk = req.json().await.unwrap_or(TokenAsk {
-                appid: None,
-                failed: None,
-            });
-            let client = match self.holder_client(ask.appid.as_deref()) {
-                Ok(client) => client,
-                Err(message) => {
-                    return Response::from_json(&TokenAnswer {
-                        access_token: None,
-                        expires_in: None,
-                        errcode: None,
-                        errmsg: None,
-                        error: Some(message),
-                    })
-                }
-            };
-            if let Some(failed) = ask.failed {
-                client.invalidate_token(&AccessToken::new(failed));
-            }
-            let answer = match client.token_grant().await {
-                Ok(grant) => TokenAnswer {
-                    access_token: Some(grant.token.expose().to_string()),
-                    expires_in: Some(grant.expires_in),
-                    errcode: None,
-                    errmsg: None,
-                    error: None,
+            let answer = match req.json::<TokenAsk>().await {
+                Err(e) => TokenAnswer::Failed {
+                    message: format!("an ask the holder cannot read: {e}"),
                 },
-                Err(Error::WeChat(e)) => TokenAnswer {
-                    access_token: None,
-                    expires_in: None,
-                    errcode: Some(e.errcode),
-                    errmsg: Some(e.raw_errmsg),
-                    error: None,
-                },
-                Err(other) => TokenAnswer {
-                    access_token: None,
-                    expires_in: None,
-                    errcode: None,
-                    errmsg: None,
-                    error: Some(other.to_string()),
+                Ok(ask) => match self.keeper(&ask.appid) {
+                    Err(message) => TokenAnswer::Failed { message },
+                    Ok(keeper) => {
+                        if let Some(failed) = ask.failed {
+                            keeper.invalidate(&AccessToken::new(failed));
+                        }
+                        TokenAnswer::from_result(keeper.grant().await)
+                    }
                 },
             };
             Response::from_json(&answer)
@@ -229,41 +157,36 @@ mod holder {
     }
 
     impl TokenHolder {
-        /// The holder's own client for app `appid` (the default app when `None`), fetching
-        /// through `stable_token` (built on first use).
-        fn holder_client(&self, appid: Option<&str>) -> Result<Client, String> {
-            if let Some((id, client)) = self.client.borrow().as_ref() {
-                if appid.is_none_or(|a| a == id) {
-                    return Ok(client.clone());
+        /// The holder's keeper for app `appid`, fetching through `stable_token` (built on first
+        /// use; the settings are read again only for another app id).
+        fn keeper(&self, appid: &str) -> Result<TokenKeeper, String> {
+            if let Some((id, keeper)) = self.keeper.borrow().as_ref() {
+                if id == appid {
+                    return Ok(keeper.clone());
                 }
             }
             let apps = Apps::from_settings(&self.env).map_err(|e| e.message)?;
-            let config = match appid {
-                Some(id) => apps
-                    .app(id)
-                    .ok_or_else(|| format!("app {id} is not in WECHAT_APPS"))?,
-                None => &apps.default,
-            };
+            let config = apps
+                .app(appid)
+                .ok_or_else(|| format!("app {appid} is not in WECHAT_APPS"))?;
             let secret = match &config.tokens {
                 Some(TokenSource::DurableObject(secret) | TokenSource::Isolate(secret)) => {
                     secret.clone()
                 }
                 _ => return Err(format!("{} is not set", config.setting("WECHAT_SECRET"))),
             };
-            let config = (**config).clone();
-            let mut client_config = ClientConfig::new(Credentials::AppSecret {
-                appid: config.appid.clone(),
+            let keeper = TokenKeeper::new(
+                config.appid.clone(),
                 secret,
-                mode: TokenMode::Stable,
-            });
-            client_config.base_url = config.upstream;
-            client_config.token_timeout_ms = config.upstream_timeout_ms.min(10_000);
-            client_config.token_wait = TokenWait::Poll {
-                interval_ms: TOKEN_POLL_MS,
-            };
-            let client = Client::new(client_config);
-            *self.client.borrow_mut() = Some((config.appid, client.clone()));
-            Ok(client)
+                TokenMode::Stable,
+                config.upstream.clone(),
+                config.upstream_timeout_ms.min(10_000),
+                TokenWait::Poll {
+                    interval_ms: TOKEN_POLL_MS,
+                },
+            );
+            *self.keeper.borrow_mut() = Some((config.appid.clone(), keeper.clone()));
+            Ok(keeper)
         }
     }
 }

@@ -27,9 +27,9 @@ use wxmedia::voice::{decode_voice, format_by_label, format_of, Label, MAX_INPUT_
 
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
-use crate::keys::{cache_key, content_disposition, failed_key};
+use crate::media::keys::{cache_key, content_disposition, failed_key};
 use crate::media::{self, Fetched, FillContext, Stored};
-use crate::pipeline::js_internal;
+use crate::routes::pipeline::js_internal;
 
 /// Whether the `format` query parameter asks for WAV: absent is the original, `wav` is WAV,
 /// anything else a 400.

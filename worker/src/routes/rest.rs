@@ -6,12 +6,13 @@ use worker::{Context, Env, Method, Request, Response, Result};
 use wxmedia::protocol::sign::{expiry, media_path, signed_path, SignedKind};
 use wxmedia::protocol::{MediaType, UnknownMediaType};
 
-use crate::auth::{self, DownloadCredentials};
 use crate::config::{Apps, Config, DownloadAuth, TokenSource};
 use crate::error::{ApiError, ErrorCode};
+use crate::media::keys;
 use crate::media::{self, Fetched};
-use crate::pipeline::{accept_upload, client_response, fill_context, internal, query};
-use crate::{compat, keys};
+use crate::routes::auth::{self, DownloadCredentials};
+use crate::routes::pipeline::{accept_upload, client_response, fill_context, internal, query};
+use crate::routes::wechat as compat;
 
 /// Default lifetime of a signed URL.
 const SIGNED_URL_SECS: u64 = 3600;
@@ -147,7 +148,7 @@ fn healthz(apps: &Apps) -> std::result::Result<Response, ApiError> {
         "limits": config.limits,
         "signing": config.signing_key.is_some(),
         "apps": list,
-        "memoryCache": crate::memory::usage(config),
+        "memoryCache": crate::media::memory::usage(config),
         "warnings": apps.warnings(),
     });
     let mut response = Response::from_json(&body).map_err(internal)?;
@@ -283,10 +284,10 @@ async fn download(
     auth::check_download(config, kind, media_id, &creds, media::now_secs())?;
     let headers = req.inner().headers();
     // `?format=wav`: voice decoded to WAV (crate::voice); the same credentials as the original.
-    let wav = crate::voice::wants_wav(query(req, "format").as_deref())?;
+    let wav = crate::renditions::wants_wav(query(req, "format").as_deref())?;
     let make_ctx = || fill_context(env, config);
     let fetched = if wav {
-        crate::voice::fetch_wav(make_ctx, config, media_id, kind, &headers).await?
+        crate::renditions::fetch_wav(make_ctx, config, media_id, kind, &headers).await?
     } else {
         media::fetch(make_ctx, config, media_id, kind, &headers).await?
     };

@@ -10,12 +10,12 @@ use worker::{Context, Env, Method, Request, Response, Result};
 use wxmedia::protocol::sign::SignedKind;
 use wxmedia::protocol::{MediaType, UnknownMediaType};
 
-use crate::auth;
 use crate::config::{Apps, Config};
 use crate::error::{ApiError, ErrorCode};
-use crate::keys;
+use crate::media::keys;
 use crate::media::{self, Fetched};
-use crate::pipeline::{accept_upload, client_response, fill_context, query};
+use crate::routes::auth;
+use crate::routes::pipeline::{accept_upload, client_response, fill_context, query};
 
 /// The `access_token` parameter must be an API key: the app it belongs to.
 fn check_key<'a>(req: &Request, apps: &'a Apps) -> std::result::Result<&'a Config, ApiError> {
