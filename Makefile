@@ -50,11 +50,11 @@ www: setup
 # The npm package in pkg/: wasm-pack's web build of the core crate's JS API (`js` feature: one
 # wasm file and its ES module glue), with the per-runtime entry points, the glue as CommonJS for
 # Node, the Node helpers, CLI and README from npm/ (see npm/assemble.mjs). The voice decoders
-# (voice/) are a second wasm file, voice_bg.wasm, which the entries load on first use; built for
+# (codecs/wasm/) are a second wasm file, voice_bg.wasm, which the entries load on first use; built for
 # speed (Cargo's `voice` profile, wasm-opt -O3: ~2x faster than -Oz for ~10 KB more gzipped).
 pkg: setup
 	wasm-pack build --release --target web --out-dir pkg --out-name wxmedia
-	wasm-pack --log-level warn build voice --profile voice --no-opt --target web --out-dir ../target/voice-pkg --out-name voice
+	wasm-pack --log-level warn build codecs/wasm --profile voice --no-opt --target web --out-dir ../../target/voice-pkg --out-name voice
 	wasm-opt -O3 target/voice-pkg/voice_bg.wasm -o pkg/voice_bg.wasm
 	cp target/voice-pkg/voice.js pkg/
 	node npm/assemble.mjs pkg $(VERSION)

@@ -1,6 +1,6 @@
 // Benchmark: decoding 60 s of WeChat voice to WAV with the npm package's voice wasm (Node),
 // beside the native reference decoders in the same run: sox (opencore-amrnb) for AMR-NB, and a
-// few lines of C over Debian's libspeex (scripts/voice-ref/speexref.c) for HD Speex. Prints the
+// few lines of C over Debian's libspeex (codecs/voice/ref/speexref.c) for HD Speex. Prints the
 // median time of each and the ratio wasm / native (target <= 2). The native times are whole
 // processes (spawn included), as a server shelling out to them would pay; the wasm times are
 // calls after a warm-up (the voice wasm is instantiated once, on the first call).
@@ -29,7 +29,7 @@ const at = (f) => path.join(work, f);
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
 
 // 60 s of speech: espeak-ng, repeated and cut to exactly a minute.
-run('gcc', ['-O2', path.join(root, 'scripts/voice-ref/speexref.c'), '-lspeex', '-o', at('speexref')]);
+run('gcc', ['-O2', path.join(root, 'codecs/voice/ref/speexref.c'), '-lspeex', '-o', at('speexref')]);
 run('espeak-ng', ['-w', at('speech.wav'),
   'WeChat voice messages are at most one minute long. This benchmark decodes a whole minute of it, ' +
   'first as AMR narrowband, then as the high definition Speex wideband of the JSSDK.']);

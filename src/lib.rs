@@ -11,7 +11,7 @@
 
 pub mod protocol;
 #[cfg(feature = "voice")]
-pub mod voice;
+pub use wxmedia_codecs as voice;
 
 #[cfg(target_arch = "wasm32")]
 pub mod client;

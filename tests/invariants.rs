@@ -185,6 +185,7 @@ fn the_code_map_names_every_source_file() {
         "www",
         "bench",
         "scripts",
+        "codecs",
     ] {
         sources.extend(files(
             dir,
@@ -260,9 +261,145 @@ fn voice_detection_and_url_signing_have_one_home() {
         if file != "src/protocol/sign.rs" && code.contains("signed_query_in(") {
             outside.push(format!("{file}: builds a signed URL itself"));
         }
-        if !file.starts_with("src/voice/") && code.contains("fn format_by_label") {
+        if !file.starts_with("codecs/voice/") && code.contains("fn format_by_label") {
             outside.push(format!("{file}: a second voice rule"));
         }
     }
     assert!(outside.is_empty(), "{outside:#?}");
+}
+
+/// The Rust sources of the two crates outside their test modules (by convention at the end of a
+/// file, after `#[cfg(test)]`), without `//` comments.
+fn shipped_code(dirs: &[&str]) -> Vec<(String, String)> {
+    dirs.iter()
+        .flat_map(|dir| files(dir, &[".rs"]))
+        .map(|path| {
+            let code = code_of(&path);
+            let code = code.split("#[cfg(test)]").next().unwrap_or("").to_string();
+            let code = code
+                .lines()
+                .map(|l| l.split("//").next().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\n");
+            (path, code)
+        })
+        .collect()
+}
+
+/// "One home per rule": WeChat's errcodes are numbers only in the errcode table
+/// (`src/protocol/error.rs`); everywhere else names them (`errcode::INVALID_MEDIA_ID`) or asks
+/// the table (`action_for`).
+#[test]
+fn errcode_numbers_live_only_in_the_error_table() {
+    let mut offenders = Vec::new();
+    for (path, code) in shipped_code(&["src", "worker/src"]) {
+        if path == "src/protocol/error.rs" {
+            continue;
+        }
+        let bytes = code.as_bytes();
+        for (i, window) in bytes.windows(5).enumerate() {
+            let digits = window.iter().all(u8::is_ascii_digit);
+            let bounded = (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'.')
+                && bytes
+                    .get(i + 5)
+                    .is_none_or(|b| !b.is_ascii_alphanumeric() && *b != b'.');
+            if digits && bounded && (b'4'..=b'4').contains(&window[0]) && window[1] <= b'8' {
+                let number = std::str::from_utf8(window).unwrap();
+                offenders.push(format!("{path}: {number}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "errcodes outside the table: {offenders:?}"
+    );
+}
+
+/// "One home per rule": the Worker's route paths are matched in one router
+/// (`worker/src/routes/rest.rs`) and written in one place (`protocol::sign`: `media_path`,
+/// `app_prefix`), besides WeChat's own paths in `protocol::request`.
+#[test]
+fn route_literals_live_in_one_place() {
+    let homes = [
+        "worker/src/routes/rest.rs",
+        "src/protocol/sign.rs",
+        "src/protocol/request.rs",
+    ];
+    let mut offenders = Vec::new();
+    for (path, code) in shipped_code(&["src", "worker/src"]) {
+        if homes.contains(&path.as_str()) {
+            continue;
+        }
+        for literal in [
+            "\"/media",
+            "\"/apps/",
+            "\"/healthz",
+            "\"/cgi-bin",
+            "\"/wechat",
+            "[\"media\"",
+            "[\"apps\"",
+            "[\"cgi-bin\"",
+            "[\"healthz\"",
+        ] {
+            if code.contains(literal) {
+                offenders.push(format!("{path}: {literal}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "route literals outside their homes: {offenders:?}"
+    );
+}
+
+/// "Media bytes do not pass through wasm memory": in the web edge and the client, bytes are
+/// copied from JS into wasm only by the functions bounded for it — the 64-byte peek (`prefix`),
+/// the 16-byte sniff (`read_head`), and small JSON within its cap (`read_small_body` through
+/// `read_rest`, and a download's answer that looks like JSON in `inspect`, its first chunk
+/// checked against the cap before it is copied) — and the peek is 64 bytes, as ARCHITECTURE.md
+/// says.
+#[test]
+fn only_bounded_reads_copy_bytes_into_wasm() {
+    let allowed = [
+        "prefix",
+        "read_head",
+        "read_small_body",
+        "read_rest",
+        "inspect",
+    ];
+    let mut offenders = Vec::new();
+    for (path, code) in shipped_code(&["src/web", "src/client", "src/js"]) {
+        let mut current = String::new();
+        for line in code.lines() {
+            if let Some(at) = line.find("fn ") {
+                let name: String = line[at + 3..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    current = name;
+                }
+            }
+            let copies = [".to_vec()", ".copy_to("].iter().any(|w| line.contains(w));
+            if copies && !allowed.contains(&current.as_str()) {
+                offenders.push(format!("{path}: {current}: {}", line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "copies into wasm outside the bounded reads: {offenders:#?}"
+    );
+    assert!(
+        code_of("src/protocol/response.rs").contains("pub const PEEK_LEN: usize = 64;"),
+        "the peek is 64 bytes"
+    );
+    let download = code_of("src/client/download.rs");
+    assert!(download.contains("web::prefix(&first, PEEK_LEN)"));
+    assert!(architecture().contains("at most 64 bytes of it come into wasm"));
+    let inspect = &download[download.find("async fn inspect(").expect("inspect")..];
+    let guard = inspect
+        .find("> MAX_JSON_LEN")
+        .expect("inspect checks the cap");
+    assert!(guard < inspect.find(".to_vec()").expect("inspect copies"));
 }

@@ -1,5 +1,5 @@
 //! `GET /cgi-bin/media/get/jssdk` over real HTTP: WeChat HD voice (Speex wideband quality 7,
-//! headerless 60-byte frames) made from the AMR-NB fixtures in `tests/fixtures/voice/`, checked
+//! headerless 60-byte frames) made from the AMR-NB fixtures in `codecs/voice/tests/fixtures/`, checked
 //! by decoding it with Debian's libspeex and comparing with opencore-amrnb's decoding of the AMR
 //! (the `.amr.s16` files next to them).
 //!
@@ -73,7 +73,7 @@ fn speex_decode(data: &[u8]) -> Vec<i16> {
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/voice")
+        .join("../codecs/voice/tests/fixtures")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -161,6 +161,21 @@ impl ErrorAction {
     }
 }
 
+/// The errcodes other layers name (the Worker answers some in WeChat's shape): their one home,
+/// beside the table that says what each means.
+pub mod errcode {
+    /// `invalid credential, access_token is invalid or not latest`.
+    pub const INVALID_CREDENTIAL: i64 = 40001;
+    /// `invalid media_id`.
+    pub const INVALID_MEDIA_ID: i64 = 40007;
+    /// `access_token missing`.
+    pub const MISSING_ACCESS_TOKEN: i64 = 41001;
+    /// `media_id missing`.
+    pub const MISSING_MEDIA_ID: i64 = 41006;
+    /// `api unauthorized`.
+    pub const API_UNAUTHORIZED: i64 = 48001;
+}
+
 /// Every errcode this client knows: (code, action, description).
 const TABLE: &[(i64, ErrorAction, &str)] = &[
     (-1, ErrorAction::RetryWithBackoff, "WeChat had a transient system error; retry after a short backoff."),

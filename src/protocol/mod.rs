@@ -46,8 +46,8 @@ pub mod video_url;
 
 pub use call::{Call, Step, TokenUse};
 pub use error::{
-    action_for, describe, redact_secrets, validation_code_for, Error, ErrorAction, ValidationCode,
-    ValidationError, WeChatError,
+    action_for, describe, errcode, redact_secrets, validation_code_for, Error, ErrorAction,
+    ValidationCode, ValidationError, WeChatError,
 };
 pub use media_type::{MediaType, UnknownMediaType};
 pub use request::{

@@ -112,6 +112,11 @@ pub fn valid_appid(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// Where an app's routes live on the Worker: `/apps/{appid}`.
+pub fn app_prefix(appid: &str) -> String {
+    format!("/apps/{appid}")
+}
+
 /// The path of a download on the Worker: `/media/{id}` (`/hd-voice` added for HD voice), under
 /// `/apps/{app}` in an app's scope. `media_id` and `app` must already be valid
 /// ([`super::validate_media_id`], [`valid_appid`]): they are written as they are.
@@ -121,7 +126,7 @@ pub fn media_path(app: Option<&str>, kind: SignedKind, media_id: &str) -> String
         SignedKind::HdVoice => "/hd-voice",
     };
     match app {
-        Some(app) => format!("/apps/{app}/media/{media_id}{suffix}"),
+        Some(app) => format!("{}/media/{media_id}{suffix}", app_prefix(app)),
         None => format!("/media/{media_id}{suffix}"),
     }
 }

@@ -11,9 +11,10 @@ use super::secret::AccessToken;
 /// The default refresh margin: 5 minutes before expiry.
 pub const DEFAULT_REFRESH_MARGIN_MS: u64 = 5 * 60 * 1000;
 
-/// Whether `errcode` means the access token is invalid or expired (40001, 40014, 42001).
+/// Whether `errcode` means the access token is invalid or expired (40001, 40014, 42001): what
+/// the errcode table says to refresh the token for.
 pub fn is_token_error(errcode: i64) -> bool {
-    matches!(errcode, 40001 | 40014 | 42001)
+    super::error::action_for(errcode) == super::error::ErrorAction::RefreshTokenAndRetry
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

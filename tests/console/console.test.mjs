@@ -177,8 +177,8 @@ describe('the console', () => {
     await openConsole();
     // A real recording (espeak-ng speech, AMR mode 7), uploaded straight to WeChat, so the proxy
     // has not seen it. Its length comes from the reference decoder's output (8 kHz, 16-bit).
-    const recording = readFileSync(path.join(ROOT, 'tests/fixtures/voice/amr-mode7.amr'));
-    const seconds = statSync(path.join(ROOT, 'tests/fixtures/voice/amr-mode7.amr.s16')).size / 2 / 8000;
+    const recording = readFileSync(path.join(ROOT, 'codecs/voice/tests/fixtures/amr-mode7.amr'));
+    const seconds = statSync(path.join(ROOT, 'codecs/voice/tests/fixtures/amr-mode7.amr.s16')).size / 2 / 8000;
     const token = await emu.token();
     const form = new FormData();
     form.append('media', new Blob([recording]), 'hello.amr');

@@ -74,7 +74,7 @@ function mp4() {
   ]);
 }
 
-/** The repository's voice fixtures (tests/fixtures/voice), given by tests/package/run. */
+/** The repository's voice fixtures (codecs/voice/tests/fixtures), given by tests/package/run. */
 const VOICE_FIXTURES = process.env.WXMEDIA_VOICE_FIXTURES || path.join(__dirname, '..', '..', 'tests', 'fixtures', 'voice');
 /** A voice fixture's bytes. */
 function voiceFixture(name) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { startEmulator, startWorker, jpeg, ROOT, APPID, SECRET, API_KEY, SIGNING_KEY } from './harness.mjs';
 
 const auth = { authorization: `Bearer ${API_KEY}` };
-const fixture = (name) => readFileSync(path.join(ROOT, 'tests/fixtures/voice', name));
+const fixture = (name) => readFileSync(path.join(ROOT, 'codecs/voice/tests/fixtures', name));
 
 /** Checks a RIFF/WAVE header (16-bit mono at `rate`); returns the data chunk. */
 function wavData(body, rate) {

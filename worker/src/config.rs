@@ -466,7 +466,7 @@ impl Config {
     /// Where this app's REST routes live: `""` or `/apps/{appid}`.
     pub fn path_prefix(&self) -> String {
         if self.prefixed {
-            format!("/apps/{}", self.appid)
+            wxmedia::protocol::sign::app_prefix(&self.appid)
         } else {
             String::new()
         }

@@ -5,7 +5,9 @@
 //! here; none carries a URL with a query.
 
 use serde_json::json;
-use wxmedia::protocol::{validation_code_for, Error, ErrorAction, ValidationCode, ValidationError};
+use wxmedia::protocol::{
+    errcode, validation_code_for, Error, ErrorAction, ValidationCode, ValidationError,
+};
 
 /// Every error the Worker answers: its stable code, HTTP status, the errcode its WeChat-shaped
 /// routes answer, and what it means in plain words (which the console shows). The one home of
@@ -162,13 +164,16 @@ impl ErrorCode {
     pub fn wechat_errcode(self) -> Option<(i64, &'static str)> {
         match self {
             ErrorCode::Unauthorized => Some((
-                40001,
+                errcode::INVALID_CREDENTIAL,
                 "invalid credential, access_token is invalid or not latest",
             )),
-            ErrorCode::BadMediaId => Some((40007, "invalid media_id")),
-            ErrorCode::MissingMediaId => Some((41006, "media_id missing")),
+            ErrorCode::BadMediaId => Some((errcode::INVALID_MEDIA_ID, "invalid media_id")),
+            ErrorCode::MissingMediaId => Some((errcode::MISSING_MEDIA_ID, "media_id missing")),
             // A misconfigured proxy will not get better on retry: never -1, which SDKs retry.
-            ErrorCode::Config => Some((48001, "api unauthorized: the proxy is not configured")),
+            ErrorCode::Config => Some((
+                errcode::API_UNAUTHORIZED,
+                "api unauthorized: the proxy is not configured",
+            )),
             other => other.validation().and_then(ValidationCode::wechat_errcode),
         }
     }

@@ -21,7 +21,7 @@ use crate::routes::pipeline::{accept_upload, client_response, fill_context, quer
 fn check_key<'a>(req: &Request, apps: &'a Apps) -> std::result::Result<&'a Config, ApiError> {
     match query(req, "access_token") {
         None => Err(ApiError {
-            errcode: Some(41001),
+            errcode: Some(wxmedia::protocol::errcode::MISSING_ACCESS_TOKEN),
             ..ApiError::unauthorized("access_token missing")
         }),
         Some(key) => match auth::app_for_key(apps, &key)? {

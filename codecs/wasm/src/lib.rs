@@ -1,14 +1,14 @@
-//! The npm package's voice decoder: `wxmedia::voice` behind wasm-bindgen, built by wasm-pack
+//! The npm package's voice decoder: the codecs (`wxmedia-codecs`) behind wasm-bindgen, built by wasm-pack
 //! into a wasm file of its own (`voice_bg.wasm`) that the package loads on the first
 //! `decodeVoice()` call, so users who never decode voice never download the decoders.
 //!
 //! `decode` crosses bytes in, WAV bytes out; `labelOf` and `formatOf` are the core's one rule for
-//! "is this voice" (`wxmedia::voice::format_by_label`), so `MediaFile.wav()` decides as the
+//! "is this voice" (`wxmedia_codecs::format_by_label`), so `MediaFile.wav()` decides as the
 //! Worker's `?format=wav` does. The JS side (`npm/lib/voice.mjs`) checks the arguments and turns
 //! a thrown error into the package's `MediaValidationError` with code `BAD_VOICE`.
 
 use wasm_bindgen::prelude::*;
-use wxmedia::voice::{decode_voice, format_by_label, format_of, Label, VoiceFormat};
+use wxmedia_codecs::{decode_voice, format_by_label, format_of, Label, VoiceFormat};
 
 /// Decodes WeChat voice to a WAV file (16-bit mono PCM). `format` is `"amr"`, `"speex"` or
 /// `undefined` (detected: `#!AMR` is AMR, 60-byte framing is HD Speex). Throws an `Error` with

@@ -1,6 +1,6 @@
 //! The voice decoders against the reference decoders: opencore-amrnb (what `sox -t amr-nb`
 //! decodes with) and libspeex (float build). Fixtures and the references' output are in
-//! tests/fixtures/voice/, made by scripts/voice-fixtures; when the reference tools are
+//! tests/fixtures/, made by scripts/voice-fixtures; when the reference tools are
 //! installed, the `live_*` tests also run them now on the same files.
 //!
 //! Run with `--nocapture` to see the figures.
@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use wxmedia::voice::{self, speex, VoiceError, VoiceFormat};
+use wxmedia_codecs::{self as voice, speex, VoiceError, VoiceFormat};
 
 fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/voice")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -224,7 +224,7 @@ fn live_amr_matches_sox() {
     }
 }
 
-/// The same for HD Speex: scripts/voice-ref/speexref.c built now against Debian's libspeex
+/// The same for HD Speex: ref/speexref.c built now against Debian's libspeex
 /// encodes fresh speech in both framings and decodes it.
 #[test]
 fn live_speex_matches_libspeex() {
@@ -241,7 +241,7 @@ fn live_speex_matches_libspeex() {
     run(Command::new("gcc")
         .args(["-O2", "-o"])
         .arg(&tool)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/voice-ref/speexref.c"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("ref/speexref.c"))
         .arg("-lspeex"));
     let wav = dir.path("speech.wav");
     run(Command::new("espeak-ng").arg("-w").arg(&wav).arg(LIVE_TEXT));

@@ -15,7 +15,7 @@ fn main() {
     let mut wav = Vec::new();
     for _ in 0..repeat.max(1) {
         let start = Instant::now();
-        wav = match wxmedia::voice::decode_voice(&input, None) {
+        wav = match wxmedia_codecs::decode_voice(&input, None) {
             Ok(wav) => wav,
             Err(e) => {
                 eprintln!("{e}");

@@ -1,6 +1,6 @@
 //! AMR-NB in the RFC 4867 §5 storage format (`#!AMR\n`), WeChat's ordinary voice.
 //!
-//! The codec itself is the workspace crate `wxmedia-amrnb` (`amrnb/`), a fixed-point port of
+//! The codec itself is the workspace crate `wxmedia-amrnb` (`codecs/amrnb/`), a fixed-point port of
 //! the 3GPP TS 26.073 reference decoder taken from `rvoip-codec-core`; this file only walks the
 //! storage records and routes each frame type (speech, SID_FIRST/SID_UPDATE, NO_DATA) to it the
 //! way opencore-amrnb does, which is what `sox -t amr-nb`, ffmpeg's libopencore and most players
@@ -8,7 +8,7 @@
 //!
 //! The Q (frame quality) bit is ignored, as opencore ignores it when decoding a file: a stored
 //! file always sets it, and a cleared one decodes as the good frame it carries. (Measured:
-//! tests/fixtures/voice/amr-damaged.amr clears it on three frames and matches sox bit-exactly
+//! codecs/voice/tests/fixtures/amr-damaged.amr clears it on three frames and matches sox bit-exactly
 //! only this way.) A NO_DATA frame in mid-speech is concealed; in a silence it continues the
 //! comfort noise.
 
