@@ -12,6 +12,7 @@
 
 mod config;
 mod download;
+mod drive;
 mod shared;
 mod tokens;
 
@@ -40,8 +41,7 @@ pub use shared::lead_or_wait;
 
 use crate::protocol::{
     media_request, media_url, parse_upload, upload_request, validate, validate_media_id,
-    AccessToken, Call, Error, MediaType, Step, TokenGrant, Uploaded, Validated, GET_PATH,
-    HD_VOICE_PATH,
+    AccessToken, Call, Error, MediaType, TokenGrant, Uploaded, Validated, GET_PATH, HD_VOICE_PATH,
 };
 use crate::web::{self, AbortGuard};
 use tokens::Tokens;
@@ -292,7 +292,7 @@ impl Client {
     async fn drive<T, F, Fut>(
         &self,
         signal: Option<&AbortSignal>,
-        mut first: Option<(AccessToken, u64)>,
+        first: Option<(AccessToken, u64)>,
         mut attempt: F,
     ) -> Result<T, Error>
     where
@@ -302,51 +302,33 @@ impl Client {
         let timeout_ms = self.config.media_timeout_ms;
         let started = first.as_ref().map_or_else(web::now_ms, |(_, at)| *at);
         let guard = AbortGuard::started_at(started as f64, timeout_ms, signal);
-        let mut call = Call::new(
+        let call = Call::new(
             self.config.retry,
             self.tokens.token_use(),
             "media",
             started,
             timeout_ms,
-        );
-        let mut step = call.start(started);
-        loop {
-            step = match step {
-                Step::GetToken => match first.take() {
-                    // The first attempt went out with this token at the start.
-                    Some((token, at)) => call.token(Ok(token), at),
-                    None => {
-                        let token = self.tokens.get(&guard, "media").await;
-                        call.token(token, web::now_ms())
-                    }
-                },
-                Step::RefreshToken(failed) => {
-                    self.tokens.invalidate(&failed);
-                    let token = self.tokens.get(&guard, "media").await;
-                    call.token(token, web::now_ms())
+        )
+        .redacting(&[self.config.credentials.secret()]);
+        let attempt = |token: Option<AccessToken>, guard| {
+            let sent = token.map(|token| attempt(token, guard));
+            async move {
+                match sent {
+                    Some(sent) => sent.await,
+                    None => Err(Error::network("a media call needs a token")),
                 }
-                Step::Send(token) => {
-                    let result = match token {
-                        Some(token) => {
-                            let result = attempt(token.clone(), guard.clone()).await;
-                            result.map_err(|mut err| {
-                                // Upstream text may echo what it was sent: never pass it on.
-                                err.redact(&[token.expose(), self.config.credentials.secret()]);
-                                err
-                            })
-                        }
-                        None => Err(Error::network("a media call needs a token")),
-                    };
-                    call.answered(result, web::now_ms())
-                }
-                Step::SleepUntil(at) => {
-                    guard.sleep_until(at, "media").await?;
-                    call.woke(web::now_ms())
-                }
-                Step::Done(value) => return Ok(value),
-                Step::Fail(err) => return Err(err),
             }
-        }
+        };
+        drive::drive(
+            call,
+            started,
+            &guard,
+            "media",
+            Some(&self.tokens),
+            first,
+            attempt,
+        )
+        .await
     }
 }
 

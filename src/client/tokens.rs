@@ -10,7 +10,7 @@ use super::config::{ClientConfig, Credentials, TokenMode, TokenWait};
 use super::shared::lead_or_wait;
 use crate::protocol::lead::{LeadTimes, Leads};
 use crate::protocol::{
-    parse_token, stable_token_request, token_request, AccessToken, Call, Error, Step, TokenCache,
+    parse_token, stable_token_request, token_request, AccessToken, Call, Error, TokenCache,
     TokenGrant, TokenUse,
 };
 use crate::web::{self, AbortGuard};
@@ -221,12 +221,7 @@ impl Tokens {
                 appid,
                 secret,
                 mode,
-            } => fetch_from_wechat(&self.config, appid, secret, *mode)
-                .await
-                .map_err(|mut err| {
-                    err.redact(&[secret.expose()]);
-                    err
-                }),
+            } => fetch_from_wechat(&self.config, appid, secret, *mode).await,
         }
     }
 }
@@ -239,42 +234,27 @@ async fn fetch_from_wechat(
     secret: &crate::protocol::AppSecret,
     mode: TokenMode,
 ) -> Result<TokenGrant, Error> {
-    let guard = AbortGuard::new(config.token_timeout_ms, None);
-    let mut call = Call::new(
+    let started = web::now_ms();
+    let guard = AbortGuard::started_at(started as f64, config.token_timeout_ms, None);
+    let call = Call::new(
         config.retry,
         TokenUse::None,
         "token",
-        web::now_ms(),
+        started,
         config.token_timeout_ms,
-    );
-    let mut step = call.start(web::now_ms());
-    loop {
-        step = match step {
-            Step::Send(_) => {
-                let request = match mode {
-                    TokenMode::Stable => {
-                        stable_token_request(&config.base_url, appid, secret, false)
-                    }
-                    TokenMode::Classic => token_request(&config.base_url, appid, secret),
-                };
-                let result = async {
-                    let request = web::to_web_request(&request)?;
-                    let response =
-                        web::fetch(&request, &guard, "token", config.fetch.as_ref()).await?;
-                    let body = web::read_json_answer(&response, &guard, "token").await?;
-                    parse_token(&body)
-                }
-                .await;
-                call.answered(result, web::now_ms())
-            }
-            Step::SleepUntil(at) => {
-                guard.sleep_until(at, "token").await?;
-                call.woke(web::now_ms())
-            }
-            Step::Done(grant) => return Ok(grant),
-            Step::Fail(err) => return Err(err),
-            // A call with `TokenUse::None` never asks for a token.
-            Step::GetToken | Step::RefreshToken(_) => return Err(call.timeout_error()),
+    )
+    .redacting(&[secret.expose()]);
+    let attempt = |_: Option<AccessToken>, guard: AbortGuard| {
+        let request = match mode {
+            TokenMode::Stable => stable_token_request(&config.base_url, appid, secret, false),
+            TokenMode::Classic => token_request(&config.base_url, appid, secret),
+        };
+        async move {
+            let request = web::to_web_request(&request)?;
+            let response = web::fetch(&request, &guard, "token", config.fetch.as_ref()).await?;
+            let body = web::read_json_answer(&response, &guard, "token").await?;
+            parse_token(&body)
         }
-    }
+    };
+    super::drive::drive(call, started, &guard, "token", None, None, attempt).await
 }

@@ -77,6 +77,9 @@ pub struct Call {
     attempts: u32,
     refreshed: bool,
     state: State,
+    /// What an attempt's error must not carry besides the token it was sent with (the app
+    /// secret): scrubbed in [`Call::answered`].
+    secrets: Vec<String>,
 }
 
 impl Call {
@@ -98,7 +101,20 @@ impl Call {
             attempts: 0,
             refreshed: false,
             state: State::Idle,
+            secrets: Vec::new(),
         }
+    }
+
+    /// The same call, scrubbing `secrets` (an app secret), as well as the token each attempt was
+    /// sent with, from every attempt's error: upstream text may echo what it was sent, and
+    /// nothing the call sent is passed on.
+    pub fn redacting(mut self, secrets: &[&str]) -> Self {
+        self.secrets = secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_string())
+            .collect();
+        self
     }
 
     /// When the call must be over.
@@ -164,10 +180,15 @@ impl Call {
             debug_assert!(false, "answered without a Send");
             return Step::Fail(Error::Cancelled);
         };
-        let err = match result {
+        let mut err = match result {
             Ok(value) => return Step::Done(value),
             Err(err) => err,
         };
+        let mut secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        if let Some(token) = &token {
+            secrets.push(token.expose());
+        }
+        err.redact(&secrets);
         let refreshed = self.refreshed || self.token_use != TokenUse::Refreshable;
         match self
             .policy
@@ -724,5 +745,50 @@ mod tests {
     fn the_deadline_saturates() {
         let call = Call::new(RetryPolicy::default(), R, "media", u64::MAX - 1, 60_000);
         assert_eq!(call.deadline_ms(), u64::MAX);
+    }
+
+    #[test]
+    fn the_call_scrubs_what_it_sent_from_every_error() {
+        let token = AccessToken::new("TOKEN-0123456789");
+        let secret = "SECRET-abcdefghij";
+        let echo = format!("invalid credential {} for {secret}", token.expose());
+        let cases: Vec<(&str, Error)> = vec![
+            (
+                "a WeChat errmsg",
+                Error::WeChat(WeChatError::parse_errmsg(40125, &echo)),
+            ),
+            ("a network message", Error::network(&echo)),
+            (
+                "a body that could not be read",
+                Error::Parse {
+                    message: echo.clone(),
+                    raw: echo.clone().into_bytes(),
+                },
+            ),
+        ];
+        for (name, err) in cases {
+            let mut call =
+                Call::new(RetryPolicy::default(), R, "media", 0, 60_000).redacting(&[secret]);
+            let mut step = call.start::<()>(0);
+            let mut now = 0;
+            let shown = loop {
+                step = match step {
+                    Step::GetToken | Step::RefreshToken(_) => call.token(Ok(token.clone()), now),
+                    Step::Send(sent) => {
+                        assert_eq!(sent.as_ref(), Some(&token), "{name}");
+                        call.answered(Err(err.clone()), now)
+                    }
+                    Step::SleepUntil(at) => {
+                        now = at;
+                        call.woke(now)
+                    }
+                    Step::Fail(err) => break format!("{err:?} {err}"),
+                    Step::Done(()) => panic!("{name}: done"),
+                };
+            };
+            assert!(shown.contains("invalid credential"), "{name}: {shown}");
+            assert!(!shown.contains(token.expose()), "{name}: {shown}");
+            assert!(!shown.contains(secret), "{name}: {shown}");
+        }
     }
 }
