@@ -55,7 +55,9 @@ export interface MediaClientOptions {
   timeoutMs?: number;
   /** Bound on one token fetch, in milliseconds. Default 10000. */
   tokenTimeoutMs?: number;
-  /** Attempts per call for transient errors (-1, 5xx, network), the first included. Default 3. */
+  /** Attempts per call for transient errors (-1, 5xx, network), the first included: 1 to 10. Default 3. */
+  maxAttempts?: number;
+  /** @deprecated The older name of maxAttempts: it counts attempts, the first included. */
   maxRetries?: number;
   /** Size limits in bytes, checked before upload. Defaults: image and video 10 MiB, voice 2 MiB, thumb 64 KiB. */
   limits?: { image?: number; voice?: number; video?: number; thumb?: number };

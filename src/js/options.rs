@@ -51,7 +51,23 @@ pub(super) fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> 
     if let Some(ms) = opt_timeout(options, "tokenTimeoutMs")? {
         config.token_timeout_ms = ms;
     }
-    if let Some(n) = opt_number(options, "maxRetries")? {
+    // `maxAttempts` counts attempts, the first included; `maxRetries` is its older name (it
+    // always counted attempts too), still read when `maxAttempts` is not given.
+    let attempts = opt_whole(options, "maxAttempts", 10)?;
+    let legacy = opt_number(options, "maxRetries")?;
+    if let (Some(a), Some(r)) = (attempts, legacy) {
+        if a != r.clamp(1, 10) {
+            return Err(type_error(
+                "options maxAttempts and maxRetries disagree: give maxAttempts only (maxRetries is its older name)",
+            ));
+        }
+    }
+    if attempts == Some(0) {
+        return Err(type_error(
+            "option maxAttempts must be 1 to 10 (attempts per call, the first included)",
+        ));
+    }
+    if let Some(n) = attempts.or(legacy) {
         config.retry.max_attempts = n.clamp(1, 10) as u32;
     }
     config.limits = parse_limits(options)?;

@@ -822,11 +822,40 @@ mod js_api {
             r#"{"accessToken":"t","tokenTimeoutMs":0.5}"#,
             r#"{"accessToken":""}"#,
             r#"{"accessToken":"t","limits":"big"}"#,
+            r#"{"accessToken":"t","maxAttempts":0}"#,
+            r#"{"accessToken":"t","maxAttempts":11}"#,
+            r#"{"accessToken":"t","maxAttempts":2.5}"#,
+            r#"{"accessToken":"t","maxAttempts":2,"maxRetries":3}"#,
         ] {
             let err = MediaClient::new(opts(bad)).err().unwrap();
             assert!(err.is_instance_of::<js_sys::TypeError>(), "{bad}");
         }
         assert!(MediaClient::new(opts(r#"{"accessToken":"t","timeoutMs":2147483647}"#)).is_ok());
+    }
+
+    #[wasm_bindgen_test]
+    async fn max_attempts_counts_attempts_the_first_included() {
+        for (option, attempts) in [("maxAttempts", 1u32), ("maxAttempts", 2), ("maxRetries", 2)] {
+            reset().await;
+            let client = MediaClient::new(options(&[(option, attempts.into())])).unwrap();
+            let up = client
+                .upload(
+                    "image".into(),
+                    Uint8Array::from(&jpeg(100)[..]).into(),
+                    JsValue::UNDEFINED,
+                )
+                .await
+                .unwrap();
+            let id = prop(&up, "mediaId").as_string().unwrap();
+            fault(json!({"path": "/cgi-bin/media/get", "count": 10, "errcode": -1})).await;
+            let err = client.get(id.into(), JsValue::UNDEFINED).await.unwrap_err();
+            assert_eq!(prop(&err, "errcode"), JsValue::from(-1), "{option}");
+            assert_eq!(
+                calls("/cgi-bin/media/get").await.len(),
+                attempts as usize,
+                "{option}: {attempts}"
+            );
+        }
     }
 
     #[wasm_bindgen_test]

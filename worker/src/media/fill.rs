@@ -119,8 +119,14 @@ impl Described {
     }
 }
 
-/// Content-Type, Content-Disposition and ETag to store for media from WeChat.
-pub(crate) fn describe(media: &MediaBody, media_id: &str, kind: SignedKind) -> Described {
+/// Content-Type, Content-Disposition and ETag (`etag`, computed once per fill) to store for
+/// media from WeChat.
+pub(crate) fn describe(
+    media: &MediaBody,
+    media_id: &str,
+    kind: SignedKind,
+    etag: String,
+) -> Described {
     let content_type = media
         .meta
         .content_type
@@ -139,7 +145,7 @@ pub(crate) fn describe(media: &MediaBody, media_id: &str, kind: SignedKind) -> D
     Described {
         disposition: content_disposition(&name, &fallback),
         content_type,
-        etag: etag(media_id, kind),
+        etag,
     }
 }
 
@@ -238,7 +244,7 @@ pub(crate) async fn fill_from_tiers(
             let kept = Kept {
                 content_type: stored.content_type.to_string(),
                 disposition: stored.content_disposition.to_string(),
-                etag: tag.clone(),
+                etag: tag,
                 blob,
             };
             return Ok(Filled::Stored(Source::R2, Some(kept)));
@@ -311,7 +317,7 @@ pub(crate) async fn fill_from_tiers(
         .map_err(|e| ApiError::from_core(&e, now_secs()))?;
     check_media(&media.meta, size, &head, kind == SignedKind::HdVoice)
         .map_err(|e| ApiError::from_core(&e, now_secs()))?;
-    let described = describe(&media, media_id, kind);
+    let described = describe(&media, media_id, kind, tag);
     cache_put(&blob, &described.stored(key, Some(size), ctx.ttl_secs)).await?;
     if let Some(bucket) = &ctx.bucket {
         // R2 is the persistent tier: a failed write there costs a later miss, not this answer.
