@@ -186,6 +186,7 @@ fn the_code_map_names_every_source_file() {
         "bench",
         "scripts",
         "codecs",
+        "push",
     ] {
         sources.extend(files(
             dir,

@@ -84,6 +84,11 @@ secret_type!(
     /// The HMAC key of signed download URLs: used to sign and verify, never printed.
     SigningKey
 );
+secret_type!(
+    /// The Token of an account's server configuration (`WECHAT_CALLBACK_TOKEN`): what WeChat
+    /// signs its pushes with. Checked, never printed.
+    CallbackToken
+);
 
 /// Query parameter names whose values are secrets.
 const SECRET_PARAMS: &[&str] = &["access_token", "secret"];

@@ -15,6 +15,8 @@ extern "C" {
     pub type R2Bucket;
     #[wasm_bindgen(method, catch)]
     fn get(this: &R2Bucket, key: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = head)]
+    fn head_object(this: &R2Bucket, key: &str) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn put(
         this: &R2Bucket,
@@ -97,6 +99,23 @@ impl R2Bucket {
             content_type: text(&meta, "contentType"),
             content_disposition: text(&meta, "contentDisposition"),
         }))
+    }
+
+    /// `bucket.head(key)`: the stored object's Content-Type and size, without its body.
+    pub async fn head(&self, key: &str) -> Result<Option<(String, u64)>, JsValue> {
+        let object = Settled::new(&self.head_object(key)?).await?;
+        if object.is_null() || object.is_undefined() {
+            return Ok(None);
+        }
+        let meta = Reflect::get(&object, &"httpMetadata".into())?;
+        let content_type = Reflect::get(&meta, &"contentType".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let size = Reflect::get(&object, &"size".into())?
+            .as_f64()
+            .unwrap_or(0.0) as u64;
+        Ok(Some((content_type, size)))
     }
 
     /// `bucket.put(key, value, { httpMetadata })`; `value` is a Blob or a stream of known

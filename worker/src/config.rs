@@ -17,7 +17,8 @@ use wxmedia::protocol::request::{check_base_url, DEFAULT_BASE};
 // An app id is part of setting names, paths and cache keys: the core's one rule for it.
 use wxmedia::protocol::sign::valid_appid;
 use wxmedia::protocol::VideoHost;
-use wxmedia::protocol::{AccessToken, ApiKey, AppSecret, Limits, SigningKey};
+use wxmedia::protocol::{AccessToken, ApiKey, AppSecret, CallbackToken, Limits, SigningKey};
+use wxmedia_push::AesKey;
 
 use crate::error::ApiError;
 
@@ -29,6 +30,27 @@ pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 60_000;
 pub const BUCKET_BINDING: &str = "MEDIA_BUCKET";
 /// The token Durable Object namespace's name.
 pub const TOKENS_BINDING: &str = "TOKENS";
+/// The binding of the push log's Durable Object namespace (one `PushLog` per app id).
+pub const PUSHES_BINDING: &str = "PUSHES";
+/// The binding of the archive Queue.
+pub const QUEUE_BINDING: &str = "ARCHIVE_QUEUE";
+/// The default of `CALLBACK_FORWARD_TIMEOUT_MS`.
+pub const DEFAULT_FORWARD_TIMEOUT_MS: u64 = 4_000;
+/// The longest `CALLBACK_FORWARD_TIMEOUT_MS`: WeChat waits 5 s for an answer in all.
+pub const MAX_FORWARD_TIMEOUT_MS: u64 = 4_400;
+
+/// An app's callback endpoint settings (the account's server configuration).
+#[derive(Clone, Debug)]
+pub struct Callback {
+    /// `WECHAT_CALLBACK_TOKEN`.
+    pub token: CallbackToken,
+    /// `WECHAT_ENCODING_AES_KEY`, for safe and compatible mode.
+    pub aes_key: Option<AesKey>,
+    /// `CALLBACK_FORWARD_URL`: the developer's message handler.
+    pub forward_url: Option<String>,
+    /// `CALLBACK_FORWARD_TIMEOUT_MS`.
+    pub forward_timeout_ms: u64,
+}
 
 /// Who may download media.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +125,10 @@ pub struct Config {
     pub prefixed: bool,
     /// `MEMORY_CACHE_BYTES`: the per-isolate memory tier's bound (0 disables it).
     pub memory_cache_bytes: u64,
+    /// The callback endpoint's settings; `None` when `WECHAT_CALLBACK_TOKEN` is unset.
+    pub callback: Option<Callback>,
+    /// What the callback endpoint lacks (names of settings and bindings), for `/healthz`.
+    pub callback_missing: Vec<String>,
 }
 
 /// Where settings are read from: `env` in the Worker, a map in native tests.
@@ -115,6 +141,10 @@ pub trait Settings {
     fn has_durable_object(&self) -> bool;
     /// Whether the `MEDIA_BUCKET` R2 bucket is bound.
     fn has_bucket(&self) -> bool;
+    /// Whether the `PUSHES` Durable Object namespace is bound.
+    fn has_push_log(&self) -> bool {
+        false
+    }
 }
 
 impl Settings for Env {
@@ -139,6 +169,10 @@ impl Settings for Env {
 
     fn has_bucket(&self) -> bool {
         self.bucket(BUCKET_BINDING).is_ok()
+    }
+
+    fn has_push_log(&self) -> bool {
+        self.durable_object(PUSHES_BINDING).is_ok()
     }
 }
 
@@ -320,6 +354,7 @@ impl Apps {
         let cors_origins = list(env.var("CORS_ORIGINS"));
         let has_bucket = env.has_bucket();
         let has_do = env.has_durable_object();
+        let has_push_log = env.has_push_log();
         let memory_cache_bytes = number(
             env,
             "MEMORY_CACHE_BYTES",
@@ -406,6 +441,53 @@ impl Apps {
                     };
                 }
             }
+            let callback_token = per_app("WECHAT_CALLBACK_TOKEN")?;
+            let aes = per_app("WECHAT_ENCODING_AES_KEY")?;
+            let forward_url = per_app("CALLBACK_FORWARD_URL")?;
+            let forward_timeout_ms = match per_app("CALLBACK_FORWARD_TIMEOUT_MS")? {
+                None => DEFAULT_FORWARD_TIMEOUT_MS,
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(ms) if (1..=MAX_FORWARD_TIMEOUT_MS).contains(&ms) => ms,
+                    _ => {
+                        return Err(ApiError::config(&format!(
+                            "{} must be 1 to {MAX_FORWARD_TIMEOUT_MS} (milliseconds; WeChat waits 5 s in all)",
+                            name("CALLBACK_FORWARD_TIMEOUT_MS")
+                        )))
+                    }
+                },
+            };
+            if let Some(url) = &forward_url {
+                check_base_url(url.split('?').next().unwrap_or(url)).map_err(|e| {
+                    ApiError::config(&format!("{}: {}", name("CALLBACK_FORWARD_URL"), e.message))
+                })?;
+            }
+            let aes_key = match &aes {
+                None => None,
+                Some(k) => Some(AesKey::from_encoding(k).map_err(|e| {
+                    ApiError::config(&format!("{}: {e}", name("WECHAT_ENCODING_AES_KEY")))
+                })?),
+            };
+            secrets.extend(callback_token.iter().cloned());
+            secrets.extend(aes.iter().cloned());
+            let mut callback_missing = Vec::new();
+            if callback_token.is_none() {
+                callback_missing.push(name("WECHAT_CALLBACK_TOKEN"));
+            }
+            if !has_bucket {
+                callback_missing.push(BUCKET_BINDING.to_string());
+            }
+            if !has_push_log {
+                callback_missing.push(PUSHES_BINDING.to_string());
+            }
+            if tokens.is_none() {
+                callback_missing.push(name("WECHAT_SECRET"));
+            }
+            let callback = callback_token.map(|token| Callback {
+                token: CallbackToken::new(token),
+                aes_key,
+                forward_url,
+                forward_timeout_ms,
+            });
             let app_ttl = if multi_app {
                 number(env, &format!("CACHE_TTL_SECS_{id}"), cache_ttl_secs)?
             } else {
@@ -437,6 +519,8 @@ impl Apps {
                 multi_app,
                 prefixed: true,
                 memory_cache_bytes,
+                callback,
+                callback_missing,
             }));
         }
         let default = Rc::new(Config {

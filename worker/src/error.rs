@@ -64,11 +64,16 @@ pub enum ErrorCode {
     NotVoice,
     /// 422: voice that cannot be decoded (`?format=wav`).
     BadVoice,
+    /// 403: a push (or URL check) whose signature or timestamp does not verify.
+    PushRefused,
+    /// 400: a push that is not a WeChat message (broken XML, a DOCTYPE or entity, a bad
+    /// envelope, another app's message).
+    PushMalformed,
 }
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::BadRequest,
         ErrorCode::BadMediaId,
         ErrorCode::MissingMediaId,
@@ -94,6 +99,8 @@ impl ErrorCode {
         ErrorCode::UpstreamTimeout,
         ErrorCode::NotVoice,
         ErrorCode::BadVoice,
+        ErrorCode::PushRefused,
+        ErrorCode::PushMalformed,
     ];
 
     /// The code whose [`ErrorCode::as_str`] is `code`.
@@ -129,6 +136,8 @@ impl ErrorCode {
             ErrorCode::UpstreamTimeout => "UPSTREAM_TIMEOUT",
             ErrorCode::NotVoice => "NOT_VOICE",
             ErrorCode::BadVoice => "BAD_VOICE",
+            ErrorCode::PushRefused => "PUSH_REFUSED",
+            ErrorCode::PushMalformed => "PUSH_MALFORMED",
         }
     }
 
@@ -139,12 +148,14 @@ impl ErrorCode {
             | ErrorCode::BadMediaId
             | ErrorCode::MissingMediaId
             | ErrorCode::BadType
-            | ErrorCode::Empty => 400,
+            | ErrorCode::Empty
+            | ErrorCode::PushMalformed => 400,
             ErrorCode::Unauthorized => 401,
             ErrorCode::SignatureRequired
             | ErrorCode::SignatureExpired
             | ErrorCode::SignatureInvalid
-            | ErrorCode::NotAuthorized => 403,
+            | ErrorCode::NotAuthorized
+            | ErrorCode::PushRefused => 403,
             ErrorCode::NotFound | ErrorCode::UnknownApp => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::TooLarge => 413,
@@ -229,6 +240,8 @@ impl ErrorCode {
             ErrorCode::UpstreamTimeout => "WeChat did not answer in time",
             ErrorCode::NotVoice => "This media is not voice, so it has no WAV",
             ErrorCode::BadVoice => "The voice could not be decoded",
+            ErrorCode::PushRefused => "The push's signature or timestamp does not verify",
+            ErrorCode::PushMalformed => "The push is not a WeChat message",
         }
     }
 }

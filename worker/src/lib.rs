@@ -11,6 +11,7 @@
 pub mod config;
 pub mod error;
 pub mod media;
+pub mod push;
 pub mod routes;
 pub mod tokens;
 
@@ -20,6 +21,8 @@ pub mod bindings;
 pub mod renditions;
 
 #[cfg(target_arch = "wasm32")]
+pub use push::log::PushLog;
+#[cfg(target_arch = "wasm32")]
 pub use tokens::TokenHolder;
 
 #[cfg(target_arch = "wasm32")]
@@ -27,6 +30,23 @@ use worker::{event, Context, Env, Request, Result};
 
 #[cfg(target_arch = "wasm32")]
 use crate::config::Apps;
+
+/// The archive Queue's consumer (message push: each fan's media fetched and stored in R2).
+#[cfg(target_arch = "wasm32")]
+#[event(queue)]
+pub async fn queue(
+    batch: worker::MessageBatch<push::records::ArchiveJob>,
+    env: Env,
+    _ctx: Context,
+) -> Result<()> {
+    use worker::MessageExt;
+    for message in batch.messages()? {
+        push::archive::consume(&env, message.body().clone()).await;
+        // Retries are sent as new messages (with their attempt counted): this one is done.
+        message.ack();
+    }
+    Ok(())
+}
 
 /// The Worker's entry point.
 #[cfg(target_arch = "wasm32")]

@@ -99,10 +99,13 @@ pub struct FillContext {
 }
 
 /// What is stored with media from WeChat: its type, a disposition naming it, its ETag.
-pub(crate) struct Described {
-    content_type: String,
-    disposition: String,
-    etag: String,
+pub struct Described {
+    /// The Content-Type stored.
+    pub content_type: String,
+    /// The Content-Disposition stored.
+    pub disposition: String,
+    /// The ETag answered.
+    pub etag: String,
 }
 
 impl Described {
@@ -260,6 +263,31 @@ pub(crate) async fn fill_from_tiers(
             return Err(err);
         }
     };
+    let (blob, size, described) = checked_blob(&media, media_id, kind, tag).await?;
+    cache_put(&blob, &described.stored(key, Some(size), ctx.ttl_secs)).await?;
+    if let Some(bucket) = &ctx.bucket {
+        // R2 is the persistent tier: a failed write there costs a later miss, not this answer.
+        let _ = bucket
+            .put_value(key, &blob, &described.content_type, &described.disposition)
+            .await;
+    }
+    let kept = Kept {
+        blob,
+        content_type: described.content_type,
+        disposition: described.disposition,
+        etag: described.etag,
+    };
+    Ok(Filled::Stored(Source::Upstream, Some(kept)))
+}
+
+/// A media answer read whole and checked, as the Worker stores media (a fill, an archived push):
+/// its bytes, their size and how they are described (`etag` computed once by the caller).
+pub async fn checked_blob(
+    media: &MediaBody,
+    media_id: &str,
+    kind: SignedKind,
+    etag: String,
+) -> Result<(web_sys::Blob, u64, Described), ApiError> {
     // The body is read whole into a Blob (runtime memory, never wasm memory) and its length
     // checked before anything is stored: a body cut short fails here and is never cached. The
     // Cache API cannot be trusted to refuse a body that errors midway. A declared length was
@@ -273,7 +301,7 @@ pub(crate) async fn fill_from_tiers(
                 .map_err(|e| ApiError::from_core(&e, now_secs()))?;
             Settled::new(&whole)
                 .await
-                .map_err(|e| unread(&media, &e))?
+                .map_err(|e| unread(media, &e))?
                 .unchecked_into()
         }
         None => {
@@ -292,7 +320,7 @@ pub(crate) async fn fill_from_tiers(
                     };
                     return Err(ApiError::from_core(&err, now_secs()));
                 }
-                Err(e) => return Err(unread(&media, &e)),
+                Err(e) => return Err(unread(media, &e)),
             }
         }
     };
@@ -317,19 +345,5 @@ pub(crate) async fn fill_from_tiers(
         .map_err(|e| ApiError::from_core(&e, now_secs()))?;
     check_media(&media.meta, size, &head, kind == SignedKind::HdVoice)
         .map_err(|e| ApiError::from_core(&e, now_secs()))?;
-    let described = describe(&media, media_id, kind, tag);
-    cache_put(&blob, &described.stored(key, Some(size), ctx.ttl_secs)).await?;
-    if let Some(bucket) = &ctx.bucket {
-        // R2 is the persistent tier: a failed write there costs a later miss, not this answer.
-        let _ = bucket
-            .put_value(key, &blob, &described.content_type, &described.disposition)
-            .await;
-    }
-    let kept = Kept {
-        blob,
-        content_type: described.content_type,
-        disposition: described.disposition,
-        etag: described.etag,
-    };
-    Ok(Filled::Stored(Source::Upstream, Some(kept)))
+    Ok((blob, size, describe(media, media_id, kind, etag)))
 }

@@ -33,7 +33,7 @@ pub async fn route(
     let all: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (config, segments) = match all.as_slice() {
         ["apps", appid, rest @ ..] => match (apps.app(appid), rest) {
-            (Some(config), ["media", ..]) => (config, rest),
+            (Some(config), ["media" | "archive", ..] | ["wechat", "callback"]) => (config, rest),
             (None, _) => {
                 // At most an app id's length of it echoed: a path can be kilobytes long.
                 let shown: String = appid.chars().take(64).collect();
@@ -71,6 +71,13 @@ pub async fn route(
                 download(&req, env, config, id, SignedKind::HdVoice).await
             }
             (Method::Post, ["media", id, "sign"]) => sign(&req, config, id).map(Into::into),
+            (Method::Get, ["wechat", "callback"]) => crate::push::callback::url_check(&req, config),
+            (Method::Post, ["wechat", "callback"]) => {
+                crate::push::callback::push(&req, env, ctx, config).await
+            }
+            (Method::Get, ["archive"]) => crate::push::index::index(&req, env, config)
+                .await
+                .map(Into::into),
             (Method::Post, ["cgi-bin", "media", "upload"]) => {
                 return compat::upload(req, env, ctx, apps).await.map(Into::into)
             }
@@ -92,7 +99,14 @@ pub async fn route(
                     "media ids contain no '/'",
                 ))
             }
-            (_, ["media", ..] | ["healthz"] | ["cgi-bin", ..]) => Err(ApiError::new(
+            (
+                _,
+                ["media", ..]
+                | ["healthz"]
+                | ["cgi-bin", ..]
+                | ["wechat", "callback"]
+                | ["archive"],
+            ) => Err(ApiError::new(
                 ErrorCode::MethodNotAllowed,
                 format!("{} is not allowed on {path}", method.as_ref()),
             )),
@@ -133,6 +147,13 @@ fn healthz(apps: &Apps) -> std::result::Result<Response, ApiError> {
                 "cacheTtlSecs": app.cache_ttl_secs,
                 "limits": app.limits,
                 "missing": missing,
+                "callback": {
+                    "configured": app.callback.is_some(),
+                    "ready": app.callback.is_some() && app.callback_missing.is_empty(),
+                    "safeMode": app.callback.as_ref().is_some_and(|c| c.aes_key.is_some()),
+                    "forwards": app.callback.as_ref().is_some_and(|c| c.forward_url.is_some()),
+                    "missing": app.callback_missing,
+                },
             })
         })
         .collect();
