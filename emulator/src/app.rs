@@ -209,6 +209,8 @@ impl App {
         let is_control = !self.on_cdn(&req) && req.path.starts_with("/_emulator/");
         let (mut resp, errcode, logged) = if req.method == "OPTIONS" {
             (self.preflight(&req), None, false)
+        } else if is_control && req.path == "/_emulator/push" && req.method == "POST" {
+            (crate::push::handle(self, &req).await, None, false)
         } else if is_control {
             (control::handle(self, &req), None, false)
         } else {

@@ -76,7 +76,8 @@ pub(crate) fn handle(app: &App, req: &Request) -> Response {
             | "/_emulator/tokens"
             | "/_emulator/apps"
             | "/_emulator/faults"
-            | "/_emulator/media",
+            | "/_emulator/media"
+            | "/_emulator/push",
         ) => error(405, format!("method {} not allowed on {path}", req.method)),
         _ => error(404, format!("no control endpoint {path}")),
     }

@@ -44,6 +44,7 @@ mod faults;
 mod hd_voice;
 mod http;
 mod media;
+mod push;
 mod store;
 mod tokens;
 mod wx;
@@ -55,6 +56,11 @@ pub struct AppCredentials {
     pub appid: String,
     /// The AppSecret.
     pub secret: String,
+    /// The Token of the account's server configuration (message push), when it has its own;
+    /// else [`Config::callback_token`].
+    pub callback_token: Option<String>,
+    /// The account's EncodingAESKey, when it has its own; else [`Config::aes_key`].
+    pub aes_key: Option<String>,
 }
 
 impl AppCredentials {
@@ -63,6 +69,8 @@ impl AppCredentials {
         AppCredentials {
             appid: appid.into(),
             secret: secret.into(),
+            callback_token: None,
+            aes_key: None,
         }
     }
 }
@@ -97,6 +105,11 @@ pub struct Config {
     /// address (`http://203.205.137.89/vweixinp.tc.qq.com/1007_….f10.mp4?vkey=…`). `None`: the
     /// emulator's own CDN listener, a second port beside the API's (see [`Running::cdn_url`]).
     pub video_host: Option<String>,
+    /// The Token pushes are signed with (every account without one of its own).
+    pub callback_token: String,
+    /// The EncodingAESKey of safe and compatible mode (every account without one of its own):
+    /// 43 characters of base64.
+    pub aes_key: String,
 }
 
 impl Default for Config {
@@ -111,6 +124,8 @@ impl Default for Config {
             verified: true,
             log_requests: false,
             video_host: None,
+            callback_token: "emulator-callback-token".to_owned(),
+            aes_key: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG".to_owned(),
         }
     }
 }

@@ -23,6 +23,12 @@ OPTIONS:
                            app has its own tokens, quotas and media. Without --appid/--secret,
                            the first --app is the default account (and the only ones served
                            are the --app ones)
+    --callback-token T     the Token message pushes are signed with [default:
+                           emulator-callback-token]
+    --aes-key KEY          the EncodingAESKey of safe and compatible mode (43 characters)
+                           [default: abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG]
+    --app-push ID:TOKEN[:KEY]
+                           account ID's own Token (and EncodingAESKey) for pushes
     --cors                 answer with CORS headers and preflights (for browser tests)
     --max-store-bytes N    cap on stored media bytes [default: 268435456]
     --ip-whitelist IP,IP   token calls from other addresses answer 40164
@@ -40,7 +46,7 @@ README).
 
 /// What the command line asked for.
 enum Command {
-    Run(SocketAddr, Config),
+    Run(SocketAddr, Box<Config>),
     Help,
     Version,
 }
@@ -52,6 +58,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
         ..Config::default()
     };
     let mut apps: Vec<AppCredentials> = Vec::new();
+    let mut pushes: Vec<(String, String, Option<String>)> = Vec::new();
     let mut default_given = false;
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
@@ -125,6 +132,38 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
                 }
                 config.video_host = Some(v);
             }
+            "--callback-token" => {
+                let v = value("--callback-token")?;
+                if !push_token_ok(&v) {
+                    return Err(format!(
+                        "--callback-token: {v:?} is not 3 to 32 letters or digits"
+                    ));
+                }
+                config.callback_token = v;
+            }
+            "--aes-key" => {
+                let v = value("--aes-key")?;
+                if !aes_key_ok(&v) {
+                    return Err(format!("--aes-key: {v:?} is not 43 characters of base64"));
+                }
+                config.aes_key = v;
+            }
+            "--app-push" => {
+                let v = value("--app-push")?;
+                let mut parts = v.split(':');
+                let (Some(id), Some(token)) = (parts.next(), parts.next()) else {
+                    return Err(format!("--app-push: {v:?} is not ID:TOKEN[:KEY]"));
+                };
+                let key = parts.next();
+                if id.is_empty()
+                    || !push_token_ok(token)
+                    || key.is_some_and(|k| !aes_key_ok(k))
+                    || parts.next().is_some()
+                {
+                    return Err(format!("--app-push: {v:?} is not ID:TOKEN[:KEY]"));
+                }
+                pushes.push((id.to_owned(), token.to_owned(), key.map(str::to_owned)));
+            }
             "--cors" | "--unverified" | "--quiet" if inline.is_some() => {
                 return Err(format!("{flag} takes no value"));
             }
@@ -142,14 +181,43 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
     if apps.iter().any(|a| a.appid == config.appid) {
         return Err(format!("--app: {} is also the --appid", config.appid));
     }
+    for (id, token, key) in pushes {
+        if id == config.appid {
+            config.callback_token = token;
+            if let Some(key) = key {
+                config.aes_key = key;
+            }
+        } else if let Some(app) = apps.iter_mut().find(|a| a.appid == id) {
+            app.callback_token = Some(token);
+            app.aes_key = key;
+        } else {
+            return Err(format!("--app-push: {id} is not a served app"));
+        }
+    }
     config.apps = apps;
-    Ok(Command::Run(listen, config))
+    Ok(Command::Run(listen, Box::new(config)))
+}
+
+/// A push Token as WeChat takes one: 3 to 32 letters or digits.
+fn push_token_ok(token: &str) -> bool {
+    (3..=32).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// An EncodingAESKey: 43 characters of base64.
+fn aes_key_ok(key: &str) -> bool {
+    key.len() == 43
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     let (listen, config) = match parse_args(std::env::args().skip(1)) {
-        Ok(Command::Run(listen, config)) => (listen, config),
+        Ok(Command::Run(listen, config)) => (listen, *config),
         Ok(Command::Help) => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -259,14 +327,32 @@ mod tests {
             panic!("did not parse");
         };
         assert_eq!(
-            c,
+            *c,
             Config {
                 log_requests: true,
                 ..Config::default()
             }
         );
+        let Ok(Command::Run(_, c)) = parse(&[
+            "--app",
+            "wxA:sa",
+            "--app",
+            "wxB:sb",
+            "--callback-token",
+            "tokA",
+            "--app-push",
+            "wxB:tokB:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq",
+        ]) else {
+            panic!("did not parse");
+        };
+        assert_eq!(c.callback_token, "tokA");
+        assert_eq!(c.apps[0].callback_token.as_deref(), Some("tokB"));
+        assert!(c.apps[0].aes_key.is_some());
         for bad in [
-            &["--app", "wxA"][..],
+            &["--app-push", "wxZ:tok"][..],
+            &["--aes-key", "short"],
+            &["--callback-token", "a b"],
+            &["--app", "wxA"],
             &["--app", ":s"],
             &["--app", "wxA:"],
             &["--app", "wxA:1", "--app", "wxA:2"],

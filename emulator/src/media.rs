@@ -53,7 +53,7 @@ impl MediaKind {
         }
     }
 
-    fn formats(self) -> &'static [Format] {
+    pub(crate) fn formats(self) -> &'static [Format] {
         match self {
             MediaKind::Image => &[Format::Jpeg, Format::Png, Format::Gif],
             MediaKind::Voice => &[Format::Amr, Format::Mp3],
@@ -99,7 +99,7 @@ impl Format {
         }
     }
 
-    fn matches(self, data: &[u8]) -> bool {
+    pub(crate) fn matches(self, data: &[u8]) -> bool {
         match self {
             Format::Jpeg => data.starts_with(&[0xFF, 0xD8, 0xFF]),
             Format::Png => data.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),

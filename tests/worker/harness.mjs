@@ -89,9 +89,10 @@ export function recordedResponses() { return seen; }
 
 /**
  * Starts the Worker. Options: name (directory), vars, secrets, r2 (bind MEDIA_BUCKET),
- * durableObject (bind TOKENS), main (another script, for comparisons).
+ * durableObject (bind TOKENS), pushes (bind PUSHES, the push log), queue (bind ARCHIVE_QUEUE,
+ * producer and consumer), main (another script, for comparisons).
  */
-export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, durableObject = false, main = path.join(ROOT, 'worker/build/index.js') }) {
+export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, durableObject = false, pushes = false, queue = false, main = path.join(ROOT, 'worker/build/index.js') }) {
   const dir = path.join(ROOT, 'target/worker-test', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -103,14 +104,24 @@ export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, d
     '[assets]',
     `directory = ${JSON.stringify(path.join(ROOT, 'www'))}`,
     'binding = "ASSETS"',
-    'run_worker_first = ["/healthz", "/media*", "/cgi-bin/*", "/apps/*"]',
+    'run_worker_first = ["/healthz", "/media*", "/cgi-bin/*", "/apps/*", "/wechat/*", "/archive*"]',
     '',
     '[vars]',
     ...Object.entries(vars).map(([k, v]) => `${k} = ${JSON.stringify(String(v))}`),
   ];
+  const classes = [];
   if (durableObject) {
-    toml.push('', '[[durable_objects.bindings]]', 'name = "TOKENS"', 'class_name = "TokenHolder"',
-      '', '[[migrations]]', 'tag = "v1"', 'new_sqlite_classes = ["TokenHolder"]');
+    toml.push('', '[[durable_objects.bindings]]', 'name = "TOKENS"', 'class_name = "TokenHolder"');
+    classes.push('"TokenHolder"');
+  }
+  if (pushes) {
+    toml.push('', '[[durable_objects.bindings]]', 'name = "PUSHES"', 'class_name = "PushLog"');
+    classes.push('"PushLog"');
+  }
+  if (classes.length) toml.push('', '[[migrations]]', 'tag = "v1"', `new_sqlite_classes = [${classes.join(', ')}]`);
+  if (queue) {
+    toml.push('', '[[queues.producers]]', 'binding = "ARCHIVE_QUEUE"', `queue = "wxmedia-archive-${name}"`,
+      '', '[[queues.consumers]]', `queue = "wxmedia-archive-${name}"`, 'max_batch_size = 10', 'max_batch_timeout = 1');
   }
   if (r2) toml.push('', '[[r2_buckets]]', 'binding = "MEDIA_BUCKET"', 'bucket_name = "wxmedia-test"');
   writeFileSync(path.join(dir, 'wrangler.toml'), toml.join('\n') + '\n');
@@ -154,7 +165,7 @@ export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, d
  * front), as production runs it. Options as for startWorker (vars and secrets both become
  * bindings). Same interface: { url, fetch, stop }.
  */
-export async function startWorkerd({ name, vars = {}, secrets = {}, r2 = false, durableObject = false }) {
+export async function startWorkerd({ name, vars = {}, secrets = {}, r2 = false, durableObject = false, pushes = false }) {
   const { Miniflare } = await import('miniflare');
   const dir = path.join(ROOT, 'target/worker-test', `workerd-${name}`);
   rmSync(dir, { recursive: true, force: true });
@@ -169,7 +180,10 @@ export async function startWorkerd({ name, vars = {}, secrets = {}, r2 = false, 
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-01',
     bindings: Object.fromEntries(Object.entries({ ...vars, ...secrets }).map(([k, v]) => [k, String(v)])),
-    durableObjects: durableObject ? { TOKENS: { className: 'TokenHolder', useSQLite: true } } : undefined,
+    durableObjects: (durableObject || pushes) ? {
+      ...(durableObject ? { TOKENS: { className: 'TokenHolder', useSQLite: true } } : {}),
+      ...(pushes ? { PUSHES: { className: 'PushLog', useSQLite: true } } : {}),
+    } : undefined,
     r2Buckets: r2 ? ['MEDIA_BUCKET'] : undefined,
     cachePersist: path.join(dir, 'cache'),
     durableObjectsPersist: path.join(dir, 'do'),

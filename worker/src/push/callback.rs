@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
+use futures_util::future::{select, Either, FutureExt};
 use wasm_bindgen::JsCast;
 use worker::{Context, Env, Request};
 use wxmedia::client::{read_whole_within, Settled};
@@ -186,19 +186,47 @@ pub async fn push(
             if !jobs.is_empty() {
                 archive::schedule(env, ctx, config, jobs).await;
             }
-            let reply = match &callback.forward_url {
-                Some(url) => forward(url, callback, &query, &opened, deadline).await,
-                None => "success".to_string(),
-            };
-            let finish = LogAsk::Finish {
-                key: key.clone(),
-                reply: reply.clone(),
-            };
-            let _ = log::ask(env, &config.appid, &finish).await;
-            reply
+            // Forwarding and recording the answer run under `waitUntil`, so they finish even if
+            // WeChat closes this connection first; this delivery awaits the same work.
+            let work = first_delivery(
+                env.clone(),
+                config.appid.clone(),
+                key.clone(),
+                callback.clone(),
+                query.clone(),
+                opened.clone(),
+                deadline,
+            )
+            .boxed_local()
+            .shared();
+            ctx.wait_until(work.clone().map(|_| ()));
+            work.await
         }
     };
     answer(&reply, callback, config, &opened, &query, now_secs)
+}
+
+/// The first delivery of a push: forwarded (when a handler is set), its answer recorded for
+/// redeliveries, and given back.
+async fn first_delivery(
+    env: Env,
+    appid: String,
+    key: String,
+    callback: Callback,
+    query: PushQuery,
+    opened: Opened,
+    deadline: f64,
+) -> String {
+    let reply = match &callback.forward_url {
+        Some(url) => forward(url, &callback, &query, &opened, deadline).await,
+        None => "success".to_string(),
+    };
+    let finish = LogAsk::Finish {
+        key,
+        reply: reply.clone(),
+    };
+    let _ = log::ask(&env, &appid, &finish).await;
+    reply
 }
 
 /// The reply as WeChat is answered with it: `success` and empty answers as they are, anything
