@@ -63,7 +63,11 @@ function toError(status, text, retryAfter) {
 /** The route prefix of the app the console works on: '' for the default app, else `/apps/{appid}`. */
 let prefix = '';
 /** Works on `app` (an entry of /healthz's `apps`) from now on; null for the default app. */
-export function useApp(app) { prefix = !app || app.default ? '' : `/apps/${encodeURIComponent(app.appid)}`; }
+export function useApp(app) {
+  prefix = !app || app.default ? '' : `/apps/${encodeURIComponent(app.appid)}`;
+  currentAppid = app?.appid;
+}
+let currentAppid;
 
 const bearer = (key) => (key ? { Authorization: `Bearer ${key}` } : {});
 
@@ -150,3 +154,40 @@ export async function sign({ key, mediaId, hdVoice = false }) {
   const q = hdVoice ? '?kind=hd-voice' : '';
   return (await call(`${prefix}/media/${encodeURIComponent(mediaId)}/sign${q}`, { method: 'POST', headers: bearer(key) })).json();
 }
+
+/**
+ * `GET /archive`: fans' media kept by the callback endpoint, newest first. Resolves to
+ * `{items, cursor}`.
+ */
+export async function archive({ key, limit = 20, cursor = null, type = '' }) {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (cursor) q.set('cursor', cursor);
+  if (type) q.set('type', type);
+  return (await call(`${prefix}/archive?${q}`, { headers: bearer(key), cache: 'no-store' })).json();
+}
+
+/**
+ * Dev only: has the emulator (at `emulator`, from /healthz's `devEmulator`) push a fan's image to
+ * this console's callback endpoint, as WeChat would. Resolves to the emulator's report.
+ */
+export async function testPush({ emulator, image }) {
+  const bytes = new Uint8Array(await image.arrayBuffer());
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  const body = {
+    url: `${location.origin}${prefix}/wechat/callback`,
+    appid: currentAppid,
+    mode: 'safe',
+    msgType: 'image',
+    media: btoa(binary),
+  };
+  let r;
+  try {
+    r = await fetch(`${emulator}/_emulator/push`, { method: 'POST', body: JSON.stringify(body) });
+  } catch (e) {
+    throw new ApiError({ message: `the emulator did not answer: ${e.message}` });
+  }
+  if (!r.ok) throw toError(r.status, await r.text(), null);
+  return r.json();
+}
+

@@ -317,6 +317,10 @@ function renderPreview(box, got, title, loadWav) {
         audio.src = wavUrl;
       })
       .catch((e) => cannot(`The voice could not be decoded (${e.message ?? e})`));
+  } else if (got.contentType.startsWith('video/')) {
+    const video = el('video', { src: url, controls: true, preload: 'metadata' });
+    video.setAttribute('aria-label', `Play ${title}`);
+    box.append(video);
   } else {
     box.append(el('p', { className: 'note', textContent: `No preview for ${got.contentType}.` }));
   }
@@ -401,3 +405,67 @@ $('#fetch-form').addEventListener('submit', (e) => {
   const hdVoice = $('#fetch-hd').checked;
   showResult({ title: hdVoice ? `HD voice ${mediaId}` : mediaId, mediaId, hdVoice });
 });
+
+// ---- the inbox: fans' media kept by the callback endpoint -------------------------------------
+
+const inbox = $('#inbox');
+const inboxStatus = $('#inbox-status');
+
+async function refreshInbox() {
+  inboxStatus.textContent = 'Loading…';
+  try {
+    const { items } = await api.archive({ key: apiKey(), limit: 50 });
+    inbox.replaceChildren(...items.map((item) => {
+      const when = new Date(item.createTime * 1000).toLocaleString();
+      const show = el('button', { type: 'button', textContent: 'Show' });
+      show.setAttribute('aria-label', `Show ${item.msgType} ${item.mediaId}`);
+      show.disabled = item.status !== 'archived';
+      show.addEventListener('click', () => showResult({ title: `${item.msgType} from ${item.fromUser}`, type: item.msgType, mediaId: item.mediaId }));
+      return el('li', { className: 'item' },
+        el('div', { className: 'item-head' },
+          el('span', { className: 'item-name', textContent: `${item.msgType} · ${when}` }),
+          el('span', { className: 'item-size', textContent: item.status === 'archived' ? bytes(item.size) : item.status + (item.errcode ? ` (${item.errcode})` : '') }),
+          show));
+    }));
+    inboxStatus.textContent = items.length ? `${items.length} archived message(s), newest first.` : 'Nothing archived yet.';
+  } catch (e) {
+    api.showError(inboxStatus, e);
+  }
+}
+
+$('#inbox-refresh').addEventListener('click', refreshInbox);
+
+health.then((h) => {
+  // Under `make dev` the Worker names the emulator, which can push as WeChat would.
+  if (!h?.devEmulator) return;
+  const button = $('#inbox-push');
+  button.hidden = false;
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    inboxStatus.textContent = 'Pushing…';
+    try {
+      const image = await makeTestImage();
+      const report = await api.testPush({ emulator: h.devEmulator, image });
+      const last = report.tries.at(-1);
+      inboxStatus.textContent = `Pushed ${report.mediaId.slice(0, 12)}…: the callback answered ${last.status ?? last.error}.`;
+      setTimeout(refreshInbox, 1500);
+    } catch (e) {
+      api.showError(inboxStatus, e);
+    } finally {
+      button.disabled = false;
+    }
+  });
+});
+
+/** A small JPEG drawn here, as a fan's photo. */
+function makeTestImage() {
+  const canvas = el('canvas', { width: 160, height: 120 });
+  const g = canvas.getContext('2d');
+  g.fillStyle = `hsl(${Math.floor(Math.random() * 360)} 70% 60%)`;
+  g.fillRect(0, 0, 160, 120);
+  g.fillStyle = '#fff';
+  g.font = '20px sans-serif';
+  g.fillText(new Date().toLocaleTimeString(), 12, 66);
+  return new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.9));
+}
+

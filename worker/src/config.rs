@@ -129,6 +129,9 @@ pub struct Config {
     pub callback: Option<Callback>,
     /// What the callback endpoint lacks (names of settings and bindings), for `/healthz`.
     pub callback_missing: Vec<String>,
+    /// `DEV_EMULATOR_URL`: set by `make dev` only, so the console can have the emulator push as
+    /// WeChat would. Never set in a deployment.
+    pub dev_emulator_url: Option<String>,
 }
 
 /// Where settings are read from: `env` in the Worker, a map in native tests.
@@ -355,6 +358,14 @@ impl Apps {
         let has_bucket = env.has_bucket();
         let has_do = env.has_durable_object();
         let has_push_log = env.has_push_log();
+        let dev_emulator_url = match env.var("DEV_EMULATOR_URL") {
+            None => None,
+            Some(url) => {
+                check_base_url(&url)
+                    .map_err(|e| ApiError::config(&format!("DEV_EMULATOR_URL: {}", e.message)))?;
+                Some(url)
+            }
+        };
         let memory_cache_bytes = number(
             env,
             "MEMORY_CACHE_BYTES",
@@ -521,6 +532,7 @@ impl Apps {
                 memory_cache_bytes,
                 callback,
                 callback_missing,
+                dev_emulator_url: dev_emulator_url.clone(),
             }));
         }
         let default = Rc::new(Config {

@@ -171,6 +171,7 @@ fn healthz(apps: &Apps) -> std::result::Result<Response, ApiError> {
         "apps": list,
         "memoryCache": crate::media::memory::usage(config),
         "warnings": apps.warnings(),
+        "devEmulator": config.dev_emulator_url,
     });
     let mut response = Response::from_json(&body).map_err(internal)?;
     let _ = response.headers_mut().set("Cache-Control", "no-store");
