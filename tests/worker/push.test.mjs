@@ -288,9 +288,15 @@ describe('the callback endpoint (message push)', () => {
     const amr = fixture('amr-mode7.amr');
     const video = mp4(300_000);
     const img = await push({ msgType: 'image', mode: 'compat', media: image.toString('base64') });
-    const voice = await push({ msgType: 'voice', mode: 'safe', media: amr.toString('base64') });
+    // Its 16 kHz rendition as WeChat may send it: AMR-WB, kept as it is (no decoder for it yet).
+    const wb = Buffer.concat([Buffer.from('#!AMR-WB\n', 'latin1'), Buffer.alloc(6_000, 0x44)]);
+    const voice = await push({ msgType: 'voice', mode: 'safe', media: amr.toString('base64'), media16k: wb.toString('base64') });
+    assert.ok(voice.mediaId16K);
     const vid = await push({ msgType: 'shortvideo', mode: 'plain', media: video.toString('base64') });
     for (const r of [img, voice, vid]) assert.equal((await archived(w, r.mediaId)).status, 'archived');
+    const voiceItem = await archived(w, voice.mediaId);
+    assert.equal(voiceItem.mediaId16K, voice.mediaId16K);
+    assert.equal(voiceItem.format, 'amr');
     await emu.control('POST', 'clock', { advance_secs: 4 * 86_400 });
     // WeChat itself no longer has them.
     const token = await emu.token();
@@ -301,6 +307,9 @@ describe('the callback endpoint (message push)', () => {
     assert.ok(a.body.equals(image));
     const b = await w.fetch(`/media/${voice.mediaId}`, { headers: auth });
     assert.ok(b.body.equals(amr));
+    const b16 = await w.fetch(`/media/${voice.mediaId16K}`, { headers: auth });
+    assert.equal(b16.status, 200, b16.text());
+    assert.ok(b16.body.equals(wb));
     const wav = await w.fetch(`/media/${voice.mediaId}?format=wav`, { headers: auth });
     assert.equal(wav.status, 200);
     assert.ok(wav.body.subarray(44).equals(fixture('amr-mode7.amr.s16')));

@@ -263,7 +263,8 @@ pub(crate) async fn fill_from_tiers(
             return Err(err);
         }
     };
-    let (blob, size, described) = checked_blob(&media, media_id, kind, tag).await?;
+    let headerless = kind == SignedKind::HdVoice;
+    let (blob, size, described) = checked_blob(&media, media_id, kind, tag, headerless).await?;
     cache_put(&blob, &described.stored(key, Some(size), ctx.ttl_secs)).await?;
     if let Some(bucket) = &ctx.bucket {
         // R2 is the persistent tier: a failed write there costs a later miss, not this answer.
@@ -282,11 +283,14 @@ pub(crate) async fn fill_from_tiers(
 
 /// A media answer read whole and checked, as the Worker stores media (a fill, an archived push):
 /// its bytes, their size and how they are described (`etag` computed once by the caller).
+/// `headerless`: bytes with no signature to sniff are accepted under a media label (HD voice's
+/// Speex, a voice message's `MediaId16K`).
 pub async fn checked_blob(
     media: &MediaBody,
     media_id: &str,
     kind: SignedKind,
     etag: String,
+    headerless: bool,
 ) -> Result<(web_sys::Blob, u64, Described), ApiError> {
     // The body is read whole into a Blob (runtime memory, never wasm memory) and its length
     // checked before anything is stored: a body cut short fails here and is never cached. The
@@ -343,7 +347,7 @@ pub async fn checked_blob(
     let head = read_head(&blob)
         .await
         .map_err(|e| ApiError::from_core(&e, now_secs()))?;
-    check_media(&media.meta, size, &head, kind == SignedKind::HdVoice)
+    check_media(&media.meta, size, &head, headerless)
         .map_err(|e| ApiError::from_core(&e, now_secs()))?;
     Ok((blob, size, describe(media, media_id, kind, etag)))
 }

@@ -147,7 +147,11 @@ pub async fn archive(env: &Env, config: &Config, job: &ArchiveJob) -> Attempt {
     match client.get(&job.media_id, None).await {
         Ok(Download::Media(body)) => {
             let tag = keys::etag(&job.media_id, SignedKind::Media);
-            match media::checked_blob(&body, &job.media_id, SignedKind::Media, tag).await {
+            // A voice's 16 kHz rendition may be Speex, which has no signature to sniff.
+            let headerless = job.role == "media16k";
+            match media::checked_blob(&body, &job.media_id, SignedKind::Media, tag, headerless)
+                .await
+            {
                 Ok((blob, size, described)) => {
                     store(env, config, job, &bucket, &key, &blob, size, &described).await
                 }

@@ -219,6 +219,7 @@ mod object {
                 status: String,
                 errcode: Option<f64>,
                 archived_at: Option<f64>,
+                parts_pending: f64,
             }
             let limit = limit.clamp(1, MAX_PAGE);
             let (before_time, before_seq) = match cursor {
@@ -228,7 +229,7 @@ mod object {
                 None => (u64::MAX >> 11, u64::MAX >> 11),
             };
             let mut sql = String::from(
-                "SELECT rowid AS seq, msg_id, msg_type, from_user, create_time, media_id, thumb_media_id, media_id_16k, format, content_type, size, status, errcode, archived_at FROM media WHERE role = 'media' AND (create_time < ? OR (create_time = ? AND rowid < ?))",
+                "SELECT rowid AS seq, msg_id, msg_type, from_user, create_time, media_id, thumb_media_id, media_id_16k, format, content_type, size, status, errcode, archived_at, (SELECT COUNT(*) FROM media AS part WHERE part.push_key = media.push_key AND part.status = 'pending') AS parts_pending FROM media WHERE role = 'media' AND (create_time < ? OR (create_time = ? AND rowid < ?))",
             );
             let mut bindings = vec![int(before_time), int(before_time), int(before_seq)];
             if let Some(t) = msg_type {
@@ -263,7 +264,12 @@ mod object {
                     format: r.format,
                     content_type: r.content_type,
                     size: r.size.map(|s| s as u64),
-                    status: r.status,
+                    // Archived once every media of the message (thumbnail, 16 kHz voice) is.
+                    status: if r.status == "archived" && r.parts_pending > 0.0 {
+                        "pending".to_string()
+                    } else {
+                        r.status
+                    },
                     errcode: r.errcode.map(|e| e as i64),
                     archived_at: r.archived_at.map(|a| a as u64),
                     url: String::new(),
