@@ -156,6 +156,11 @@ pub async fn push(
         create_time: opened.message.create_time().unwrap_or(now_secs),
         format: opened.message.get("Format").map(str::to_string),
         media: media.clone(),
+        // Without a handler the answer is known now: recorded with the push, in one call.
+        reply: callback
+            .forward_url
+            .is_none()
+            .then(|| "success".to_string()),
         now_ms: started as u64,
     };
     let state = match log::ask(env, &config.appid, &begin).await {
@@ -185,6 +190,9 @@ pub async fn push(
                 .collect();
             if !jobs.is_empty() {
                 archive::schedule(env, ctx, config, jobs).await;
+            }
+            if callback.forward_url.is_none() {
+                return answer("success", callback, config, &opened, &query, now_secs);
             }
             // Forwarding and recording the answer run under `waitUntil`, so they finish even if
             // WeChat closes this connection first; this delivery awaits the same work.

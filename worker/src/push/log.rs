@@ -85,13 +85,13 @@ mod object {
                     create_time,
                     format,
                     media,
+                    reply,
                     now_ms,
                 } => {
-                    if let Some(state) = self.state_of(&key, now_ms)? {
-                        return Ok(LogAnswer::State(state));
-                    }
-                    self.sql.exec(
-                        "INSERT INTO pushes (key, msg_id, msg_type, from_user, create_time, received_at, reply) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                    // One statement for the common case, a push seen for the first time; a
+                    // redelivery writes nothing and is looked up.
+                    let inserted = self.sql.exec(
+                        "INSERT OR IGNORE INTO pushes (key, msg_id, msg_type, from_user, create_time, received_at, reply) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         vec![
                             key.clone().into(),
                             text_or_null(msg_id.clone()),
@@ -99,8 +99,13 @@ mod object {
                             from_user.clone().into(),
                             int(create_time),
                             int(now_ms),
+                            text_or_null(reply),
                         ],
                     )?;
+                    if inserted.rows_written() == 0 {
+                        let state = self.state_of(&key, now_ms)?.unwrap_or(PushState::New);
+                        return Ok(LogAnswer::State(state));
+                    }
                     let of = |role: &str| {
                         media
                             .iter()

@@ -33,6 +33,10 @@ pub enum LogAsk {
         format: Option<String>,
         /// The media ids it carries.
         media: Vec<LoggedMedia>,
+        /// The answer, when it is known before anything is done (no handler to forward to):
+        /// recorded at once, so the push needs no second call to the log.
+        #[serde(default)]
+        reply: Option<String>,
         /// The clock (ms).
         now_ms: u64,
     },
