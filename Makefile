@@ -57,6 +57,8 @@ pkg: setup
 	wasm-pack --log-level warn build codecs/wasm --profile voice --no-opt --target web --out-dir ../../target/voice-pkg --out-name voice
 	wasm-opt -O3 target/voice-pkg/voice_bg.wasm -o pkg/voice_bg.wasm
 	cp target/voice-pkg/voice.js pkg/
+	wasm-pack --log-level warn build push --release --target web --out-dir ../target/push-pkg --out-name push -- --features js
+	cp target/push-pkg/push_bg.wasm target/push-pkg/push.js pkg/
 	node npm/assemble.mjs pkg $(VERSION)
 
 package: pkg
@@ -75,7 +77,7 @@ test: setup
 lint: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p wxmedia -p wxmedia-worker -p wxmedia-voice --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy -p wxmedia -p wxmedia-worker -p wxmedia-voice -p wxmedia-push --features wxmedia-push/js --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all

@@ -56,6 +56,10 @@ for (const f of ['wxmedia.js', 'wxmedia.d.ts', 'wxmedia_bg.wasm', 'package.json'
 for (const f of ['voice.js', 'voice_bg.wasm']) {
   if (!existsSync(join(pkg, f))) fail(`${pkg}/${f} is missing: build voice/ with wasm-pack --target web and copy it in`);
 }
+// The message-push functions' wasm and glue (wasm-pack --target web of push/ with `js`).
+for (const f of ['push.js', 'push_bg.wasm']) {
+  if (!existsSync(join(pkg, f))) fail(`${pkg}/${f} is missing: build push/ (--features js) with wasm-pack --target web and copy it in`);
+}
 const built = JSON.parse(read('package.json'));
 if (built.version !== version) {
   fail(`wasm-pack built version ${built.version}, but Cargo.toml says ${version}`);
@@ -72,6 +76,10 @@ const voiceGlue = read('voice.js');
 if (!/export function decode/.test(voiceGlue)) fail('voice.js exports no decode: was voice/ built?');
 renameSync(join(pkg, 'voice.js'), join(pkg, 'voice.mjs'));
 write('voice.cjs', `// wasm-bindgen's glue of the voice decoders (voice.mjs) as CommonJS, written by npm/assemble.mjs.\n${toCjs(voiceGlue, 'voice.mjs')}`);
+const pushGlue = read('push.js');
+if (!/export function openMessage/.test(pushGlue)) fail('push.js exports no openMessage: was push/ built with --features js?');
+renameSync(join(pkg, 'push.js'), join(pkg, 'push.mjs'));
+write('push.cjs', `// wasm-bindgen's glue of the message-push functions (push.mjs) as CommonJS, written by npm/assemble.mjs.\n${toCjs(pushGlue, 'push.mjs')}`);
 
 // The glue's declarations without its init functions.
 const dts = read('wxmedia.d.ts');
@@ -100,7 +108,7 @@ write(
     `module.exports = {\n${api.map((n) => `  ${n}: glue.${n},`).join('\n')}\n};\n`,
 );
 // Shared by every entry: ESM as written, and CommonJS for the Node entry.
-for (const name of ['errors', 'voice']) {
+for (const name of ['errors', 'voice', 'push']) {
   const source = readFileSync(join(src, `lib/${name}.mjs`), 'utf8');
   write(`lib/${name}.mjs`, source);
   // Their imports of each other become requires of the CommonJS copies.

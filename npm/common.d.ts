@@ -102,3 +102,83 @@ export declare const MediaValidationError: ErrorClass<wasm.MediaValidationError>
 export declare const TimeoutError: ErrorClass<wasm.TimeoutError>;
 export declare const NetworkError: ErrorClass<wasm.NetworkError>;
 export declare const AbortError: ErrorClass<AbortError>;
+
+// ---- message push ---------------------------------------------------------------------------
+
+/** A push could not be handled: its `code` says why. */
+export interface PushError extends Error {
+  name: 'PushError';
+  code:
+    | 'BAD_SIGNATURE'
+    | 'STALE'
+    | 'TOO_LARGE'
+    | 'ENTITY'
+    | 'MALFORMED'
+    | 'BAD_BASE64'
+    | 'BAD_PADDING'
+    | 'WRONG_APPID'
+    | 'BAD_KEY'
+    | 'NO_KEY';
+}
+export declare const PushError: ErrorClass<PushError>;
+
+/** What signs a push: the server configuration's Token, and the query's timestamp and nonce. */
+export interface SignatureParts {
+  token: string;
+  timestamp: string;
+  nonce: string;
+  /** Safe mode's `Encrypt` value, for `msg_signature`. */
+  encrypt?: string;
+}
+
+/**
+ * Whether `signature` is WeChat's SHA-1 over the Token, timestamp and nonce (and `encrypt`, for
+ * `msg_signature`), compared in constant time.
+ */
+export declare function verifySignature(signature: string, parts: SignatureParts): Promise<boolean>;
+
+/** Options of openMessage(). */
+export interface OpenMessageOptions {
+  /** The push's query (`signature`, `timestamp`, `nonce`, `encrypt_type`, `msg_signature`, `openid`). */
+  query: URLSearchParams | Record<string, string>;
+  /** The POST body as received. */
+  body: string | Uint8Array;
+  /** The Token of the account's server configuration. */
+  token: string;
+  /** The 43-character EncodingAESKey, for safe and compatible mode. */
+  aesKey?: string;
+  /** The account's app id: a decrypted message must name it. */
+  appId: string;
+  /** The clock in seconds (default: now); a timestamp more than 300 s off is STALE. */
+  now?: number;
+}
+
+/** A verified push. */
+export interface PushMessage {
+  /** The message's XML in plaintext (decrypted in safe and compatible mode). */
+  xml: string;
+  mode: 'plain' | 'safe' | 'compat';
+  /** Its fields by name (`MsgType`, `MediaId`, nested ones as `ScanCodeInfo/ScanType`). */
+  fields: Record<string, string>;
+  msgType: string | null;
+  /** A string: MsgIds exceed 2^53. */
+  msgId: string | null;
+  fromUser: string | null;
+  createTime: number | null;
+  /** The media ids of an image, voice, video or shortvideo message. */
+  media: { mediaId: string; role: 'media' | 'thumb' | 'media16k' }[];
+  /** What a redelivery of this message is known by (MsgId, or fan + time + event). */
+  dedupeKey: string;
+}
+
+/**
+ * Verifies a push (signature first, then the timestamp, then the XML, decrypted in safe mode
+ * with the app id checked) and reads it. Rejects with a PushError for each way a push can be bad.
+ */
+export declare function openMessage(options: OpenMessageOptions): Promise<PushMessage>;
+
+/** A passive reply sealed in WeChat's envelope (`<xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>`). */
+export declare function sealReply(
+  xml: string,
+  options: { token: string; aesKey: string; appId: string; timestamp?: string; nonce?: string },
+): Promise<string>;

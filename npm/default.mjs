@@ -7,6 +7,8 @@ import init from './wxmedia.mjs';
 import initVoice, * as voiceGlue from './voice.mjs';
 import { MediaFile } from './wxmedia.mjs';
 import { installWav, voiceApi } from './lib/voice.mjs';
+import initPush, * as pushGlue from './push.mjs';
+import { pushApi } from './lib/push.mjs';
 
 async function wasmBytes(url) {
   try {
@@ -33,3 +35,10 @@ const voice = voiceApi(async () => {
 });
 installWav(MediaFile, voice.wav);
 export const decodeVoice = voice.decodeVoice;
+
+// Message push: its own wasm, read like the core's on the first call.
+export const { verifySignature, openMessage, sealReply } = pushApi(async () => {
+  await initPush({ module_or_path: await wasmBytes(new URL('./push_bg.wasm', import.meta.url)) });
+  return pushGlue;
+});
+export { PushError } from './lib/errors.mjs';

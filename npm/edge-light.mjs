@@ -7,6 +7,10 @@ import * as voiceGlue from './voice.mjs';
 import voiceModule from './voice_bg.wasm?module';
 import { MediaFile } from './wxmedia.mjs';
 import { installWav, voiceApi } from './lib/voice.mjs';
+import { initSync as initPushSync } from './push.mjs';
+import * as pushGlue from './push.mjs';
+import pushModule from './push_bg.wasm?module';
+import { pushApi } from './lib/push.mjs';
 
 initSync({ module: wasmModule });
 
@@ -21,3 +25,10 @@ const voice = voiceApi(() => {
 });
 installWav(MediaFile, voice.wav);
 export const decodeVoice = voice.decodeVoice;
+
+// Message push: its own wasm, instantiated on the first call.
+export const { verifySignature, openMessage, sealReply } = pushApi(() => {
+  initPushSync({ module: pushModule });
+  return pushGlue;
+});
+export { PushError } from './lib/errors.mjs';

@@ -22,6 +22,12 @@ const { decodeVoice, wav } = voice.voiceApi(() => {
   return voiceGlue;
 });
 voice.installWav(api.MediaFile, wav);
+// Message push (verifySignature(), openMessage(), sealReply()): its own wasm, read on first use.
+const { verifySignature, openMessage, sealReply } = require('./lib/push.cjs').pushApi(() => {
+  const pushGlue = require('./push.cjs');
+  pushGlue.initSync({ module: fs.readFileSync(path.join(__dirname, 'push_bg.wasm')) });
+  return pushGlue;
+});
 
 // What the client's deadline rejects with, in a transport that takes timeouts (lib/http.cjs).
 const TIMEOUT_REASON = glue.__timeoutReason();
@@ -142,6 +148,10 @@ module.exports = {
   openMedia: node.openMedia,
   saveMedia: node.saveMedia,
   decodeVoice,
+  verifySignature,
+  openMessage,
+  sealReply,
+  PushError: errors.PushError,
   WeChatError: errors.WeChatError,
   MediaValidationError: errors.MediaValidationError,
   TimeoutError: errors.TimeoutError,

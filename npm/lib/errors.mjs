@@ -42,3 +42,4 @@ export const MediaValidationError = errorClass('MediaValidationError');
 export const TimeoutError = errorClass('TimeoutError', 'TIMEOUT');
 export const NetworkError = errorClass('NetworkError', 'NETWORK');
 export const AbortError = errorClass('AbortError', 'CANCELLED');
+export const PushError = errorClass('PushError');

@@ -16,6 +16,8 @@
 //! only from a verified message ([`Message::media`]).
 
 pub mod crypt;
+#[cfg(feature = "js")]
+pub mod js;
 pub mod message;
 pub mod signature;
 pub mod xml;

@@ -59,7 +59,7 @@ before(async () => {
     run(tool('esbuild'), ['main.mjs', '--bundle', '--format=esm', '--platform=browser', '--outfile=dist/main.js', '--log-level=warning'], {
       cwd: path.join(pages, 'esbuild'),
     }).then(() => {
-      for (const wasm of ['wxmedia_bg.wasm', 'voice_bg.wasm']) {
+      for (const wasm of ['wxmedia_bg.wasm', 'voice_bg.wasm', 'push_bg.wasm']) {
         fs.copyFileSync(path.join(h.PROJECT, 'node_modules/wxmedia', wasm), path.join(pages, 'esbuild/dist', wasm));
       }
       fs.writeFileSync(path.join(pages, 'esbuild/dist/index.html'), html('', './main.js'));
@@ -139,12 +139,12 @@ for (const [name, pagePath] of [
   test(`${name} round-trips media with typed errors in Chromium`, async () => {
     const { result, wasm, logs } = await roundTripIn(pagePath);
     await h.assertRoundTrip(result, name);
-    assert.deepEqual(wasm, ['200 application/wasm', '200 application/wasm'], 'the core wasm and (on decodeVoice) the voice wasm, each fetched once');
+    assert.deepEqual(wasm, ['200 application/wasm', '200 application/wasm', '200 application/wasm'], 'the core wasm and (on first use) the voice and push wasm, each fetched once');
     assert.deepEqual(logs.filter((l) => /^(error|warning|pageerror)/.test(l)), []);
   });
 }
 
-test('the Vite build emits the wasm files as assets: the core and the voice decoders', () => {
+test('the Vite build emits the wasm files as assets: the core, the voice decoders and message push', () => {
   const assets = fs.readdirSync(path.join(pages, 'vite', 'dist', 'assets'));
-  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 2, assets.join(', '));
+  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 3, assets.join(', '));
 });

@@ -57,14 +57,18 @@ test('it exports the client, the helpers and the error guards', () => {
     'MediaFile',
     'MediaValidationError',
     'NetworkError',
+    'PushError',
     'TimeoutError',
     'WeChatError',
     'decodeVoice',
     'inferMediaType',
     'openMedia',
+    'openMessage',
     'saveMedia',
+    'sealReply',
     'signMediaUrl',
     'validateMedia',
+    'verifySignature',
   ]);
   const c = client();
   for (const m of ['upload', 'get', 'getHdVoice', 'accessToken', 'uploadFile', 'download', 'downloadHdVoice', 'free']) {

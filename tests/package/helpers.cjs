@@ -197,6 +197,12 @@ async function assertRoundTrip(r, label) {
   const expected = Object.keys(require('wxmedia')).filter((n) => !NODE_ONLY.includes(n)).sort();
   assert.deepEqual(r.exports, expected, `${label}: the exports`);
   assert.deepEqual(r.voice, { riff: 'RIFF', samples: 1600 }, `${label}: decodeVoice`);
+  assert.deepEqual(r.push, {
+    sample: { mode: 'compat', xml: '<xml>' },
+    signatureOk: true,
+    reopened: true,
+    forged: { name: 'PushError', code: 'BAD_SIGNATURE', instanceOf: true },
+  }, `${label}: message push`);
   assert.ok(r.uploaded > 0);
   assert.equal(r.downloaded, r.uploaded, `${label}: downloaded ${r.downloaded} of ${r.uploaded} bytes`);
   assert.equal(r.same, true, `${label}: the downloaded bytes differ from the uploaded ones`);

@@ -21,6 +21,8 @@ const PKG = path.join(h.PROJECT, 'node_modules', 'wxmedia');
 const WASM_GZ_BUDGET = 120_000;
 /** The voice decoders' wasm (loaded on the first decodeVoice() only), gzipped. */
 const VOICE_WASM_GZ_BUDGET = 100_000;
+/** The message-push wasm (loaded on the first verifySignature()/openMessage()/sealReply()), gzipped. */
+const PUSH_WASM_GZ_BUDGET = 80_000;
 
 before(h.reset);
 
@@ -50,7 +52,7 @@ test('Bun imports default.mjs and round-trips media with typed errors', async ()
   await h.assertRoundTrip(r, 'Bun');
 });
 
-test('the package holds the core wasm (within 120 KB gzipped), the voice wasm, and every file its exports name', () => {
+test('the package holds the core wasm (within 120 KB gzipped), the voice and push wasm, and every file its exports name', () => {
   const wasmFiles = [];
   const walk = (dir) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -60,12 +62,14 @@ test('the package holds the core wasm (within 120 KB gzipped), the voice wasm, a
     }
   };
   walk(PKG);
-  assert.deepEqual(wasmFiles.sort(), ['voice_bg.wasm', 'wxmedia_bg.wasm']);
+  assert.deepEqual(wasmFiles.sort(), ['push_bg.wasm', 'voice_bg.wasm', 'wxmedia_bg.wasm']);
   const gz = gzipSync(fs.readFileSync(path.join(PKG, 'wxmedia_bg.wasm')), { level: 9 }).length;
   assert.ok(gz <= WASM_GZ_BUDGET, `the wasm is ${gz} bytes gzipped, over ${WASM_GZ_BUDGET}`);
   const voiceGz = gzipSync(fs.readFileSync(path.join(PKG, 'voice_bg.wasm')), { level: 9 }).length;
   assert.ok(voiceGz <= VOICE_WASM_GZ_BUDGET, `the voice wasm is ${voiceGz} bytes gzipped, over ${VOICE_WASM_GZ_BUDGET}`);
-  console.log(`# wasm gzipped: core ${gz} bytes, voice ${voiceGz} bytes`);
+  const pushGz = gzipSync(fs.readFileSync(path.join(PKG, 'push_bg.wasm')), { level: 9 }).length;
+  assert.ok(pushGz <= PUSH_WASM_GZ_BUDGET, `the push wasm is ${pushGz} bytes gzipped, over ${PUSH_WASM_GZ_BUDGET}`);
+  console.log(`# wasm gzipped: core ${gz} bytes, voice ${voiceGz} bytes, push ${pushGz} bytes`);
 
   const manifest = JSON.parse(fs.readFileSync(path.join(PKG, 'package.json'), 'utf8'));
   const targets = [];
@@ -75,7 +79,7 @@ test('the package holds the core wasm (within 120 KB gzipped), the voice wasm, a
   const conditions = Object.keys(manifest.exports['.']);
   assert.deepEqual(conditions, ['workerd', 'edge-light', 'deno', 'bun', 'browser', 'node', 'default']);
   // Nothing outside the Node entry may load Node's modules.
-  for (const f of ['workerd.mjs', 'edge-light.mjs', 'browser.mjs', 'default.mjs', 'wxmedia.mjs', 'voice.mjs', 'lib/api.mjs', 'lib/errors.mjs', 'lib/voice.mjs']) {
+  for (const f of ['workerd.mjs', 'edge-light.mjs', 'browser.mjs', 'default.mjs', 'wxmedia.mjs', 'voice.mjs', 'push.mjs', 'lib/api.mjs', 'lib/errors.mjs', 'lib/voice.mjs', 'lib/push.mjs']) {
     const text = fs.readFileSync(path.join(PKG, f), 'utf8');
     assert.doesNotMatch(text, /\bfrom\s+['"](node:|fs|path)|require\(|__dirname/, `${f} reaches for Node`);
   }

@@ -8,15 +8,22 @@ import {
   MediaFile,
   MediaValidationError,
   NetworkError,
+  PushError,
   TimeoutError,
   WeChatError,
   decodeVoice,
   inferMediaType,
   openMedia,
+  openMessage,
   saveMedia,
+  sealReply,
   signMediaUrl,
   validateMedia,
+  verifySignature,
   type DecodeVoiceOptions,
+  type OpenMessageOptions,
+  type PushMessage,
+  type SignatureParts,
   type ErrorClass,
   type GetOptions,
   type MediaClientOptions,
@@ -107,6 +114,23 @@ async function main(): Promise<void> {
   const file: MediaFile = got;
   check(file instanceof MediaFile, 'MediaFile is the class');
   const contentType: string = file.contentType;
+  // Message push: a reply sealed and opened again, a forged signature a PushError.
+  const aesKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+  const sealed: string = await sealReply('<xml><Content><![CDATA[hi]]></Content></xml>', { token: 'tok', aesKey, appId: 'wxA' });
+  const part = (name: string): string => new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]*)`).exec(sealed)?.[1] ?? '';
+  const parts: SignatureParts = { token: 'tok', timestamp: part('TimeStamp'), nonce: part('Nonce'), encrypt: part('Encrypt') };
+  const signed: boolean = await verifySignature(part('MsgSignature'), parts);
+  const pushOpen: OpenMessageOptions = {
+    query: { timestamp: parts.timestamp, nonce: parts.nonce, encrypt_type: 'aes', msg_signature: part('MsgSignature') },
+    body: sealed,
+    token: 'tok',
+    aesKey,
+    appId: 'wxA',
+  };
+  const opened: PushMessage = await openMessage(pushOpen);
+  check(signed && opened.mode === 'safe' && opened.fields.Content === 'hi' && opened.media.length === 0, 'push round trip');
+  const forged = await openMessage({ ...pushOpen, query: { ...pushOpen.query, msg_signature: 'x' } }).catch((e: unknown) => e);
+  check(forged instanceof PushError && forged.code === 'BAD_SIGNATURE', 'a forged push is a PushError');
   // Voice: decodeVoice() and MediaFile.wav() resolve to WAV bytes.
   const decodeOptions: DecodeVoiceOptions = { format: 'speex' };
   const toWav: (f: MediaFile) => Promise<Uint8Array> = (f) => f.wav();
