@@ -297,6 +297,7 @@ describe('the callback endpoint (message push)', () => {
     const voiceItem = await archived(w, voice.mediaId);
     assert.equal(voiceItem.mediaId16K, voice.mediaId16K);
     assert.equal(voiceItem.format, 'amr');
+    assert.equal(voiceItem.wavUrl, `/media/${voice.mediaId}?format=wav`);
     await emu.control('POST', 'clock', { advance_secs: 4 * 86_400 });
     // WeChat itself no longer has them.
     const token = await emu.token();

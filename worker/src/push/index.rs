@@ -55,6 +55,9 @@ pub async fn index(req: &Request, env: &Env, config: &Config) -> Result<Response
     let scope = config.prefixed.then_some(config.appid.as_str());
     for item in &mut items {
         item.url = media_path(scope, SignedKind::Media, &item.media_id);
+        if item.decodable_voice() {
+            item.wav_url = Some(format!("{}?format=wav", item.url));
+        }
     }
     let body = serde_json::json!({ "items": items, "cursor": cursor });
     let mut response = Response::from_json(&body).map_err(internal)?;

@@ -278,6 +278,7 @@ mod object {
                     errcode: r.errcode.map(|e| e as i64),
                     archived_at: r.archived_at.map(|a| a as u64),
                     url: String::new(),
+                    wav_url: None,
                 })
                 .collect();
             Ok(LogAnswer::Page { items, cursor })

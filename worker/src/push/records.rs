@@ -177,6 +177,17 @@ pub struct IndexItem {
     /// Its download path under the Worker (filled in by the route, which knows the app's scope).
     #[serde(default)]
     pub url: String,
+    /// For voice the Worker's decoders can play (`Format` `amr` or `speex`): the WAV's path
+    /// (`?format=wav`). Absent for other voice (16 kHz AMR is AMR-WB, not decoded yet).
+    #[serde(rename = "wavUrl", skip_serializing_if = "Option::is_none", default)]
+    pub wav_url: Option<String>,
+}
+
+impl IndexItem {
+    /// Whether the Worker's voice decoders can make a WAV of this item.
+    pub fn decodable_voice(&self) -> bool {
+        self.msg_type == "voice" && matches!(self.format.as_deref(), Some("amr" | "speex"))
+    }
 }
 
 /// One media id for the archiver (a Queue message, or a `waitUntil` task).
@@ -260,7 +271,9 @@ mod tests {
             errcode: None,
             archived_at: Some(2),
             url: "/media/m1".into(),
+            wav_url: None,
         };
+        assert!(item.decodable_voice());
         let json = serde_json::to_value(&item).unwrap();
         assert_eq!(json["msgId"], "23456789012345678901");
         assert_eq!(json["mediaId16K"], "m2");
