@@ -35,6 +35,9 @@ pub(crate) struct LogEntry {
     /// The app the call was for: the `appid` of a token call when it names a served app, else
     /// the app whose token the call carried (valid or not); `None` when neither is known.
     pub appid: Option<String>,
+    /// The call's `Host` header: callers on one machine (all 127.0.0.1) told apart by the name
+    /// they call the emulator by (`127.0.0.1:PORT`, `localhost:PORT`).
+    pub host: Option<String>,
 }
 
 impl LogEntry {
@@ -52,6 +55,7 @@ impl LogEntry {
             "status": self.status,
             "errcode": self.errcode,
             "appid": self.appid,
+            "host": self.host,
         })
     }
 }
@@ -241,6 +245,9 @@ impl App {
                     status: resp.status,
                     errcode,
                     appid,
+                    host: req
+                        .header("host")
+                        .map(|h| String::from_utf8_lossy(h).into_owned()),
                 });
             }
         }

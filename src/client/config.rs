@@ -25,6 +25,10 @@ pub enum TokenMode {
     Stable,
     /// `GET /cgi-bin/token`: each call issues a new token and retires the previous one.
     Classic,
+    /// `POST /cgi-bin/stable_token` at a token hub (another wxmedia Worker, a 中控): like
+    /// `Stable`, but the fetch after a token failed asks the hub to refresh that token
+    /// (`force_refresh` with the failed `access_token`: compare-and-invalidate at the hub).
+    Hub,
 }
 
 /// How concurrent callers wait for the one token fetch in flight.
@@ -123,9 +127,18 @@ pub struct ClientConfig {
     /// front of WeChat's video CDN, or a local stand-in for it): see
     /// [`crate::protocol::check_video_url`].
     pub video_hosts: Vec<crate::protocol::VideoHost>,
+    /// Where token calls go when not to `base_url`: a token hub (another wxmedia Worker, a 中控
+    /// speaking WeChat's token API) or a proxy on a whitelisted address. Media calls keep going
+    /// to `base_url`.
+    pub token_base_url: Option<String>,
 }
 
 impl ClientConfig {
+    /// Where token calls go: [`ClientConfig::token_base_url`], else `base_url`.
+    pub fn token_base(&self) -> &str {
+        self.token_base_url.as_deref().unwrap_or(&self.base_url)
+    }
+
     /// Settings with the defaults for everything but the credentials.
     pub fn new(credentials: Credentials) -> Self {
         Self {
@@ -138,6 +151,7 @@ impl ClientConfig {
             token_wait: TokenWait::default(),
             fetch: None,
             video_hosts: Vec::new(),
+            token_base_url: None,
         }
     }
 }

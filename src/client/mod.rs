@@ -360,7 +360,43 @@ fn hd_voice_media(download: Download) -> Result<MediaBody, Error> {
 pub struct TokenKeeper {
     timeout_ms: u64,
     tokens: Rc<Tokens>,
+    /// When the last forced refresh began (ms), and the forced refreshes of the current UTC day.
+    forced: Rc<std::cell::RefCell<ForcedRefreshes>>,
 }
+
+/// A keeper's record of forced refreshes.
+#[derive(Clone, Copy, Debug, Default)]
+struct ForcedRefreshes {
+    last_ms: u64,
+    day: u64,
+    count: u32,
+}
+
+/// What a forced refresh came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refresh {
+    /// The token was rotated (or the failed one was already replaced): this is the new one.
+    Rotated(TokenGrant),
+    /// Not rotated: the last forced refresh was less than [`FORCE_SPACING_MS`] ago, or the day's
+    /// budget ([`FORCE_DAILY_BUDGET`]) is spent. The current token.
+    Kept(TokenGrant),
+}
+
+impl Refresh {
+    /// The token either way.
+    pub fn grant(self) -> TokenGrant {
+        match self {
+            Refresh::Rotated(g) | Refresh::Kept(g) => g,
+        }
+    }
+}
+
+/// At most one forced refresh in this long (WeChat's own rule for stable_token).
+pub const FORCE_SPACING_MS: u64 = 30_000;
+
+/// Forced refreshes a keeper makes in a UTC day: below WeChat's 20, so its callers cannot spend
+/// the account's whole quota.
+pub const FORCE_DAILY_BUDGET: u32 = 15;
 
 impl TokenKeeper {
     /// A keeper that fetches `appid`'s tokens from `base_url` with `secret` through `mode`'s call,
@@ -384,7 +420,61 @@ impl TokenKeeper {
         TokenKeeper {
             timeout_ms,
             tokens: Rc::new(Tokens::new(Rc::new(config))),
+            forced: Rc::default(),
         }
+    }
+
+    /// A forced refresh asked by a caller (a token hub's `force_refresh`). With `failed` (the
+    /// token that failed for the caller) it is compare-and-invalidate: the token is rotated only
+    /// if `failed` is still the current one, else the current one is the answer. Either way at
+    /// most one rotation per [`FORCE_SPACING_MS`] and [`FORCE_DAILY_BUDGET`] a day, whatever
+    /// the number of callers: concurrent callers get the one new token.
+    pub async fn force_refresh(&self, failed: Option<&AccessToken>) -> Result<Refresh, Error> {
+        let now = web::now_ms();
+        let current = self.tokens.cached();
+        match (failed, &current) {
+            // Someone else's refresh already replaced it, or none is cached: no rotation, the
+            // current token (fetched if need be) is the answer.
+            (Some(failed), Some(current)) if failed != current => {
+                return self.grant().await.map(Refresh::Rotated)
+            }
+            (Some(_), None) => return self.grant().await.map(Refresh::Rotated),
+            (None, None) => return self.grant().await.map(Refresh::Kept),
+            _ => {}
+        }
+        let day = now / 86_400_000;
+        let allowed = {
+            let mut forced = self.forced.borrow_mut();
+            if forced.day != day {
+                *forced = ForcedRefreshes {
+                    day,
+                    ..ForcedRefreshes::default()
+                };
+            }
+            let spaced =
+                forced.last_ms == 0 || now.saturating_sub(forced.last_ms) >= FORCE_SPACING_MS;
+            let ok = spaced && forced.count < FORCE_DAILY_BUDGET;
+            if ok {
+                forced.last_ms = now;
+                forced.count += 1;
+            }
+            ok
+        };
+        if !allowed {
+            return self.grant().await.map(Refresh::Kept);
+        }
+        self.tokens.force_next();
+        self.grant().await.map(Refresh::Rotated)
+    }
+
+    /// Forced refreshes made today (UTC), and the day's budget.
+    pub fn forced_today(&self) -> (u32, u32) {
+        let forced = self.forced.borrow();
+        let today = web::now_ms() / 86_400_000;
+        (
+            if forced.day == today { forced.count } else { 0 },
+            FORCE_DAILY_BUDGET,
+        )
     }
 
     /// A valid access token with its remaining lifetime in seconds: the cached one, or a fresh

@@ -10,8 +10,8 @@ use super::config::{ClientConfig, Credentials, TokenMode, TokenWait};
 use super::shared::lead_or_wait;
 use crate::protocol::lead::{LeadTimes, Leads};
 use crate::protocol::{
-    parse_token, stable_token_request, token_request, AccessToken, Call, Error, TokenCache,
-    TokenGrant, TokenUse,
+    hub_refresh_request, parse_token, stable_token_request, token_request, AccessToken, Call,
+    Error, TokenCache, TokenGrant, TokenUse,
 };
 use crate::web::{self, AbortGuard};
 
@@ -37,8 +37,11 @@ pub(crate) struct Tokens {
     source: Source,
     cache: RefCell<TokenCache>,
     in_flight: RefCell<Option<TokenFuture>>,
-    /// The token that last failed, for the provider's next call.
+    /// The token that last failed, for the provider's (or the hub's) next call.
     failed: RefCell<Option<AccessToken>>,
+    /// Set by [`Tokens::force_next`]: the next fetch from WeChat asks it to rotate the token
+    /// (`force_refresh`), not to hand back the current one.
+    force_next: std::cell::Cell<bool>,
     /// The fetch [`TokenWait::Poll`] callers share: one leads, the others wait on timers of
     /// their own and take its outcome.
     polled: RefCell<Leads<Result<AccessToken, Error>>>,
@@ -65,6 +68,7 @@ impl Tokens {
             cache: RefCell::new(TokenCache::default()),
             in_flight: RefCell::new(None),
             failed: RefCell::new(None),
+            force_next: std::cell::Cell::new(false),
             polled: RefCell::new(Leads::new(POLL_KEEP_MS)),
         }
     }
@@ -99,6 +103,18 @@ impl Tokens {
             token,
             expires_in: remaining_ms / 1000,
         })
+    }
+
+    /// Drops the cached token and has the next fetch from WeChat rotate it (`force_refresh`):
+    /// what a token hub does when its callers report its token as failed and WeChat still hands
+    /// it out. Returns whether a token was cached.
+    pub(crate) fn force_next(&self) -> bool {
+        let had = self.cache.borrow().current(web::now_ms());
+        if let Some(token) = &had {
+            self.cache.borrow_mut().invalidate_if(token);
+        }
+        self.force_next.set(true);
+        had.is_some()
     }
 
     /// The cached token, if it is fresh: nothing is fetched.
@@ -210,6 +226,7 @@ async fn fetch_and_store(tokens: Rc<Tokens>) -> Result<AccessToken, Error> {
 impl Tokens {
     /// A fresh token from the source. A fixed token is its own grant.
     async fn fetch(&self, failed: Option<AccessToken>) -> Result<TokenGrant, Error> {
+        let forced = self.force_next.take();
         match &self.source {
             // Cached like any other token, and handed out again when it is due.
             Source::Fixed(token) => Ok(TokenGrant {
@@ -221,18 +238,39 @@ impl Tokens {
                 appid,
                 secret,
                 mode,
-            } => fetch_from_wechat(&self.config, appid, secret, *mode).await,
+            } => {
+                let how = match (forced, failed) {
+                    (true, _) => Fetch::Forced,
+                    (false, Some(failed)) => Fetch::After(failed),
+                    (false, None) => Fetch::Normal,
+                };
+                fetch_from_wechat(&self.config, appid, secret, *mode, how).await
+            }
         }
     }
 }
 
-/// One token fetch from WeChat, its transient failures retried, within the token timeout. A
-/// timeout here is reported as the token's ("the token request timed out").
+/// Why a token is fetched.
+enum Fetch {
+    /// None is cached.
+    Normal,
+    /// This one failed upstream (40001, 42001…).
+    After(AccessToken),
+    /// A rotation is wanted (a hub's forced refresh).
+    Forced,
+}
+
+/// One token fetch from WeChat (or the token hub at `token_base_url`), its transient failures
+/// retried, within the token timeout. A timeout here is reported as the token's ("the token
+/// request timed out"). A hub is asked to refresh a token that failed (compare-and-invalidate);
+/// WeChat itself is asked for its current stable token then (it hands out a new one once the
+/// old is invalid), and for a rotation only when one is forced.
 async fn fetch_from_wechat(
     config: &ClientConfig,
     appid: &str,
     secret: &crate::protocol::AppSecret,
     mode: TokenMode,
+    how: Fetch,
 ) -> Result<TokenGrant, Error> {
     let started = web::now_ms();
     let guard = AbortGuard::started_at(started as f64, config.token_timeout_ms, None);
@@ -245,9 +283,18 @@ async fn fetch_from_wechat(
     )
     .redacting(&[secret.expose()]);
     let attempt = |_: Option<AccessToken>, guard: AbortGuard| {
-        let request = match mode {
-            TokenMode::Stable => stable_token_request(&config.base_url, appid, secret, false),
-            TokenMode::Classic => token_request(&config.base_url, appid, secret),
+        let base = config.token_base();
+        let request = match (mode, &how) {
+            (TokenMode::Classic, _) => token_request(base, appid, secret),
+            (TokenMode::Hub, Fetch::After(failed)) => {
+                hub_refresh_request(base, appid, secret, failed)
+            }
+            (TokenMode::Stable | TokenMode::Hub, Fetch::Forced) => {
+                stable_token_request(base, appid, secret, true)
+            }
+            (TokenMode::Stable | TokenMode::Hub, _) => {
+                stable_token_request(base, appid, secret, false)
+            }
         };
         async move {
             let request = web::to_web_request(&request)?;

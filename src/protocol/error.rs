@@ -174,6 +174,14 @@ pub mod errcode {
     pub const MISSING_MEDIA_ID: i64 = 41006;
     /// `api unauthorized`.
     pub const API_UNAUTHORIZED: i64 = 48001;
+    /// `invalid grant_type`.
+    pub const INVALID_GRANT_TYPE: i64 = 40002;
+    /// `invalid appid`.
+    pub const INVALID_APPID: i64 = 40013;
+    /// `invalid appsecret`.
+    pub const INVALID_APPSECRET: i64 = 40125;
+    /// `invalid ip … not in whitelist`: the token API refuses the caller's address.
+    pub const IP_NOT_WHITELISTED: i64 = 40164;
 }
 
 /// Every errcode this client knows: (code, action, description).

@@ -51,8 +51,8 @@ pub use error::{
 };
 pub use media_type::{MediaType, UnknownMediaType};
 pub use request::{
-    media_request, media_url, stable_token_request, token_request, upload_request, upload_url,
-    validate_media_id, DEFAULT_BASE, GET_PATH, HD_VOICE_PATH,
+    hub_refresh_request, media_request, media_url, stable_token_request, token_request,
+    upload_request, upload_url, validate_media_id, DEFAULT_BASE, GET_PATH, HD_VOICE_PATH,
 };
 pub use response::{
     check_answer_size, check_media, classify_head, classify_json, looks_like_json,
@@ -60,7 +60,7 @@ pub use response::{
     Uploaded,
 };
 pub use retry::{Decision, RetryPolicy};
-pub use secret::{AccessToken, ApiKey, AppSecret, CallbackToken, SigningKey};
+pub use secret::{AccessToken, ApiKey, AppSecret, CallbackToken, SigningKey, TokenKey};
 pub use token::{is_token_error, TokenCache};
 pub use validate::{check_size_hint, sniff, validate, Format, Limits, Validated, SNIFF_LEN};
 pub use video_url::{check_video_url, VideoHost, VIDEO_HOSTS};

@@ -219,6 +219,34 @@ pub fn stable_token_request(
     )
 }
 
+/// A forced refresh asked of a token hub (another wxmedia Worker, a 中控 speaking WeChat's
+/// token API): the stable token call with `force_refresh: true` and the token that failed as
+/// `access_token`, so the hub rotates only if that is still its current token
+/// (compare-and-invalidate) and every caller that saw it fail gets the one new token.
+pub fn hub_refresh_request(
+    base: &str,
+    appid: &str,
+    secret: &AppSecret,
+    failed: &AccessToken,
+) -> Request<Vec<u8>> {
+    let body = serde_json::json!({
+        "grant_type": "client_credential",
+        "appid": appid,
+        "secret": secret.expose(),
+        "force_refresh": true,
+        "access_token": failed.expose(),
+    });
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    build(
+        Method::POST,
+        base,
+        STABLE_TOKEN_PATH,
+        &[],
+        Some("application/json"),
+        body,
+    )
+}
+
 /// The upload URL: `{base}/cgi-bin/media/upload?access_token=…&type=…`.
 ///
 /// The transport POSTs `multipart/form-data` to it with one file part named [`UPLOAD_FIELD`]

@@ -85,6 +85,11 @@ secret_type!(
     SigningKey
 );
 secret_type!(
+    /// A token key of the Worker's token hub (`TOKEN_KEYS`): what a consumer presents as
+    /// `secret` to get the app's access token. Compared, never printed.
+    TokenKey
+);
+secret_type!(
     /// The Token of an account's server configuration (`WECHAT_CALLBACK_TOKEN`): what WeChat
     /// signs its pushes with. Checked, never printed.
     CallbackToken

@@ -17,7 +17,9 @@ use wxmedia::protocol::request::{check_base_url, DEFAULT_BASE};
 // An app id is part of setting names, paths and cache keys: the core's one rule for it.
 use wxmedia::protocol::sign::valid_appid;
 use wxmedia::protocol::VideoHost;
-use wxmedia::protocol::{AccessToken, ApiKey, AppSecret, CallbackToken, Limits, SigningKey};
+use wxmedia::protocol::{
+    AccessToken, ApiKey, AppSecret, CallbackToken, Limits, SigningKey, TokenKey,
+};
 use wxmedia_push::AesKey;
 
 use crate::error::ApiError;
@@ -129,6 +131,12 @@ pub struct Config {
     pub callback: Option<Callback>,
     /// What the callback endpoint lacks (names of settings and bindings), for `/healthz`.
     pub callback_missing: Vec<String>,
+    /// `TOKEN_KEYS`: the keys consumers of this app's token hub present as `secret` (empty: the
+    /// hub hands out no token).
+    pub token_keys: Vec<TokenKey>,
+    /// `TOKEN_UPSTREAM_BASE`: where this app's token calls go (a token hub, a proxy on a
+    /// whitelisted address); media calls keep going to `upstream`.
+    pub token_upstream: Option<String>,
     /// `DEV_EMULATOR_URL`: set by `make dev` only, so the console can have the emulator push as
     /// WeChat would. Never set in a deployment.
     pub dev_emulator_url: Option<String>,
@@ -271,6 +279,15 @@ impl Apps {
     /// What works but should be set otherwise, in words (for `/healthz` and the isolate's log).
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
+        for app in &self.apps {
+            if matches!(app.tokens, Some(TokenSource::Fixed(_))) {
+                warnings.push(format!(
+                    "{} is a fixed token: it cannot be refreshed and dies within two hours; set {} (or TOKEN_UPSTREAM_BASE) for anything but tests and short jobs",
+                    app.setting("WECHAT_ACCESS_TOKEN"),
+                    app.setting("WECHAT_SECRET")
+                ));
+            }
+        }
         if self.default.public_base_url.is_none() {
             warnings.push(
                 "PUBLIC_BASE_URL is not set: the URLs this Worker hands out (upload answers, \
@@ -452,6 +469,25 @@ impl Apps {
                     };
                 }
             }
+            let token_keys = list(per_app("TOKEN_KEYS")?);
+            for k in &token_keys {
+                if keys.contains(k) || key_owner.iter().any(|(key, _)| key == k) {
+                    return Err(ApiError::config(&format!(
+                        "{} lists an API key: a token key hands out the access token, a separate right",
+                        name("TOKEN_KEYS")
+                    )));
+                }
+            }
+            secrets.extend(token_keys.iter().cloned());
+            let token_upstream = match per_app("TOKEN_UPSTREAM_BASE")? {
+                None => None,
+                Some(base) => {
+                    check_base_url(&base).map_err(|e| {
+                        ApiError::config(&format!("{}: {}", name("TOKEN_UPSTREAM_BASE"), e.message))
+                    })?;
+                    Some(base)
+                }
+            };
             let callback_token = per_app("WECHAT_CALLBACK_TOKEN")?;
             let aes = per_app("WECHAT_ENCODING_AES_KEY")?;
             let forward_url = per_app("CALLBACK_FORWARD_URL")?;
@@ -532,6 +568,8 @@ impl Apps {
                 memory_cache_bytes,
                 callback,
                 callback_missing,
+                token_keys: token_keys.into_iter().map(TokenKey::new).collect(),
+                token_upstream,
                 dev_emulator_url: dev_emulator_url.clone(),
             }));
         }

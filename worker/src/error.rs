@@ -417,6 +417,14 @@ impl ApiError {
                         "this account may not use this API",
                         None,
                     ),
+                    _ if e.errcode == errcode::IP_NOT_WHITELISTED => (
+                        ErrorCode::Config,
+                        "WeChat refuses token calls from this Worker's address: a Worker runs on \
+                         Cloudflare's addresses, which no IP whitelist can list. Set \
+                         TOKEN_UPSTREAM_BASE to a token hub (another wxmedia Worker, a 中控) or to a \
+                         proxy on a whitelisted address, or run the token fetching there",
+                        None,
+                    ),
                     (ErrorAction::RefreshTokenAndRetry | ErrorAction::Configuration, _) => (
                         ErrorCode::UpstreamAuth,
                         "WeChat refused the Worker's credentials",

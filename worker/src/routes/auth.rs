@@ -40,6 +40,14 @@ pub fn app_for_key<'a>(apps: &'a Apps, key: &str) -> Result<Option<&'a Rc<Config
     }))
 }
 
+/// Whether `key` is one of the app's token keys (`TOKEN_KEYS`), checked in constant time
+/// against every one. API keys are not token keys.
+pub fn is_token_key(config: &Config, key: &str) -> bool {
+    config.token_keys.iter().fold(false, |found, k| {
+        constant_time_eq(k.expose().as_bytes(), key.as_bytes()) | found
+    })
+}
+
 /// The bearer token of an `Authorization` header.
 pub fn bearer(authorization: Option<&str>) -> Option<&str> {
     let value = authorization?.trim();

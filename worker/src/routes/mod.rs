@@ -5,6 +5,8 @@
 pub mod auth;
 
 #[cfg(target_arch = "wasm32")]
+pub mod hub;
+#[cfg(target_arch = "wasm32")]
 pub mod pipeline;
 #[cfg(target_arch = "wasm32")]
 pub mod rest;

@@ -78,6 +78,17 @@ pub async fn route(
             (Method::Get, ["archive"]) => crate::push::index::index(&req, env, config)
                 .await
                 .map(Into::into),
+            (Method::Get, ["cgi-bin", "token"]) => {
+                return crate::routes::hub::classic(&req, env, apps)
+                    .await
+                    .map(Into::into)
+            }
+            (Method::Post, ["cgi-bin", "stable_token"]) => {
+                let mut req = req;
+                return crate::routes::hub::stable(&mut req, env, apps)
+                    .await
+                    .map(Into::into);
+            }
             (Method::Post, ["cgi-bin", "media", "upload"]) => {
                 return compat::upload(req, env, ctx, apps).await.map(Into::into)
             }
@@ -147,6 +158,12 @@ fn healthz(apps: &Apps) -> std::result::Result<Response, ApiError> {
                 "cacheTtlSecs": app.cache_ttl_secs,
                 "limits": app.limits,
                 "missing": missing,
+                "tokenHub": {
+                    "keys": app.token_keys.len(),
+                    "forcedRefreshBudget": wxmedia::client::FORCE_DAILY_BUDGET,
+                    "forcedRefreshSpacingMs": wxmedia::client::FORCE_SPACING_MS,
+                },
+                "tokenUpstream": app.token_upstream.is_some(),
                 "callback": {
                     "configured": app.callback.is_some(),
                     "ready": app.callback.is_some() && app.callback_missing.is_empty(),

@@ -31,8 +31,9 @@ thread_local! {
 pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiError> {
     let source = config.require_tokens()?.clone();
     let fingerprint = format!(
-        "{}|{}|{}|{:?}|{:?}",
+        "{}|{:?}|{}|{}|{:?}|{:?}",
         config.upstream,
+        config.token_upstream,
         config.appid,
         config.upstream_timeout_ms,
         config.limits,
@@ -55,7 +56,7 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
         TokenSource::Isolate(secret) => Credentials::AppSecret {
             appid: config.appid.clone(),
             secret,
-            mode: TokenMode::Stable,
+            mode: token_mode(config),
         },
         TokenSource::DurableObject(_) => {
             let env = env.clone();
@@ -68,6 +69,7 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
         }
     };
     let mut client_config = ClientConfig::new(credentials);
+    client_config.token_base_url = config.token_upstream.clone();
     client_config.base_url = config.upstream.clone();
     client_config.video_hosts = config.video_hosts.clone();
     client_config.media_timeout_ms = config.upstream_timeout_ms;
@@ -99,6 +101,7 @@ async fn ask_holder(
     let ask = TokenAsk {
         appid: appid.to_string(),
         failed: failed.map(|t| t.expose().to_string()),
+        force: false,
     };
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
@@ -108,6 +111,59 @@ async fn ask_holder(
     let mut response = stub.fetch_with_request(request).await.map_err(internal)?;
     let answer: TokenAnswer = response.json().await.map_err(internal)?;
     answer.into_result(LOCAL_COPY_SECS)
+}
+
+/// How an app's tokens are fetched: from a token hub (`TOKEN_UPSTREAM_BASE`), which is asked to
+/// refresh a token that failed, else from WeChat's stable token API.
+fn token_mode(config: &Config) -> TokenMode {
+    if config.token_upstream.is_some() {
+        TokenMode::Hub
+    } else {
+        TokenMode::Stable
+    }
+}
+
+/// What the token hub's routes hand a consumer: the app's current token with its true remaining
+/// lifetime, or (`force`) a forced refresh, compare-and-invalidate when `failed` is given. Only
+/// with the `TOKENS` Durable Object: one holder per app is what makes a hub.
+pub async fn hub_grant(
+    env: &Env,
+    config: &Config,
+    force: bool,
+    failed: Option<&str>,
+) -> Result<TokenGrant, crate::error::ApiError> {
+    match config.require_tokens()? {
+        TokenSource::DurableObject(_) => {}
+        _ => {
+            return Err(crate::error::ApiError::config(&format!(
+                "the token hub needs {} and the TOKENS Durable Object: one holder per app",
+                config.setting("WECHAT_SECRET")
+            )))
+        }
+    }
+    let internal = |e: worker::Error| Error::network(format!("token holder: {e}"));
+    let asked = async {
+        let stub = env
+            .durable_object(TOKENS_BINDING)
+            .and_then(|ns| ns.id_from_name(&config.appid)?.get_stub())
+            .map_err(internal)?;
+        let ask = TokenAsk {
+            appid: config.appid.clone(),
+            failed: failed.map(str::to_string),
+            force,
+        };
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_body(Some(serde_json::to_string(&ask).unwrap_or_default().into()));
+        let request =
+            Request::new_with_init("https://tokens.internal/token", &init).map_err(internal)?;
+        let mut response = stub.fetch_with_request(request).await.map_err(internal)?;
+        let answer: TokenAnswer = response.json().await.map_err(internal)?;
+        answer.into_result(u64::MAX)
+    };
+    asked
+        .await
+        .map_err(|e| crate::error::ApiError::from_core(&e, (js_sys::Date::now() / 1000.0) as u64))
 }
 
 pub use holder::TokenHolder;
@@ -144,6 +200,11 @@ mod holder {
                 },
                 Ok(ask) => match self.keeper(&ask.appid) {
                     Err(message) => TokenAnswer::Failed { message },
+                    Ok(keeper) if ask.force => {
+                        let failed = ask.failed.map(AccessToken::new);
+                        let refreshed = keeper.force_refresh(failed.as_ref()).await;
+                        TokenAnswer::from_result(refreshed.map(|r| r.grant()))
+                    }
                     Ok(keeper) => {
                         if let Some(failed) = ask.failed {
                             keeper.invalidate(&AccessToken::new(failed));
@@ -178,8 +239,11 @@ mod holder {
             let keeper = TokenKeeper::new(
                 config.appid.clone(),
                 secret,
-                TokenMode::Stable,
-                config.upstream.clone(),
+                token_mode(config),
+                config
+                    .token_upstream
+                    .clone()
+                    .unwrap_or_else(|| config.upstream.clone()),
                 config.upstream_timeout_ms.min(10_000),
                 TokenWait::Poll {
                     interval_ms: TOKEN_POLL_MS,

@@ -14,6 +14,10 @@ pub struct TokenAsk {
     /// The token that just failed upstream, if that is why it asks: dropped only if it is still
     /// the holder's current one.
     pub failed: Option<String>,
+    /// A forced refresh (a token hub's consumer asked for one): rotated at most once per 30 s
+    /// and within the day's budget ([`wxmedia::client::TokenKeeper::force_refresh`]).
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// What the holder answers.
@@ -143,11 +147,14 @@ mod tests {
         let ask = TokenAsk {
             appid: "wx1".into(),
             failed: Some("OLD".into()),
+            force: false,
         };
         assert_eq!(
             serde_json::to_string(&ask).unwrap(),
-            r#"{"appid":"wx1","failed":"OLD"}"#
+            r#"{"appid":"wx1","failed":"OLD","force":false}"#
         );
+        let older: TokenAsk = serde_json::from_str(r#"{"appid":"wx1","failed":null}"#).unwrap();
+        assert!(!older.force);
         let answer = TokenAnswer::Timeout { after_ms: 5 };
         assert_eq!(
             serde_json::to_string(&answer).unwrap(),
