@@ -79,7 +79,13 @@ Credentials (environment only, so they stay out of shell history and process lis
                                       wxmedia Worker, this is one of its API keys.
   WECHAT_APPID and WECHAT_SECRET      the account's app id and secret: tokens are fetched
                                       (and refreshed once on a token error) as needed.
-  WECHAT_ACCESS_TOKEN wins when both are set.
+  WECHAT_TOKEN_BASE                   with WECHAT_APPID and WECHAT_SECRET: a token hub (the
+                                      wxmedia Worker's, a 中控 speaking WeChat's token API);
+                                      WECHAT_SECRET is then one of its token keys.
+  WECHAT_TOKEN_URL (WECHAT_TOKEN_URL_KEY)
+                                      a 中控 with its own API: GET for {access_token,
+                                      expires_in}, Authorization: Bearer the key.
+  WECHAT_ACCESS_TOKEN wins, then WECHAT_TOKEN_URL, then WECHAT_APPID and WECHAT_SECRET.
 
 Exit codes:
   0    success
@@ -323,18 +329,33 @@ function printJson(value) {
 // ---------------------------------------------------------------------------------------------
 // The client
 
+/** Where the credentials say tokens come from, in words (for `wxmedia token`). */
+function tokenSource() {
+  const env = process.env;
+  if (env.WECHAT_ACCESS_TOKEN) return 'WECHAT_ACCESS_TOKEN (a fixed token)';
+  if (env.WECHAT_TOKEN_URL) return `a 中控 at WECHAT_TOKEN_URL (${new URL(env.WECHAT_TOKEN_URL).origin})`;
+  if (env.WECHAT_TOKEN_BASE) return `a token hub at WECHAT_TOKEN_BASE (${new URL(env.WECHAT_TOKEN_BASE).origin})`;
+  return 'WeChat\'s token API with WECHAT_APPID and WECHAT_SECRET';
+}
+
 function makeClient(ctx) {
   const options = {};
   const token = process.env.WECHAT_ACCESS_TOKEN;
   const appId = process.env.WECHAT_APPID;
   const secret = process.env.WECHAT_SECRET;
+  const tokenUrl = process.env.WECHAT_TOKEN_URL;
+  const tokenBase = process.env.WECHAT_TOKEN_BASE;
   if (token) {
     options.accessToken = token;
+  } else if (tokenUrl) {
+    options.tokenUrl = tokenUrl;
+    if (process.env.WECHAT_TOKEN_URL_KEY) options.tokenKey = process.env.WECHAT_TOKEN_URL_KEY;
   } else if (appId && secret) {
     options.appId = appId;
     options.appSecret = secret;
+    if (tokenBase) options.tokenBase = tokenBase;
   } else {
-    throw new UsageError('no credentials: set WECHAT_APPID and WECHAT_SECRET, or WECHAT_ACCESS_TOKEN');
+    throw new UsageError('no credentials: set WECHAT_APPID and WECHAT_SECRET, WECHAT_TOKEN_URL, or WECHAT_ACCESS_TOKEN');
   }
   const mode = ctx.opts.tokenMode;
   if (mode !== undefined) {
@@ -499,8 +520,13 @@ async function cmdToken(ctx) {
   const client = makeClient(ctx);
   ctx.requested = true;
   const token = await client.accessToken();
-  if (ctx.json) printJson({ accessToken: token });
-  else process.stdout.write(`${token}\n`);
+  const source = tokenSource();
+  if (ctx.json) printJson({ accessToken: token, source });
+  else {
+    process.stdout.write(`${token}\n`);
+    // Where it came from, on stderr: stdout stays the token alone, for scripts.
+    process.stderr.write(`wxmedia: the token came from ${source}\n`);
+  }
 }
 
 const COMMANDS = {

@@ -44,6 +44,7 @@ use crate::protocol::{
     AccessToken, Call, Error, MediaType, TokenGrant, Uploaded, Validated, GET_PATH, HD_VOICE_PATH,
 };
 use crate::web::{self, AbortGuard};
+pub use tokens::token_url_provider;
 use tokens::Tokens;
 
 /// A client of WeChat's temporary-media API. Cheap to clone; clones share the token cache.

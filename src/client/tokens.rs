@@ -206,6 +206,59 @@ impl Tokens {
     }
 }
 
+/// A token provider that asks a 中控 (central token server) with its own API: `GET url` (with
+/// `?invalid=<token>` when that token just failed, the 中控's compare-and-invalidate), with
+/// `Authorization: Bearer key` when a key is given. Its answer is read like WeChat's token answer
+/// (`{"access_token","expires_in"}`, or `{"errcode","errmsg"}`), within the token timeout.
+pub fn token_url_provider(
+    url: String,
+    key: Option<crate::protocol::TokenUrlKey>,
+    timeout_ms: u64,
+    custom: Option<crate::web::Transport>,
+) -> super::config::TokenProvider {
+    Rc::new(move |failed: Option<AccessToken>| {
+        let (url, key, custom) = (url.clone(), key.clone(), custom.clone());
+        async move {
+            let mut target = url.clone();
+            if let Some(failed) = &failed {
+                target.push(if url.contains('?') { '&' } else { '?' });
+                target.push_str("invalid=");
+                target.push_str(&crate::protocol::request::encode_query_value(
+                    failed.expose(),
+                ));
+            }
+            let mut request = http::Request::new(Vec::new());
+            *request.uri_mut() = target
+                .parse()
+                .map_err(|_| Error::network("tokenUrl is not a URL"))?;
+            if let Some(key) = &key {
+                let value = http::HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+                    .map_err(|_| Error::network("tokenKey has characters a header cannot hold"))?;
+                request
+                    .headers_mut()
+                    .insert(http::header::AUTHORIZATION, value);
+            }
+            let guard = AbortGuard::new(timeout_ms, None);
+            let result = async {
+                let outgoing = web::to_web_request(&request)?;
+                let response = web::fetch(&outgoing, &guard, "token", custom.as_ref()).await?;
+                let body = web::read_json_answer(&response, &guard, "token").await?;
+                parse_token(&body)
+            }
+            .await;
+            result.map_err(|mut err| {
+                let mut secrets: Vec<&str> = key.iter().map(|k| k.expose()).collect();
+                if let Some(failed) = &failed {
+                    secrets.push(failed.expose());
+                }
+                err.redact(&secrets);
+                err
+            })
+        }
+        .boxed_local()
+    })
+}
+
 /// The key of the one fetch [`TokenWait::Poll`] callers share.
 const POLL_KEY: &str = "token";
 

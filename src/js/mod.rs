@@ -43,8 +43,14 @@ export interface MediaClientOptions {
   appId?: string;
   /** The app secret. Keep it on servers. */
   appSecret?: string;
-  /** 'stable' (default) uses /cgi-bin/stable_token; 'classic' uses /cgi-bin/token. */
-  tokenMode?: 'stable' | 'classic';
+  /** 'stable' (default) uses /cgi-bin/stable_token; 'classic' uses /cgi-bin/token; 'hub' (the default with tokenBase) asks a token hub to refresh a token that failed. */
+  tokenMode?: 'stable' | 'classic' | 'hub';
+  /** Where token calls go instead of baseUrl: a token hub (the wxmedia Worker's, a 中控 speaking WeChat's token API), with appSecret one of its token keys. */
+  tokenBase?: string;
+  /** A 中控 with its own API: GET this URL for {access_token, expires_in} (and with ?invalid=<token> after a token failed). */
+  tokenUrl?: string;
+  /** Sent to tokenUrl as Authorization: Bearer. */
+  tokenKey?: string;
   /** A fixed access token (never refreshed by the client). */
   accessToken?: string;
   /** Called for a token whenever none is cached, and again once after a token error. */

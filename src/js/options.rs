@@ -14,15 +14,26 @@ pub(super) fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> 
         Credentials::AccessToken(AccessToken::new(token))
     } else if let Some(provider) = opt_function(options, "getAccessToken")? {
         Credentials::Provider(js_provider(provider))
+    } else if let Some(url) = opt_string(options, "tokenUrl")? {
+        crate::protocol::request::check_base_url(url.split('?').next().unwrap_or(&url))
+            .map_err(|e| type_error(&format!("option tokenUrl: {}", e.message)))?;
+        let key = opt_string(options, "tokenKey")?.map(crate::protocol::TokenUrlKey::new);
+        let timeout = opt_timeout(options, "tokenTimeoutMs")?
+            .unwrap_or(crate::client::DEFAULT_TOKEN_TIMEOUT_MS);
+        let custom = opt_function(options, "fetch")?.map(crate::web::Transport::new);
+        Credentials::Provider(crate::client::token_url_provider(url, key, timeout, custom))
     } else {
         let appid = opt_string(options, "appId")?;
         let secret = opt_string(options, "appSecret")?;
+        let hub = opt_string(options, "tokenBase")?.is_some();
         let mode = match opt_string(options, "tokenMode")?.as_deref() {
+            None if hub => TokenMode::Hub,
             None | Some("stable") => TokenMode::Stable,
             Some("classic") => TokenMode::Classic,
+            Some("hub") => TokenMode::Hub,
             Some(other) => {
                 return Err(type_error(&format!(
-                    "tokenMode must be 'stable' or 'classic', not '{other}'"
+                    "tokenMode must be 'stable', 'classic' or 'hub', not '{other}'"
                 )))
             }
         };
@@ -44,6 +55,11 @@ pub(super) fn parse_options(options: &JsValue) -> Result<ClientConfig, JsValue> 
         crate::protocol::request::check_base_url(&base)
             .map_err(|e| type_error(&format!("option baseUrl: {}", e.message)))?;
         config.base_url = base;
+    }
+    if let Some(base) = opt_string(options, "tokenBase")? {
+        crate::protocol::request::check_base_url(&base)
+            .map_err(|e| type_error(&format!("option tokenBase: {}", e.message)))?;
+        config.token_base_url = Some(base);
     }
     if let Some(ms) = opt_timeout(options, "timeoutMs")? {
         config.media_timeout_ms = ms;

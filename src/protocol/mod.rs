@@ -60,7 +60,9 @@ pub use response::{
     Uploaded,
 };
 pub use retry::{Decision, RetryPolicy};
-pub use secret::{AccessToken, ApiKey, AppSecret, CallbackToken, SigningKey, TokenKey};
+pub use secret::{
+    AccessToken, ApiKey, AppSecret, CallbackToken, SigningKey, TokenKey, TokenUrlKey,
+};
 pub use token::{is_token_error, TokenCache};
 pub use validate::{check_size_hint, sniff, validate, Format, Limits, Validated, SNIFF_LEN};
 pub use video_url::{check_video_url, VideoHost, VIDEO_HOSTS};

@@ -85,6 +85,11 @@ secret_type!(
     SigningKey
 );
 secret_type!(
+    /// The key a 中控 (central token server) with its own API wants (`WECHAT_TOKEN_URL_KEY`),
+    /// sent as `Authorization: Bearer`. Never printed.
+    TokenUrlKey
+);
+secret_type!(
     /// A token key of the Worker's token hub (`TOKEN_KEYS`): what a consumer presents as
     /// `secret` to get the app's access token. Compared, never printed.
     TokenKey

@@ -71,7 +71,7 @@ test('usage errors exit 2, before any request', async () => {
   }
   const nocreds = await h.cli(['token', ...base], { env: {} });
   h.exits(nocreds, 2);
-  assert.match(nocreds.err, /no credentials: set WECHAT_APPID and WECHAT_SECRET, or WECHAT_ACCESS_TOKEN/);
+  assert.match(nocreds.err, /no credentials: set WECHAT_APPID and WECHAT_SECRET, WECHAT_TOKEN_URL, or WECHAT_ACCESS_TOKEN/);
   const json = await h.cli(['upload', 'audio', 'x', '--json']);
   h.exits(json, 2);
   assert.deepEqual(JSON.parse(json.out).exitCode, 2);
@@ -363,7 +363,8 @@ test('token prints a working token; only token prints it', async (t) => {
   assert.deepEqual(await h.tokensSeen(), [], 'fetching a token puts none in a query');
   assert.ok(token.length >= 32);
   const j = await h.cli(['token', '--json', ...base], { leakCheck: false });
-  assert.deepEqual(JSON.parse(j.out), { accessToken: token });
+  assert.deepEqual(JSON.parse(j.out), { accessToken: token, source: 'WeChat\'s token API with WECHAT_APPID and WECHAT_SECRET' });
+  assert.match(r.err, /the token came from WeChat's token API/);
   // The printed token works as WECHAT_ACCESS_TOKEN; the commands run with it never print it.
   const env = { WECHAT_ACCESS_TOKEN: token };
   const up = await h.cli(['upload', 'image', h.writeSample(dir, 'a.jpg', h.jpeg()), '--json', ...base], { env });
@@ -373,6 +374,11 @@ test('token prints a working token; only token prints it', async (t) => {
   assert.deepEqual(await h.tokensSeen(), [token]);
   const same = await h.cli(['token', ...base], { env, leakCheck: false });
   assert.equal(same.out.trim(), token);
+  assert.match(same.err, /WECHAT_ACCESS_TOKEN \(a fixed token\)/);
+  // Behind a token hub: the emulator stands for it, as it speaks WeChat's token API.
+  const hub = await h.cli(['token', '--json', ...base], { env: { WECHAT_APPID: h.APPID, WECHAT_SECRET: h.SECRET, WECHAT_TOKEN_BASE: h.EMU }, leakCheck: false });
+  h.exits(hub, 0);
+  assert.match(JSON.parse(hub.out).source, /^a token hub at WECHAT_TOKEN_BASE \(http:\/\/127\.0\.0\.1:\d+\)$/);
 });
 
 test('bad credentials exit 4, without printing the token or the secret', async (t) => {

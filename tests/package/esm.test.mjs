@@ -54,6 +54,53 @@ test('tokens three ways: app secret (stable and classic), a fixed token, a provi
   assert.ok(gets.slice(-3).every((r) => r.query.access_token === token));
 });
 
+test('tokens from elsewhere: a token hub (tokenBase) and a 中控 with its own API (tokenUrl)', async () => {
+  await h.reset();
+  // The emulator stands for the hub (it speaks WeChat's token API) under the name 127.0.0.1;
+  // media calls name it localhost, so the log tells the two kinds of call apart.
+  const media = h.EMU.replace('127.0.0.1', 'localhost');
+  const viaHub = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: media, tokenBase: h.EMU });
+  const { mediaId } = await viaHub.upload('image', h.jpeg());
+  const log = await h.requests();
+  assert.ok(log.filter((e) => e.path === '/cgi-bin/stable_token').every((e) => e.host.startsWith('127.0.0.1')));
+  assert.ok(log.filter((e) => e.path.startsWith('/cgi-bin/media/')).every((e) => e.host.startsWith('localhost')));
+  // A revoked token: the hub is asked to refresh it (force_refresh with the failed token), once.
+  await h.control('POST', '/_emulator/tokens/revoke', {});
+  await h.control('DELETE', '/_emulator/requests');
+  assert.equal((await viaHub.get(mediaId)).kind, 'media');
+  assert.equal((await h.requests('/cgi-bin/stable_token')).length, 1);
+
+  // A 中控 with its own API, with a key.
+  const { createServer } = await import('node:http');
+  const asks = [];
+  let current = null;
+  const center = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    asks.push({ auth: req.headers.authorization, invalid: url.searchParams.get('invalid') });
+    if (url.searchParams.get('invalid') === current) current = null;
+    if (!current) {
+      const r = await fetch(`${h.EMU}/cgi-bin/stable_token`, { method: 'POST', body: JSON.stringify({ grant_type: 'client_credential', appid: h.APPID, secret: h.SECRET }) });
+      current = (await r.json()).access_token;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ access_token: current, expires_in: 7000 }));
+  });
+  center.listen(0, '127.0.0.1');
+  await new Promise((r) => center.once('listening', r));
+  try {
+    const viaUrl = new MediaClient({ tokenUrl: `http://127.0.0.1:${center.address().port}/token`, tokenKey: 'k-1', baseUrl: h.EMU });
+    assert.equal((await viaUrl.get(mediaId)).kind, 'media');
+    assert.deepEqual(asks, [{ auth: 'Bearer k-1', invalid: null }]);
+    await h.control('POST', '/_emulator/tokens/revoke', {});
+    assert.equal((await viaUrl.get(mediaId)).kind, 'media');
+    assert.equal(asks.length, 2);
+    assert.ok(asks[1].invalid, 'asked again with ?invalid=<the failed token>');
+    assert.throws(() => new MediaClient({ tokenUrl: 'not a url' }), TypeError);
+  } finally {
+    center.close();
+  }
+});
+
 test('a MediaFile reads as a stream, an ArrayBuffer or a Blob, once', async () => {
   await h.reset();
   const client = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });

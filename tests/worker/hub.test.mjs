@@ -10,6 +10,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
 import { startEmulator, startWorker, jpeg, APPID, SECRET, API_KEY } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
@@ -152,5 +154,73 @@ describe('the token hub, and a Worker behind it', () => {
     const { accessToken } = await api.getAccessToken();
     const current = (await stable({ appid: APPID, secret: TOKEN_KEY_A })).json().access_token;
     assert.equal(accessToken, current);
+  });
+});
+
+describe('a Worker behind a 中控 with its own API (WECHAT_TOKEN_URL)', () => {
+  let emu;
+  let worker;
+  let center;
+  const asks = [];
+  const KEY = 'center-key-89';
+  before(async () => {
+    emu = await startEmulator();
+    // The 中控 stand-in: GET /token with its key → the current token; ?invalid=T drops T first.
+    let current = null;
+    center = createServer(async (req, res) => {
+      const url = new URL(req.url, 'http://x');
+      asks.push({ auth: req.headers.authorization, invalid: url.searchParams.get('invalid') });
+      if (req.headers.authorization !== `Bearer ${KEY}`) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        return res.end('{"errcode":40001,"errmsg":"bad key"}');
+      }
+      if (url.searchParams.get('invalid') === current?.access_token) current = null;
+      if (!current) {
+        const r = await fetch(`${emu.url}/cgi-bin/stable_token`, { method: 'POST', body: JSON.stringify({ grant_type: 'client_credential', appid: APPID, secret: SECRET }) });
+        current = await r.json();
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: current.access_token, expires_in: current.expires_in }));
+    });
+    center.listen(0, '127.0.0.1');
+    await once(center, 'listening');
+    worker = await startWorker({
+      name: 'token-url',
+      vars: {
+        UPSTREAM_BASE: emu.url.replace('127.0.0.1', 'localhost'),
+        WECHAT_APPID: APPID,
+        WECHAT_TOKEN_URL: `http://127.0.0.1:${center.address().port}/token`,
+        DOWNLOAD_AUTH: 'key',
+      },
+      secrets: { WECHAT_TOKEN_URL_KEY: KEY, API_KEYS: API_KEY },
+    });
+  });
+  after(async () => {
+    await worker?.stop();
+    emu?.stop();
+    center?.close();
+  });
+
+  it('uploads and downloads with the 中控\'s token, and asks it again with ?invalid= after a revoke', async () => {
+    const auth = { authorization: `Bearer ${API_KEY}` };
+    const form = new FormData();
+    const bytes = jpeg(15_000);
+    form.append('media', new Blob([bytes]), 'c.jpg');
+    const up = await worker.fetch('/media?type=image', { method: 'POST', headers: auth, body: form });
+    assert.equal(up.status, 201, up.text());
+    assert.ok(asks.length >= 1 && asks.every((a) => a.auth === `Bearer ${KEY}`));
+    assert.equal((await worker.fetch('/healthz')).json().tokens, 'token-url');
+    const token = await emu.token();
+    const f2 = new FormData();
+    f2.append('media', new Blob([jpeg(8_000)]), 'd.jpg');
+    const { media_id: id } = await (await fetch(`${emu.url}/cgi-bin/media/upload?access_token=${token}&type=image`, { method: 'POST', body: f2 })).json();
+    await emu.control('POST', 'tokens/revoke', {});
+    const before = asks.length;
+    const got = await worker.fetch(`/media/${id}`, { headers: auth });
+    assert.equal(got.status, 200, got.text());
+    const invalids = asks.slice(before).filter((a) => a.invalid);
+    assert.equal(invalids.length, 1, JSON.stringify(asks.slice(before)));
+    // The token never reached the emulator from the Worker's own token calls.
+    assert.ok((await emu.requests()).filter((e) => e.path.includes('token')).every((e) => e.host.startsWith('127.0.0.1')));
   });
 });

@@ -18,7 +18,7 @@ use wxmedia::protocol::request::{check_base_url, DEFAULT_BASE};
 use wxmedia::protocol::sign::valid_appid;
 use wxmedia::protocol::VideoHost;
 use wxmedia::protocol::{
-    AccessToken, ApiKey, AppSecret, CallbackToken, Limits, SigningKey, TokenKey,
+    AccessToken, ApiKey, AppSecret, CallbackToken, Limits, SigningKey, TokenKey, TokenUrlKey,
 };
 use wxmedia_push::AesKey;
 
@@ -85,6 +85,14 @@ pub enum TokenSource {
     DurableObject(AppSecret),
     /// A holder in this isolate, fetching through `stable_token` with `WECHAT_SECRET`.
     Isolate(AppSecret),
+    /// `WECHAT_TOKEN_URL`: a 中控 with its own API, asked with `GET` (and `?invalid=<token>` when
+    /// a token failed), `Authorization: Bearer WECHAT_TOKEN_URL_KEY` when set.
+    Url {
+        /// The URL.
+        url: String,
+        /// `WECHAT_TOKEN_URL_KEY`.
+        key: Option<TokenUrlKey>,
+    },
 }
 
 /// Everything the handlers need to know, validated. Its secrets (the app secret, a fixed token,
@@ -421,10 +429,26 @@ impl Apps {
             };
             let fixed = per_app("WECHAT_ACCESS_TOKEN")?;
             let secret = per_app("WECHAT_SECRET")?;
+            let token_url = per_app("WECHAT_TOKEN_URL")?;
+            let token_url_key = per_app("WECHAT_TOKEN_URL_KEY")?;
             secrets.extend(fixed.iter().cloned());
             secrets.extend(secret.iter().cloned());
-            let tokens = match (fixed, secret) {
+            secrets.extend(token_url_key.iter().cloned());
+            if let Some(url) = &token_url {
+                check_base_url(url.split('?').next().unwrap_or(url)).map_err(|e| {
+                    ApiError::config(&format!("{}: {}", name("WECHAT_TOKEN_URL"), e.message))
+                })?;
+            }
+            let tokens = match (fixed, token_url) {
                 (Some(token), _) => Some(TokenSource::Fixed(AccessToken::new(token))),
+                (None, Some(url)) => Some(TokenSource::Url {
+                    url,
+                    key: token_url_key.map(TokenUrlKey::new),
+                }),
+                (None, None) => None,
+            };
+            let tokens = match (tokens, secret) {
+                (Some(source), _) => Some(source),
                 (None, Some(secret)) if has_do => {
                     Some(TokenSource::DurableObject(AppSecret::new(secret)))
                 }

@@ -505,7 +505,9 @@ mod tests {
         assert_eq!(status(wechat(40004)), 400);
         assert_eq!(status(wechat(41005)), 400);
         assert_eq!(status(wechat(48001)), 403);
-        for code in [40001, 40014, 42001, 40013, 40125, 40002, 41001, 41002, 41004] {
+        for code in [
+            40001, 40014, 42001, 40013, 40125, 40002, 41001, 41002, 41004,
+        ] {
             assert_eq!(
                 ApiError::from_core(&wechat(code), 0).code,
                 ErrorCode::UpstreamAuth
@@ -514,7 +516,11 @@ mod tests {
         // The IP whitelist: a configuration error that says what to do.
         let whitelist = ApiError::from_core(&wechat(40164), 0);
         assert_eq!(whitelist.code, ErrorCode::Config);
-        assert!(whitelist.message.contains("TOKEN_UPSTREAM_BASE"), "{}", whitelist.message);
+        assert!(
+            whitelist.message.contains("TOKEN_UPSTREAM_BASE"),
+            "{}",
+            whitelist.message
+        );
         for code in [-1, 43002, 41006, 99999] {
             assert_eq!(
                 ApiError::from_core(&wechat(code), 0).code,

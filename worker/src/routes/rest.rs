@@ -141,6 +141,7 @@ fn healthz(apps: &Apps) -> std::result::Result<Response, ApiError> {
         Some(TokenSource::Fixed(_)) => "fixed",
         Some(TokenSource::DurableObject(_)) => "durable-object",
         Some(TokenSource::Isolate(_)) => "isolate",
+        Some(TokenSource::Url { .. }) => "token-url",
         None => "unconfigured",
     };
     let config = &apps.default;

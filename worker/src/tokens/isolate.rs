@@ -41,6 +41,7 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
             TokenSource::Fixed(t) => format!("fixed:{}", t.expose().len()),
             TokenSource::DurableObject(_) => "do".to_string(),
             TokenSource::Isolate(_) => "isolate".to_string(),
+            TokenSource::Url { url, .. } => format!("url:{url}"),
         }
     );
     if let Some(client) = CLIENTS.with(|c| {
@@ -58,6 +59,14 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
             secret,
             mode: token_mode(config),
         },
+        TokenSource::Url { url, key } => {
+            let timeout_ms = config.upstream_timeout_ms.min(10_000);
+            Credentials::Provider(Rc::new(move |failed| {
+                let (url, key) = (url.clone(), key.clone());
+                async move { ask_token_url(&url, key.as_ref(), failed, timeout_ms).await }
+                    .boxed_local()
+            }))
+        }
         TokenSource::DurableObject(_) => {
             let env = env.clone();
             let appid = config.appid.clone();
@@ -111,6 +120,81 @@ async fn ask_holder(
     let mut response = stub.fetch_with_request(request).await.map_err(internal)?;
     let answer: TokenAnswer = response.json().await.map_err(internal)?;
     answer.into_result(LOCAL_COPY_SECS)
+}
+
+/// Asks a 中控 with its own API (`WECHAT_TOKEN_URL`) for a token: `GET`, with
+/// `?invalid=<token>` when that token just failed (the 中控's compare-and-invalidate), and
+/// `Authorization: Bearer WECHAT_TOKEN_URL_KEY` when set. The answer is read like WeChat's
+/// token answer (`{"access_token","expires_in"}`, or `{"errcode","errmsg"}`), within `timeout_ms`;
+/// its lifetime is cut to [`LOCAL_COPY_SECS`], so a rotation there reaches this isolate soon.
+async fn ask_token_url(
+    url: &str,
+    key: Option<&wxmedia::protocol::TokenUrlKey>,
+    failed: Option<AccessToken>,
+    timeout_ms: u64,
+) -> Result<TokenGrant, Error> {
+    use futures_util::future::{select, Either};
+    let mut target =
+        worker::Url::parse(url).map_err(|e| Error::network(format!("WECHAT_TOKEN_URL: {e}")))?;
+    if let Some(failed) = &failed {
+        target
+            .query_pairs_mut()
+            .append_pair("invalid", failed.expose());
+    }
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let work = async {
+        let headers = worker::Headers::new();
+        if let Some(key) = key {
+            let _ = headers.set("Authorization", &format!("Bearer {}", key.expose()));
+        }
+        let mut init = RequestInit::new();
+        init.with_headers(headers)
+            .with_redirect(worker::RequestRedirect::Manual);
+        let request = Request::new_with_init(target.as_str(), &init)
+            .map_err(|e| Error::network(format!("the token URL: {e}")))?;
+        let mut response = worker::Fetch::Request(request)
+            .send_with_signal(&signal)
+            .await
+            .map_err(|e| Error::network(format!("the token URL: {e}")))?;
+        let status = response.status_code();
+        if !(200..300).contains(&status) {
+            return Err(Error::Http { status });
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Error::network(format!("the token URL: {e}")))?;
+        if body.len() > 64 * 1024 {
+            return Err(Error::Parse {
+                message: "the token URL answered more than 64 KiB".into(),
+                raw: Vec::new(),
+            });
+        }
+        let grant = wxmedia::protocol::parse_token(&body)?;
+        Ok(TokenGrant {
+            expires_in: grant.expires_in.min(LOCAL_COPY_SECS),
+            ..grant
+        })
+    };
+    let timer = worker::Delay::from(std::time::Duration::from_millis(timeout_ms));
+    let work = std::pin::pin!(work);
+    let outcome = match select(work, timer).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => {
+            controller.abort();
+            Err(Error::Timeout {
+                what: "token",
+                after_ms: timeout_ms,
+            })
+        }
+    };
+    outcome.map_err(|mut err| {
+        if let Some(key) = key {
+            err.redact(&[key.expose()]);
+        }
+        err
+    })
 }
 
 /// How an app's tokens are fetched: from a token hub (`TOKEN_UPSTREAM_BASE`), which is asked to
