@@ -264,6 +264,7 @@ fn request_log_shape_and_filter() {
             "status": 200,
             "errcode": null,
             "appid": APPID,
+            "host": emu.base.trim_start_matches("http://"),
         })
     );
     assert_eq!(gets[1]["errcode"], 40007);
