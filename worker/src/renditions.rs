@@ -1,5 +1,5 @@
-//! `GET /media/{id}[/hd-voice]?format=wav`: voice decoded to WAV in the Worker's wasm
-//! (`wxmedia::voice`), cached as an entry of its own.
+//! `GET /media/{id}[/hd-voice]?format=wav` (and `?format=mp3`): voice decoded to WAV (or
+//! encoded to MP3) in the Worker's wasm (`wxmedia::voice`), cached as an entry of its own.
 //!
 //! The original comes through the cache tiers like any download ([`media::fetch`]); its bytes
 //! (voice is at most 2 MB) are read into wasm, decoded, and the WAV is stored in the Cache API
@@ -23,6 +23,7 @@ use web_sys::Headers;
 use wxmedia::client::{lead_or_wait, Settled};
 use wxmedia::protocol::lead::{LeadTimes, Leads};
 use wxmedia::protocol::sign::SignedKind;
+use wxmedia_codecs::mp3::decode_voice_mp3;
 use wxmedia::voice::{decode_voice, format_by_label, format_of, Label, MAX_INPUT_BYTES};
 
 use crate::config::Config;
@@ -31,40 +32,76 @@ use crate::media::keys::{cache_key, content_disposition, failed_key};
 use crate::media::{self, Fetched, FillContext, Stored};
 use crate::routes::pipeline::js_internal;
 
-/// Whether the `format` query parameter asks for WAV: absent is the original, `wav` is WAV,
-/// anything else a 400.
-pub fn wants_wav(format: Option<&str>) -> Result<bool, ApiError> {
+/// A rendition of voice the Worker makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rendition {
+    /// 16-bit PCM WAV at the voice's own rate.
+    Wav,
+    /// MP3 at a speech bitrate (about a tenth of the WAV).
+    Mp3,
+}
+
+impl Rendition {
+    /// `wav` or `mp3`: the `format` value, the file extension and the cache key's suffix.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Rendition::Wav => "wav",
+            Rendition::Mp3 => "mp3",
+        }
+    }
+
+    /// Its Content-Type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Rendition::Wav => "audio/wav",
+            Rendition::Mp3 => "audio/mpeg",
+        }
+    }
+}
+
+/// The rendition the `format` query parameter asks for: absent is the original (`None`), `wav`
+/// and `mp3` are renditions, anything else a 400.
+pub fn wanted(format: Option<&str>) -> Result<Option<Rendition>, ApiError> {
     match format {
-        None | Some("") => Ok(false),
-        Some(f) if f.eq_ignore_ascii_case("wav") => Ok(true),
+        None | Some("") => Ok(None),
+        Some(f) if f.eq_ignore_ascii_case("wav") => Ok(Some(Rendition::Wav)),
+        Some(f) if f.eq_ignore_ascii_case("mp3") => Ok(Some(Rendition::Mp3)),
         Some(other) => Err(ApiError::bad_request(format!(
-            "format must be wav (or absent for the original), not '{other}'"
+            "format must be wav or mp3 (or absent for the original), not '{other}'"
         ))),
     }
 }
 
-/// The cache key of the WAV rendition of `kind` of `media_id`.
-pub fn wav_key(appid: &str, media_id: &str, kind: SignedKind) -> String {
-    format!("{}/wav", cache_key(appid, media_id, kind))
+/// The cache key of `rendition` of `kind` of `media_id`.
+pub fn rendition_key(
+    appid: &str,
+    media_id: &str,
+    kind: SignedKind,
+    rendition: Rendition,
+) -> String {
+    format!("{}/{}", cache_key(appid, media_id, kind), rendition.ext())
 }
 
-/// The file name of the WAV rendition: `ID.wav`, or `ID.hd.wav` for HD voice.
-fn wav_name(media_id: &str, kind: SignedKind) -> String {
+/// The file name of a rendition: `ID.wav`, or `ID.hd.wav` for HD voice (`.mp3` likewise).
+fn rendition_name(media_id: &str, kind: SignedKind, rendition: Rendition) -> String {
     match kind {
-        SignedKind::Media => format!("{media_id}.wav"),
-        SignedKind::HdVoice => format!("{media_id}.hd.wav"),
+        SignedKind::Media => format!("{media_id}.{}", rendition.ext()),
+        SignedKind::HdVoice => format!("{media_id}.hd.{}", rendition.ext()),
     }
 }
 
-/// The ETag of the WAV rendition (distinct from the original's): its quoted file name.
-pub fn wav_etag(media_id: &str, kind: SignedKind) -> String {
-    format!("\"{}\"", wav_name(media_id, kind))
+/// The ETag of a rendition (distinct from the original's): its quoted file name.
+pub fn rendition_etag(media_id: &str, kind: SignedKind, rendition: Rendition) -> String {
+    format!("\"{}\"", rendition_name(media_id, kind, rendition))
 }
 
-fn not_voice(what: &str) -> ApiError {
+fn not_voice(rendition: Rendition, what: &str) -> ApiError {
     ApiError::new(
         ErrorCode::NotVoice,
-        format!("format=wav is for voice, and this media is {what}"),
+        format!(
+            "format={} is for voice, and this media is {what}",
+            rendition.ext()
+        ),
     )
 }
 
@@ -78,18 +115,19 @@ thread_local! {
         Rc::new(RefCell::new(Leads::new(media::OUTCOME_KEEP_MS)));
 }
 
-/// The WAV rendition of the media: from the cache, else decoded from the original (itself from
-/// the cache tiers) and stored. Answers as the cache does (200/206/304). A rendition that failed
+/// A rendition of the media: from the cache, else made from the original (itself from the cache
+/// tiers) and stored. Answers as the cache does (200/206/304). A rendition that failed
 /// is remembered for the cache's lifetime (the media's bytes never change), and concurrent
 /// first requests share one decode.
-pub async fn fetch_wav(
+pub async fn fetch_rendition(
     make_ctx: impl Fn() -> Result<FillContext, ApiError>,
     config: &Config,
     media_id: &str,
     kind: SignedKind,
+    rendition: Rendition,
     client_headers: &Headers,
 ) -> Result<Fetched, ApiError> {
-    let key = wav_key(&config.appid, media_id, kind);
+    let key = rendition_key(&config.appid, media_id, kind, rendition);
     if let Some(hit) = media::cached_rendition(&key, client_headers, config).await? {
         return Ok(Fetched::Media(hit, media::Source::Cache));
     }
@@ -109,7 +147,16 @@ pub async fn fetch_wav(
         &key,
         &times,
         async {
-            let made = make_wav(&make_ctx, config, media_id, kind, client_headers, &key).await;
+            let made = make(
+                &make_ctx,
+                config,
+                media_id,
+                kind,
+                rendition,
+                client_headers,
+                &key,
+            )
+            .await;
             match made {
                 Ok(fetched) => {
                     answer = Some(fetched);
@@ -146,23 +193,34 @@ pub async fn fetch_wav(
     if let Some(hit) = media::cached_rendition(&key, client_headers, config).await? {
         return Ok(Fetched::Media(hit, media::Source::Cache));
     }
-    make_wav(&make_ctx, config, media_id, kind, client_headers, &key).await
+    make(
+        &make_ctx,
+        config,
+        media_id,
+        kind,
+        rendition,
+        client_headers,
+        &key,
+    )
+    .await
 }
 
-/// Fetches the original, decodes it and stores the WAV under `key`; the answer as the cache
-/// gives it.
-async fn make_wav(
+/// Fetches the original, decodes it (and encodes the MP3) and stores the rendition under `key`;
+/// the answer as the cache gives it.
+#[allow(clippy::too_many_arguments)]
+async fn make(
     make_ctx: &impl Fn() -> Result<FillContext, ApiError>,
     config: &Config,
     media_id: &str,
     kind: SignedKind,
+    rendition: Rendition,
     client_headers: &Headers,
     key: &str,
 ) -> Result<Fetched, ApiError> {
     // The whole original: no Range or If-None-Match of the caller's applies to it.
     let plain = Headers::new().map_err(js_internal)?;
     let original = match media::fetch(make_ctx, config, media_id, kind, &plain).await? {
-        Fetched::Video(_) => return Err(not_voice("a video")),
+        Fetched::Video(_) => return Err(not_voice(rendition, "a video")),
         Fetched::Media(response, _) => response,
     };
     let content_type = original
@@ -176,7 +234,7 @@ async fn make_wav(
         if let Some(body) = original.body() {
             let _ = body.cancel();
         }
-        return Err(not_voice(&content_type));
+        return Err(not_voice(rendition, &content_type));
     }
     let length = original
         .headers()
@@ -198,22 +256,25 @@ async fn make_wav(
         .map_err(js_internal)?;
     let bytes = Uint8Array::new(&buffer).to_vec();
     let Some(format) = format_of(label, &bytes) else {
-        return Err(not_voice(&content_type));
+        return Err(not_voice(rendition, &content_type));
     };
-    let wav = decode_voice(&bytes, Some(format))
-        .map_err(|e| ApiError::new(ErrorCode::BadVoice, e.to_string()))?;
+    let made = match rendition {
+        Rendition::Wav => decode_voice(&bytes, Some(format)),
+        Rendition::Mp3 => decode_voice_mp3(&bytes, Some(format)),
+    }
+    .map_err(|e| ApiError::new(ErrorCode::BadVoice, e.to_string()))?;
     drop(bytes);
     let blob =
-        web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(wav.as_slice())))
+        web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(made.as_slice())))
             .map_err(js_internal)?;
-    let name = wav_name(media_id, kind);
-    let etag = wav_etag(media_id, kind);
+    let name = rendition_name(media_id, kind, rendition);
+    let etag = rendition_etag(media_id, kind, rendition);
     let disposition = content_disposition(&name, &name);
     let stored = Stored {
         key,
-        content_type: "audio/wav",
+        content_type: rendition.content_type(),
         content_disposition: &disposition,
-        content_length: Some(wav.len() as u64),
+        content_length: Some(made.len() as u64),
         etag: &etag,
         ttl_secs: config.cache_ttl_secs,
     };

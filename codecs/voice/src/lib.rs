@@ -11,6 +11,8 @@
 //! panic.
 
 pub mod amr;
+#[cfg(feature = "mp3")]
+pub mod mp3;
 pub mod speex;
 pub mod wav;
 
@@ -174,6 +176,19 @@ pub fn decode_voice(bytes: &[u8], format: Option<VoiceFormat>) -> Result<Vec<u8>
     match format.or_else(|| detect_format(bytes)) {
         Some(VoiceFormat::Amr) => decode_amr(bytes),
         Some(VoiceFormat::SpeexHd) => decode_speex_hd(bytes),
+        None => Err(VoiceError::UnknownFormat),
+    }
+}
+
+/// Decodes WeChat voice to PCM at its own rate (8 kHz AMR, 16 kHz HD Speex).
+pub fn decode_voice_pcm(
+    bytes: &[u8],
+    format: Option<VoiceFormat>,
+) -> Result<(Vec<i16>, u32), VoiceError> {
+    check_input(bytes)?;
+    match format.or_else(|| detect_format(bytes)) {
+        Some(VoiceFormat::Amr) => Ok((decode_amr_pcm(bytes)?, amr::AMR_SAMPLE_RATE)),
+        Some(VoiceFormat::SpeexHd) => Ok((decode_speex_pcm(bytes)?, speex::SPEEX_SAMPLE_RATE)),
         None => Err(VoiceError::UnknownFormat),
     }
 }

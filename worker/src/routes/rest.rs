@@ -323,13 +323,18 @@ async fn download(
     };
     auth::check_download(config, kind, media_id, &creds, media::now_secs())?;
     let headers = req.inner().headers();
-    // `?format=wav`: voice decoded to WAV (crate::voice); the same credentials as the original.
-    let wav = crate::renditions::wants_wav(query(req, "format").as_deref())?;
+    // `?format=wav|mp3`: voice decoded to WAV or MP3 (crate::renditions); the same credentials
+    // as the original.
+    let rendition = crate::renditions::wanted(query(req, "format").as_deref())?;
     let make_ctx = || fill_context(env, config);
-    let fetched = if wav {
-        crate::renditions::fetch_wav(make_ctx, config, media_id, kind, &headers).await?
-    } else {
-        media::fetch(make_ctx, config, media_id, kind, &headers).await?
+    let fetched = match rendition {
+        Some(rendition) => {
+            crate::renditions::fetch_rendition(
+                make_ctx, config, media_id, kind, rendition, &headers,
+            )
+            .await?
+        }
+        None => media::fetch(make_ctx, config, media_id, kind, &headers).await?,
     };
     match fetched {
         Fetched::Video(video_url) => {
