@@ -37,38 +37,37 @@ pub enum Attempt {
     Retry(String),
 }
 
-/// Hands `jobs` to the archiver under `ctx.waitUntil`, off the request's answer.
-pub fn schedule(env: &Env, ctx: &Context, config: &Config, jobs: Vec<ArchiveJob>) {
-    ctx.wait_until(enqueue_or_run(env.clone(), config.clone(), jobs));
-}
-
-/// Sends `jobs` to the Queue where it is bound; else (or if a send fails) archives them here,
-/// with [`WAIT_UNTIL_ATTEMPTS`] tries each. Called under `waitUntil`.
-pub async fn enqueue_or_run(env: Env, config: Config, jobs: Vec<ArchiveJob>) {
-    let mut left = jobs;
+/// Hands `jobs` to the Queue, or to `ctx.waitUntil` without one.
+pub async fn schedule(env: &Env, ctx: &Context, config: &Config, jobs: Vec<ArchiveJob>) {
     if let Ok(queue) = env.queue(QUEUE_BINDING) {
-        let mut unsent = Vec::new();
-        for job in left {
-            if queue.send(&job).await.is_err() {
-                unsent.push(job);
+        let mut all_sent = true;
+        for job in &jobs {
+            if queue.send(job).await.is_err() {
+                all_sent = false;
             }
         }
-        left = unsent;
+        if all_sent {
+            return;
+        }
     }
-    for job in left {
-        for attempt in 1..=WAIT_UNTIL_ATTEMPTS {
-            match archive(&env, &config, &job).await {
-                Attempt::Settled => break,
-                Attempt::Retry(reason) if attempt == WAIT_UNTIL_ATTEMPTS => {
-                    record_failure(&env, &config, &job, None, &reason).await;
-                }
-                Attempt::Retry(_) => {
-                    let backoff = 500u64 << (2 * attempt);
-                    worker::Delay::from(Duration::from_millis(backoff)).await;
+    let env = env.clone();
+    let config = config.clone();
+    ctx.wait_until(async move {
+        for job in jobs {
+            for attempt in 1..=WAIT_UNTIL_ATTEMPTS {
+                match archive(&env, &config, &job).await {
+                    Attempt::Settled => break,
+                    Attempt::Retry(reason) if attempt == WAIT_UNTIL_ATTEMPTS => {
+                        record_failure(&env, &config, &job, None, &reason).await;
+                    }
+                    Attempt::Retry(_) => {
+                        let backoff = 500u64 << (2 * attempt);
+                        worker::Delay::from(Duration::from_millis(backoff)).await;
+                    }
                 }
             }
         }
-    }
+    });
 }
 
 /// The Queue consumer: each job tried once; a transient failure is sent again with one more

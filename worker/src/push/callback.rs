@@ -163,33 +163,6 @@ pub async fn push(
             .then(|| "success".to_string()),
         now_ms: started as u64,
     };
-    let jobs: Vec<ArchiveJob> = media
-        .iter()
-        .map(|m| ArchiveJob {
-            appid: config.appid.clone(),
-            media_id: m.media_id.clone(),
-            role: m.role.clone(),
-            msg_type: opened.message.msg_type().unwrap_or("").to_string(),
-            attempts: 0,
-        })
-        .collect();
-    if callback.forward_url.is_none() {
-        // Without a handler the answer does not depend on the log: WeChat is answered now, and
-        // the push is recorded (and its media archived, if it is new) right after, under
-        // `waitUntil`. WeChat sends a push again only when it got no answer within 5 s, by
-        // which time the record has long landed, so a redelivery is still told apart.
-        let (env, owned) = (env.clone(), config.clone());
-        ctx.wait_until(async move {
-            match log::ask(&env, &owned.appid, &begin).await {
-                Ok(LogAnswer::State(PushState::New)) if !jobs.is_empty() => {
-                    archive::enqueue_or_run(env, owned, jobs).await;
-                }
-                Ok(_) => {}
-                Err(e) => worker::console_error!("wxmedia: a push was not recorded: {e}"),
-            }
-        });
-        return answer("success", callback, config, &opened, &query, now_secs);
-    }
     let state = match log::ask(env, &config.appid, &begin).await {
         Ok(LogAnswer::State(state)) => state,
         Ok(_) | Err(_) => {
@@ -205,8 +178,21 @@ pub async fn push(
         PushState::Done { reply } => reply,
         PushState::InFlight { .. } => wait_for_answer(env, &config.appid, &key, deadline).await,
         PushState::New => {
+            let jobs: Vec<ArchiveJob> = media
+                .iter()
+                .map(|m| ArchiveJob {
+                    appid: config.appid.clone(),
+                    media_id: m.media_id.clone(),
+                    role: m.role.clone(),
+                    msg_type: opened.message.msg_type().unwrap_or("").to_string(),
+                    attempts: 0,
+                })
+                .collect();
             if !jobs.is_empty() {
-                archive::schedule(env, ctx, config, jobs);
+                archive::schedule(env, ctx, config, jobs).await;
+            }
+            if callback.forward_url.is_none() {
+                return answer("success", callback, config, &opened, &query, now_secs);
             }
             // Forwarding and recording the answer run under `waitUntil`, so they finish even if
             // WeChat closes this connection first; this delivery awaits the same work.
