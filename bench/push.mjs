@@ -10,13 +10,11 @@
 // Prints pushes/s and p99 of each, the ratio, and the targets (>= 1000 pushes/s, p99 <= 100 ms).
 // Usage: node bench/push.mjs (after `make worker`). BENCH_SECONDS (5), BENCH_ROUNDS (3),
 // BENCH_CONNECTIONS (16), BENCH_THREADS (2) shape the load.
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { writeFileSync } from 'node:fs';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { Miniflare } from 'miniflare';
 import { ROOT, APPID, SECRET, API_KEY } from '../tests/worker/harness.mjs';
+import { requireWrk, startScript, wrk } from './lib/workerd.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
@@ -24,14 +22,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
 const THREADS = Number(process.env.BENCH_THREADS || 2);
 const TOKEN = 'benchtoken';
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
-const run = promisify(execFile);
 
-try {
-  await run('wrk', ['--version']).catch((e) => { if (e.code === 'ENOENT') throw e; });
-} catch {
-  console.error('bench/push.mjs needs wrk (Debian: apt-get install wrk; scripts/setup installs it)');
-  process.exit(1);
-}
+await requireWrk('bench/push.mjs');
 
 const sha1 = (parts) => createHash('sha1').update([...parts].sort().join('')).digest('hex');
 const key = Buffer.from(`${AES_KEY}=`, 'base64');
@@ -82,46 +74,6 @@ end
   return file;
 }
 
-async function startScript(name, scriptPath, { bindings = {}, durableObjects } = {}) {
-  const dir = path.join(ROOT, 'target/bench', name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const mf = new Miniflare({
-    name: `bench-${name}`,
-    scriptPath,
-    modules: true,
-    modulesRoot: path.dirname(scriptPath),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-04-01',
-    bindings,
-    durableObjects,
-    durableObjectsPersist: path.join(dir, 'do'),
-    host: '127.0.0.1',
-    port: 0,
-  });
-  const url = (await mf.ready).toString().replace(/\/$/, '');
-  return { url, dir, stop: () => mf.dispose() };
-}
-
-async function load(url, script) {
-  const { stdout } = await run('wrk', [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-s', script, url], { maxBuffer: 1 << 20 });
-  const unit = { us: 1e-3, ms: 1, s: 1e3, m: 6e4 };
-  const p99 = stdout.match(/^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$/m);
-  const p50 = stdout.match(/^\s*50%\s+([\d.]+)(us|ms|s|m)\s*$/m);
-  const rps = stdout.match(/Requests\/sec:\s+([\d.]+)/);
-  const requests = stdout.match(/(\d+) requests in/);
-  const non2xx = stdout.match(/Non-2xx or 3xx responses: (\d+)/);
-  const errors = stdout.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
-  if (!p99 || !rps || !requests) throw new Error(`unexpected wrk output:\n${stdout}`);
-  return {
-    rps: Number(rps[1]),
-    p50: Number(p50[1]) * unit[p50[2]],
-    p99: Number(p99[1]) * unit[p99[2]],
-    requests: Number(requests[1]),
-    bad: Number(non2xx?.[1] || 0) + (errors ? errors.slice(1).reduce((a, n) => a + Number(n), 0) : 0),
-  };
-}
-
 const ours = await startScript('push-wxmedia', path.join(ROOT, 'worker/build/index.js'), {
   bindings: {
     UPSTREAM_BASE: 'http://127.0.0.1:9', WECHAT_APPID: APPID, WECHAT_SECRET: SECRET, API_KEYS: API_KEY,
@@ -155,7 +107,7 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const t of order) {
     // Fresh pushes each round (new MsgIds, a current timestamp).
     const script = wrkScript(t.server.dir, `round${round}`, t.list());
-    results[t.name].push(await load(t.server.url, script));
+    results[t.name].push(await wrk(t.server.url, [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-s', script]));
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -14,27 +14,19 @@
 // Usage: node bench/worker.mjs   (after `make worker` and `cargo build -p wxmedia-emulator`;
 // `make bench` does both). BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16),
 // BENCH_THREADS (2) shape the load.
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import path from 'node:path';
-import { Miniflare } from 'miniflare';
 import { startEmulator, APPID, SECRET, API_KEY, ROOT } from '../tests/worker/harness.mjs';
+import { requireWrk, startScript, wrk } from './lib/workerd.mjs';
 
 const SIZE = 100 * 1024;
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
 const THREADS = Number(process.env.BENCH_THREADS || 2);
-const run = promisify(execFile);
 
-try {
-  await run('wrk', ['--version']).catch((e) => { if (e.code === 'ENOENT') throw e; });
-} catch {
-  console.error('bench/worker.mjs needs wrk (Debian: apt-get install wrk; scripts/setup installs it)');
-  process.exit(1);
-}
+await requireWrk('bench/worker.mjs');
 
 const emu = await startEmulator();
 const token = await emu.token();
@@ -44,32 +36,6 @@ const form = new FormData();
 form.append('media', new Blob([bytes]), 'bench.jpg');
 const up = await (await fetch(`${emu.url}/cgi-bin/media/upload?access_token=${token}&type=image`, { method: 'POST', body: form })).json();
 const id = up.media_id;
-
-/**
- * One Worker in plain workerd, listening on loopback. Module names are relative to the
- * script's own directory (`modulesRoot`): workerd refuses names that climb out with `..`.
- */
-async function startScript(name, scriptPath, { bindings = {}, durableObjects } = {}) {
-  const dir = path.join(ROOT, 'target/bench', name);
-  mkdirSync(dir, { recursive: true });
-  const mf = new Miniflare({
-    name: `bench-${name}`,
-    scriptPath,
-    modules: true,
-    modulesRoot: path.dirname(scriptPath),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-04-01',
-    bindings,
-    durableObjects,
-    cachePersist: path.join(dir, 'cache'),
-    durableObjectsPersist: path.join(dir, 'do'),
-    host: '127.0.0.1',
-    port: 0,
-    log: undefined,
-  });
-  const url = (await mf.ready).toString().replace(/\/$/, '');
-  return { url, stop: () => mf.dispose() };
-}
 
 const here = path.join(ROOT, 'bench/baselines');
 // Our Worker, public downloads (no signature work: the baselines do none either).
@@ -92,23 +58,7 @@ const targets = [
   { name: 'JS Worker, memory', url: `${memory.url}/media/${id}`, server: memory },
 ];
 
-/** wrk's numbers: requests/s, p99 (ms), requests, non-2xx answers and socket errors. */
-async function load(url) {
-  const { stdout } = await run('wrk', [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url], { maxBuffer: 1 << 20 });
-  const unit = { us: 1e-3, ms: 1, s: 1e3, m: 6e4 };
-  const p99 = stdout.match(/^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$/m);
-  const rps = stdout.match(/Requests\/sec:\s+([\d.]+)/);
-  const requests = stdout.match(/(\d+) requests in/);
-  const non2xx = stdout.match(/Non-2xx or 3xx responses: (\d+)/);
-  const errors = stdout.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
-  if (!p99 || !rps || !requests) throw new Error(`unexpected wrk output:\n${stdout}`);
-  return {
-    rps: Number(rps[1]),
-    p99: Number(p99[1]) * unit[p99[2]],
-    requests: Number(requests[1]),
-    bad: Number(non2xx?.[1] || 0) + (errors ? errors.slice(1).reduce((a, n) => a + Number(n), 0) : 0),
-  };
-}
+const load = (url) => wrk(url, [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${SECONDS}s`]);
 
 // Warm every cache, checking each answers the whole image.
 for (const t of targets) {

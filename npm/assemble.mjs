@@ -108,7 +108,7 @@ write(
     `module.exports = {\n${api.map((n) => `  ${n}: glue.${n},`).join('\n')}\n};\n`,
 );
 // Shared by every entry: ESM as written, and CommonJS for the Node entry.
-for (const name of ['errors', 'voice', 'push']) {
+for (const name of ['errors', 'lazy', 'voice', 'push']) {
   const source = readFileSync(join(src, `lib/${name}.mjs`), 'utf8');
   write(`lib/${name}.mjs`, source);
   // Their imports of each other become requires of the CommonJS copies.

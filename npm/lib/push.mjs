@@ -7,21 +7,11 @@
 // module as lib/push.cjs for the Node entry.
 
 import { makeError } from './errors.mjs';
+import { lazy } from './lazy.mjs';
 
 /** verifySignature, openMessage and sealReply for an entry; `load()` is called once. */
 export function pushApi(load) {
-  let loading = null;
-  const glue = () => {
-    if (!loading) {
-      loading = Promise.resolve()
-        .then(load)
-        .catch((err) => {
-          loading = null;
-          throw err;
-        });
-    }
-    return loading;
-  };
+  const glue = lazy(load);
   // The wasm throws Errors named PushError with a code; anything else (a TypeError for a bad
   // option) goes through as it is.
   const call = async (f) => {

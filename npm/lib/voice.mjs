@@ -6,6 +6,7 @@
 // module as lib/voice.cjs for the Node entry.
 
 import { makeError } from './errors.mjs';
+import { lazy } from './lazy.mjs';
 
 const FORMATS = new Set(['amr', 'speex']);
 
@@ -22,18 +23,7 @@ async function toBytes(input) {
  * is called once (again only if it failed).
  */
 export function voiceApi(load) {
-  let loading = null;
-  const glue = () => {
-    if (!loading) {
-      loading = Promise.resolve()
-        .then(load)
-        .catch((err) => {
-          loading = null;
-          throw err;
-        });
-    }
-    return loading;
-  };
+  const glue = lazy(load);
 
   /** WeChat voice (AMR-NB, or HD Speex with format 'speex') to a WAV file. */
   async function decodeVoice(input, options) {

@@ -202,21 +202,7 @@ pub fn stable_token_request(
     secret: &AppSecret,
     force_refresh: bool,
 ) -> Request<Vec<u8>> {
-    let body = serde_json::json!({
-        "grant_type": "client_credential",
-        "appid": appid,
-        "secret": secret.expose(),
-        "force_refresh": force_refresh,
-    });
-    let body = serde_json::to_vec(&body).unwrap_or_default();
-    build(
-        Method::POST,
-        base,
-        STABLE_TOKEN_PATH,
-        &[],
-        Some("application/json"),
-        body,
-    )
+    stable_token_call(base, appid, secret, force_refresh, None)
 }
 
 /// A forced refresh asked of a token hub (another wxmedia Worker, a 中控 speaking WeChat's
@@ -229,13 +215,26 @@ pub fn hub_refresh_request(
     secret: &AppSecret,
     failed: &AccessToken,
 ) -> Request<Vec<u8>> {
-    let body = serde_json::json!({
+    stable_token_call(base, appid, secret, true, Some(failed))
+}
+
+/// `POST {base}/cgi-bin/stable_token` with its JSON body (and the failed token for a hub).
+fn stable_token_call(
+    base: &str,
+    appid: &str,
+    secret: &AppSecret,
+    force_refresh: bool,
+    failed: Option<&AccessToken>,
+) -> Request<Vec<u8>> {
+    let mut body = serde_json::json!({
         "grant_type": "client_credential",
         "appid": appid,
         "secret": secret.expose(),
-        "force_refresh": true,
-        "access_token": failed.expose(),
+        "force_refresh": force_refresh,
     });
+    if let Some(failed) = failed {
+        body["access_token"] = failed.expose().into();
+    }
     let body = serde_json::to_vec(&body).unwrap_or_default();
     build(
         Method::POST,

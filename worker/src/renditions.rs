@@ -23,8 +23,8 @@ use web_sys::Headers;
 use wxmedia::client::{lead_or_wait, Settled};
 use wxmedia::protocol::lead::{LeadTimes, Leads};
 use wxmedia::protocol::sign::SignedKind;
-use wxmedia_codecs::mp3::decode_voice_mp3;
 use wxmedia::voice::{decode_voice, format_by_label, format_of, Label, MAX_INPUT_BYTES};
+use wxmedia_codecs::mp3::decode_voice_mp3;
 
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};

@@ -96,30 +96,34 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
     Ok(client)
 }
 
-/// Asks the app's Durable Object for a token.
+/// Asks the app's Durable Object for a token (the isolate's client, after `failed` failed).
 async fn ask_holder(
     env: &Env,
     appid: &str,
     failed: Option<AccessToken>,
 ) -> Result<TokenGrant, Error> {
-    let internal = |e: worker::Error| Error::network(format!("token holder: {e}"));
-    let stub = env
-        .durable_object(TOKENS_BINDING)
-        .and_then(|ns| ns.id_from_name(appid)?.get_stub())
-        .map_err(internal)?;
     let ask = TokenAsk {
         appid: appid.to_string(),
         failed: failed.map(|t| t.expose().to_string()),
         force: false,
     };
+    send_ask(env, &ask).await?.into_result(LOCAL_COPY_SECS)
+}
+
+/// The one exchange with an app's `TokenHolder`: `ask` in, its typed answer out.
+async fn send_ask(env: &Env, ask: &TokenAsk) -> Result<TokenAnswer, Error> {
+    let internal = |e: worker::Error| Error::network(format!("token holder: {e}"));
+    let stub = env
+        .durable_object(TOKENS_BINDING)
+        .and_then(|ns| ns.id_from_name(&ask.appid)?.get_stub())
+        .map_err(internal)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
-        .with_body(Some(serde_json::to_string(&ask).unwrap_or_default().into()));
+        .with_body(Some(serde_json::to_string(ask).unwrap_or_default().into()));
     let request =
         Request::new_with_init("https://tokens.internal/token", &init).map_err(internal)?;
     let mut response = stub.fetch_with_request(request).await.map_err(internal)?;
-    let answer: TokenAnswer = response.json().await.map_err(internal)?;
-    answer.into_result(LOCAL_COPY_SECS)
+    response.json().await.map_err(internal)
 }
 
 /// Asks a 中控 with its own API (`WECHAT_TOKEN_URL`) for a token: `GET`, with
@@ -225,29 +229,15 @@ pub async fn hub_grant(
             )))
         }
     }
-    let internal = |e: worker::Error| Error::network(format!("token holder: {e}"));
-    let asked = async {
-        let stub = env
-            .durable_object(TOKENS_BINDING)
-            .and_then(|ns| ns.id_from_name(&config.appid)?.get_stub())
-            .map_err(internal)?;
-        let ask = TokenAsk {
-            appid: config.appid.clone(),
-            failed: failed.map(str::to_string),
-            force,
-        };
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_body(Some(serde_json::to_string(&ask).unwrap_or_default().into()));
-        let request =
-            Request::new_with_init("https://tokens.internal/token", &init).map_err(internal)?;
-        let mut response = stub.fetch_with_request(request).await.map_err(internal)?;
-        let answer: TokenAnswer = response.json().await.map_err(internal)?;
-        answer.into_result(u64::MAX)
+    let ask = TokenAsk {
+        appid: config.appid.clone(),
+        failed: failed.map(str::to_string),
+        force,
     };
-    asked
+    let answer = send_ask(env, &ask)
         .await
-        .map_err(|e| crate::error::ApiError::from_core(&e, (js_sys::Date::now() / 1000.0) as u64))
+        .and_then(|a| a.into_result(u64::MAX));
+    answer.map_err(|e| crate::error::ApiError::from_core(&e, (js_sys::Date::now() / 1000.0) as u64))
 }
 
 pub use holder::TokenHolder;

@@ -1,0 +1,71 @@
+// What the Worker benchmarks share: a Worker started in plain workerd through Miniflare's API
+// (no `wrangler dev` proxy in front, whose cost would hide the Worker's own), and `wrk`'s numbers.
+import { mkdirSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import { Miniflare } from 'miniflare';
+import { ROOT } from '../../tests/worker/harness.mjs';
+
+const run = promisify(execFile);
+
+/** Exits with a note when wrk is not installed. */
+export async function requireWrk(name) {
+  try {
+    await run('wrk', ['--version']).catch((e) => { if (e.code === 'ENOENT') throw e; });
+  } catch {
+    console.error(`${name} needs wrk (Debian: apt-get install wrk; scripts/setup installs it)`);
+    process.exit(1);
+  }
+}
+
+/**
+ * One Worker in plain workerd, listening on loopback, its state under target/bench/NAME. Module
+ * names are relative to the script's own directory (`modulesRoot`): workerd refuses names that
+ * climb out with `..`.
+ */
+export async function startScript(name, scriptPath, { bindings = {}, durableObjects } = {}) {
+  const dir = path.join(ROOT, 'target/bench', name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const mf = new Miniflare({
+    name: `bench-${name}`,
+    scriptPath,
+    modules: true,
+    modulesRoot: path.dirname(scriptPath),
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2026-04-01',
+    bindings,
+    durableObjects,
+    cachePersist: path.join(dir, 'cache'),
+    durableObjectsPersist: path.join(dir, 'do'),
+    host: '127.0.0.1',
+    port: 0,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  return { url, dir, stop: () => mf.dispose() };
+}
+
+/**
+ * wrk against `url` (`args`: its options): requests/s, p50 and p99 (ms), requests, and non-2xx
+ * answers plus socket errors.
+ */
+export async function wrk(url, args) {
+  const { stdout } = await run('wrk', [...args, '--latency', url], { maxBuffer: 1 << 20 });
+  const unit = { us: 1e-3, ms: 1, s: 1e3, m: 6e4 };
+  const at = (p) => stdout.match(new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm'));
+  const p99 = at(99);
+  const p50 = at(50);
+  const rps = stdout.match(/Requests\/sec:\s+([\d.]+)/);
+  const requests = stdout.match(/(\d+) requests in/);
+  const non2xx = stdout.match(/Non-2xx or 3xx responses: (\d+)/);
+  const errors = stdout.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  if (!p99 || !p50 || !rps || !requests) throw new Error(`unexpected wrk output:\n${stdout}`);
+  return {
+    rps: Number(rps[1]),
+    p50: Number(p50[1]) * unit[p50[2]],
+    p99: Number(p99[1]) * unit[p99[2]],
+    requests: Number(requests[1]),
+    bad: Number(non2xx?.[1] || 0) + (errors ? errors.slice(1).reduce((a, n) => a + Number(n), 0) : 0),
+  };
+}
