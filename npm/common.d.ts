@@ -49,10 +49,13 @@ export interface DecodeVoiceOptions {
    * no header, so give it). Default: detected from the bytes.
    */
   format?: 'amr' | 'speex';
+  /** 'wav' (default): 16-bit mono PCM; 'mp3': MP3 at a speech bitrate, about a tenth of the WAV. */
+  to?: 'wav' | 'mp3';
 }
 
 /**
- * Decodes WeChat voice to a WAV file (16-bit mono PCM: 8 kHz for AMR, 16 kHz for HD Speex).
+ * Decodes WeChat voice to a WAV file (16-bit mono PCM: 8 kHz for AMR, 16 kHz for HD Speex), or
+ * with `to: 'mp3'` to an MP3 (24 kbit/s at 8 kHz, 32 kbit/s at 16 kHz).
  * The decoders are a wasm file of their own, loaded on the first call. Rejects with a
  * MediaValidationError (code 'BAD_VOICE') for corrupt or unrecognised input, and a TypeError
  * for bad arguments.

@@ -9,6 +9,7 @@ import { makeError } from './errors.mjs';
 import { lazy } from './lazy.mjs';
 
 const FORMATS = new Set(['amr', 'speex']);
+const OUTPUTS = new Set(['wav', 'mp3']);
 
 async function toBytes(input) {
   if (input instanceof Uint8Array) return input;
@@ -25,17 +26,21 @@ async function toBytes(input) {
 export function voiceApi(load) {
   const glue = lazy(load);
 
-  /** WeChat voice (AMR-NB, or HD Speex with format 'speex') to a WAV file. */
+  /** WeChat voice (AMR-NB, or HD Speex with format 'speex') to a WAV file (or, with to 'mp3', an MP3). */
   async function decodeVoice(input, options) {
     if (options != null && typeof options !== 'object') throw new TypeError('decodeVoice options must be an object');
     const format = options == null ? undefined : options.format;
     if (format != null && !FORMATS.has(format)) {
       throw new TypeError(`option format must be 'amr' or 'speex', not ${JSON.stringify(format)}`);
     }
+    const to = options == null ? undefined : options.to;
+    if (to != null && !OUTPUTS.has(to)) {
+      throw new TypeError(`option to must be 'wav' or 'mp3', not ${JSON.stringify(to)}`);
+    }
     const bytes = await toBytes(input);
     const voice = await glue();
     try {
-      return voice.decode(bytes, format == null ? undefined : format);
+      return voice.decode(bytes, format == null ? undefined : format, to == null ? undefined : to);
     } catch (err) {
       const message = err && err.message ? err.message : String(err);
       throw makeError('MediaValidationError', 'BAD_VOICE', message);

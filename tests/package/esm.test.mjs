@@ -243,3 +243,19 @@ test('decodeVoice through import: AMR and HD Speex to WAV equal to the reference
   const { mediaId } = await client.upload('voice', h.voiceFixture('amr-damaged.amr'));
   h.assertWav(await (await client.get(mediaId)).wav(), 8000, h.voiceFixture('amr-damaged.amr.s16'));
 });
+
+test('decodeVoice to MP3: a tenth of the WAV, and sox decodes it to the recording\'s length', async () => {
+  const pcm = h.voiceFixture('amr-mode7.amr.s16');
+  const mp3 = await decodeVoice(h.voiceFixture('amr-mode7.amr'), { to: 'mp3' });
+  assert.equal(mp3[0], 0xff, 'an MP3 frame sync first');
+  assert.ok(mp3.length * 5 < pcm.length, `${mp3.length} bytes of MP3 for ${pcm.length} of PCM`);
+  const { execFileSync } = await import('node:child_process');
+  const os = await import('node:os');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wxmedia-mp3-')), 'v.mp3');
+  fs.writeFileSync(file, mp3);
+  const decoded = execFileSync('sox', [file, '-t', 'raw', '-e', 'signed', '-b', '16', '-c', '1', '-r', '8000', '-']);
+  assert.ok(Math.abs(decoded.length - pcm.length) / 2 / 8000 < 0.3, `${decoded.length / 16000} s vs ${pcm.length / 16000} s`);
+  const hd = await decodeVoice(new Uint8Array(h.voiceFixture('hd.speex')), { format: 'speex', to: 'mp3' });
+  assert.equal(hd[0], 0xff);
+  await assert.rejects(decodeVoice(h.voiceFixture('amr-mode7.amr'), { to: 'ogg' }), TypeError);
+});

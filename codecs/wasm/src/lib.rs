@@ -8,13 +8,19 @@
 //! a thrown error into the package's `MediaValidationError` with code `BAD_VOICE`.
 
 use wasm_bindgen::prelude::*;
+use wxmedia_codecs::mp3::decode_voice_mp3;
 use wxmedia_codecs::{decode_voice, format_by_label, format_of, Label, VoiceFormat};
 
-/// Decodes WeChat voice to a WAV file (16-bit mono PCM). `format` is `"amr"`, `"speex"` or
-/// `undefined` (detected: `#!AMR` is AMR, 60-byte framing is HD Speex). Throws an `Error` with
-/// the decoder's message for corrupt, unknown or oversized input.
+/// Decodes WeChat voice to a WAV file (16-bit mono PCM), or with `to` `"mp3"` to an MP3 at a
+/// speech bitrate. `format` is `"amr"`, `"speex"` or `undefined` (detected: `#!AMR` is AMR,
+/// 60-byte framing is HD Speex). Throws an `Error` with the decoder's message for corrupt,
+/// unknown or oversized input.
 #[wasm_bindgen]
-pub fn decode(bytes: &[u8], format: Option<String>) -> Result<Vec<u8>, JsError> {
+pub fn decode(
+    bytes: &[u8],
+    format: Option<String>,
+    to: Option<String>,
+) -> Result<Vec<u8>, JsError> {
     let format = match format.as_deref() {
         None => None,
         Some("amr") => Some(VoiceFormat::Amr),
@@ -25,7 +31,16 @@ pub fn decode(bytes: &[u8], format: Option<String>) -> Result<Vec<u8>, JsError> 
             )))
         }
     };
-    decode_voice(bytes, format).map_err(|e| JsError::new(&e.to_string()))
+    let made = match to.as_deref() {
+        None | Some("wav") => decode_voice(bytes, format),
+        Some("mp3") => decode_voice_mp3(bytes, format),
+        Some(other) => {
+            return Err(JsError::new(&format!(
+                "voice: to must be 'wav' or 'mp3', not '{other}'"
+            )))
+        }
+    };
+    made.map_err(|e| JsError::new(&e.to_string()))
 }
 
 fn name(format: VoiceFormat) -> &'static str {
