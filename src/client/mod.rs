@@ -468,6 +468,23 @@ impl TokenKeeper {
         self.grant().await.map(Refresh::Rotated)
     }
 
+    /// The record of forced refreshes — the UTC day, how many that day, when the last began
+    /// (ms) — for a holder that keeps it across restarts ([`TokenKeeper::restore_forced`]).
+    pub fn forced_record(&self) -> (u64, u32, u64) {
+        let forced = self.forced.borrow();
+        (forced.day, forced.count, forced.last_ms)
+    }
+
+    /// Takes back a record of [`TokenKeeper::forced_record`]: the day's budget and the spacing
+    /// hold across a holder's restarts.
+    pub fn restore_forced(&self, day: u64, count: u32, last_ms: u64) {
+        *self.forced.borrow_mut() = ForcedRefreshes {
+            last_ms,
+            day,
+            count,
+        };
+    }
+
     /// Forced refreshes made today (UTC), and the day's budget.
     pub fn forced_today(&self) -> (u32, u32) {
         let forced = self.forced.borrow();

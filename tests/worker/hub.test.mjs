@@ -224,3 +224,36 @@ describe('a Worker behind a 中控 with its own API (WECHAT_TOKEN_URL)', () => {
     assert.ok((await emu.requests()).filter((e) => e.path.includes('token')).every((e) => e.host.startsWith('127.0.0.1')));
   });
 });
+
+describe('a Worker that WeChat refuses by its address (40164, the IP whitelist)', () => {
+  let emu;
+  let worker;
+  before(async () => {
+    // Token calls from any address but 10.9.9.9 answer 40164: every call from this machine.
+    emu = await startEmulator(['--ip-whitelist', '10.9.9.9']);
+    worker = await startWorker({
+      name: 'whitelist',
+      durableObject: true,
+      vars: { UPSTREAM_BASE: emu.url, WECHAT_APPID: APPID },
+      secrets: { WECHAT_SECRET: SECRET, API_KEYS: API_KEY },
+    });
+  });
+  after(async () => {
+    await worker?.stop();
+    emu?.stop();
+  });
+
+  it('answers a configuration error that says what to do, and says it in /healthz', async () => {
+    const form = new FormData();
+    form.append('media', new Blob([jpeg(2_000)]), 'a.jpg');
+    const up = await worker.fetch('/media?type=image', { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` }, body: form });
+    assert.equal(up.status, 500, up.text());
+    const { error } = up.json();
+    assert.equal(error.code, 'CONFIG');
+    assert.match(error.message, /TOKEN_UPSTREAM_BASE/);
+    assert.ok(!up.text().includes(SECRET), 'never the app secret');
+    assert.ok(!/\b\d+\.\d+\.\d+\.\d+\b/.test(error.message.replace(/\b10\.9\.9\.9\b/, '')), 'never the address');
+    const h = (await worker.fetch('/healthz')).json();
+    assert.match(h.apps[0].tokenError, /TOKEN_UPSTREAM_BASE/);
+  });
+});

@@ -443,9 +443,15 @@ impl ApiError {
                         None,
                     ) => (ErrorCode::UpstreamError, "WeChat failed", None),
                 };
+                // WeChat's errmsg of a 40164 names the caller's address: not passed on.
+                let message = if e.errcode == errcode::IP_NOT_WHITELISTED {
+                    format!("{what} (WeChat errcode {})", e.errcode)
+                } else {
+                    described(what)
+                };
                 ApiError {
                     code,
-                    message: described(what),
+                    message,
                     errcode: Some(e.errcode),
                     retry_after,
                     remembered: false,

@@ -165,6 +165,8 @@ fn healthz(apps: &Apps) -> std::result::Result<Response, ApiError> {
                     "forcedRefreshSpacingMs": wxmedia::client::FORCE_SPACING_MS,
                 },
                 "tokenUpstream": app.token_upstream.is_some(),
+                // WeChat's refusal that needs the operator (40164), if one came lately.
+                "tokenError": crate::tokens::recent_token_error(&app.appid),
                 "callback": {
                     "configured": app.callback.is_some(),
                     "ready": app.callback.is_some() && app.callback_missing.is_empty(),

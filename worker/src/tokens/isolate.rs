@@ -20,7 +20,13 @@ const TOKEN_POLL_MS: u64 = 10;
 /// How long an isolate keeps a token from the Durable Object before asking again.
 pub const LOCAL_COPY_SECS: u64 = 300;
 
+/// How long a token refusal that needs the operator (40164) is shown on `/healthz`.
+const TOKEN_ERROR_SHOWN_MS: f64 = 10.0 * 60_000.0;
+
 thread_local! {
+    /// The last token refusal that needs the operator (WeChat's IP whitelist, 40164), by app id,
+    /// with when it came (ms): what `/healthz` says of the app while it is recent.
+    static TOKEN_ERRORS: RefCell<HashMap<String, (f64, String)>> = RefCell::new(HashMap::new());
     /// The isolate's clients, by app id, each with the configuration it was built for: a token
     /// error of one app drops only that app's token.
     static CLIENTS: RefCell<HashMap<String, (String, Client)>> = RefCell::new(HashMap::new());
@@ -61,10 +67,17 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
         },
         TokenSource::Url { url, key } => {
             let timeout_ms = config.upstream_timeout_ms.min(10_000);
+            let appid = config.appid.clone();
             Credentials::Provider(Rc::new(move |failed| {
-                let (url, key) = (url.clone(), key.clone());
-                async move { ask_token_url(&url, key.as_ref(), failed, timeout_ms).await }
-                    .boxed_local()
+                let (url, key, appid) = (url.clone(), key.clone(), appid.clone());
+                async move {
+                    let result = ask_token_url(&url, key.as_ref(), failed, timeout_ms).await;
+                    if let Err(err) = &result {
+                        note_token_error(&appid, err);
+                    }
+                    result
+                }
+                .boxed_local()
             }))
         }
         TokenSource::DurableObject(_) => {
@@ -96,6 +109,28 @@ pub fn client(config: &Config, env: &Env) -> Result<Client, crate::error::ApiErr
     Ok(client)
 }
 
+/// Keeps `err` for `/healthz` when it is a refusal the operator must act on (40164).
+fn note_token_error(appid: &str, err: &Error) {
+    if err.errcode() == Some(wxmedia::protocol::errcode::IP_NOT_WHITELISTED) {
+        let message = crate::error::ApiError::from_core(err, 0).message;
+        TOKEN_ERRORS.with(|t| {
+            t.borrow_mut()
+                .insert(appid.to_string(), (js_sys::Date::now(), message))
+        });
+    }
+}
+
+/// The app's token refusal that needs the operator, if one came in the last ten minutes (in
+/// this isolate): for `/healthz`.
+pub fn recent_token_error(appid: &str) -> Option<String> {
+    TOKEN_ERRORS.with(|t| {
+        t.borrow()
+            .get(appid)
+            .filter(|(at, _)| js_sys::Date::now() - at < TOKEN_ERROR_SHOWN_MS)
+            .map(|(_, message)| message.clone())
+    })
+}
+
 /// Asks the app's Durable Object for a token (the isolate's client, after `failed` failed).
 async fn ask_holder(
     env: &Env,
@@ -107,7 +142,13 @@ async fn ask_holder(
         failed: failed.map(|t| t.expose().to_string()),
         force: false,
     };
-    send_ask(env, &ask).await?.into_result(LOCAL_COPY_SECS)
+    let result = send_ask(env, &ask)
+        .await
+        .and_then(|answer| answer.into_result(LOCAL_COPY_SECS));
+    if let Err(err) = &result {
+        note_token_error(appid, err);
+    }
+    result
 }
 
 /// The one exchange with an app's `TokenHolder`: `ask` in, its typed answer out.
@@ -255,14 +296,23 @@ mod holder {
     #[durable_object]
     pub struct TokenHolder {
         env: Env,
+        /// Its SQLite storage: the record of forced refreshes (the day's budget outlives a
+        /// restart of the object).
+        sql: worker::SqlStorage,
         /// The keeper, and the app id it fetches for.
         keeper: RefCell<Option<(String, TokenKeeper)>>,
     }
 
     impl DurableObject for TokenHolder {
-        fn new(_state: State, env: Env) -> Self {
+        fn new(state: State, env: Env) -> Self {
+            let sql = state.storage().sql();
+            let _ = sql.exec(
+                "CREATE TABLE IF NOT EXISTS forced (id INTEGER PRIMARY KEY CHECK (id = 1), day INTEGER NOT NULL, count INTEGER NOT NULL, last_ms INTEGER NOT NULL)",
+                None,
+            );
             Self {
                 env,
+                sql,
                 keeper: RefCell::new(None),
             }
         }
@@ -277,6 +327,7 @@ mod holder {
                     Ok(keeper) if ask.force => {
                         let failed = ask.failed.map(AccessToken::new);
                         let refreshed = keeper.force_refresh(failed.as_ref()).await;
+                        self.save_forced(&keeper);
                         TokenAnswer::from_result(refreshed.map(|r| r.grant()))
                     }
                     Ok(keeper) => {
@@ -292,6 +343,35 @@ mod holder {
     }
 
     impl TokenHolder {
+        /// Keeps the keeper's record of forced refreshes in storage.
+        fn save_forced(&self, keeper: &TokenKeeper) {
+            let (day, count, last_ms) = keeper.forced_record();
+            let int =
+                |n: u64| worker::SqlStorageValue::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+            let _ = self.sql.exec(
+                "INSERT OR REPLACE INTO forced (id, day, count, last_ms) VALUES (1, ?, ?, ?)",
+                vec![int(day), int(u64::from(count)), int(last_ms)],
+            );
+        }
+
+        /// The stored record of forced refreshes, if there is one.
+        fn load_forced(&self, keeper: &TokenKeeper) {
+            #[derive(serde::Deserialize)]
+            struct Row {
+                day: f64,
+                count: f64,
+                last_ms: f64,
+            }
+            let rows: Vec<Row> = self
+                .sql
+                .exec("SELECT day, count, last_ms FROM forced WHERE id = 1", None)
+                .and_then(|c| c.to_array())
+                .unwrap_or_default();
+            if let Some(row) = rows.first() {
+                keeper.restore_forced(row.day as u64, row.count as u32, row.last_ms as u64);
+            }
+        }
+
         /// The holder's keeper for app `appid`, fetching through `stable_token` (built on first
         /// use; the settings are read again only for another app id).
         fn keeper(&self, appid: &str) -> Result<TokenKeeper, String> {
@@ -323,6 +403,7 @@ mod holder {
                     interval_ms: TOKEN_POLL_MS,
                 },
             );
+            self.load_forced(&keeper);
             *self.keeper.borrow_mut() = Some((config.appid.clone(), keeper.clone()));
             Ok(keeper)
         }
