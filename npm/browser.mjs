@@ -20,7 +20,7 @@ const voice = voiceApi(async () => {
   await initVoice({ module_or_path: new URL('./voice_bg.wasm', import.meta.url) });
   return voiceGlue;
 });
-installWav(MediaFile, voice.wav);
+installWav(MediaFile, voice.wav, voice.mp3);
 export const decodeVoice = voice.decodeVoice;
 
 // Message push: its own wasm, fetched from next to this module on the first call.

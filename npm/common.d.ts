@@ -73,6 +73,8 @@ declare module './wxmedia.js' {
      * with a MediaValidationError: 'NOT_VOICE' for other media, 'BAD_VOICE' for corrupt voice.
      */
     wav(): Promise<Uint8Array>;
+    /** The same, encoded to MP3 (see decodeVoice's `to: 'mp3'`). */
+    mp3(): Promise<Uint8Array>;
   }
 }
 

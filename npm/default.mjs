@@ -33,7 +33,7 @@ const voice = voiceApi(async () => {
   await initVoice({ module_or_path: await wasmBytes(new URL('./voice_bg.wasm', import.meta.url)) });
   return voiceGlue;
 });
-installWav(MediaFile, voice.wav);
+installWav(MediaFile, voice.wav, voice.mp3);
 export const decodeVoice = voice.decodeVoice;
 
 // Message push: its own wasm, read like the core's on the first call.

@@ -16,12 +16,12 @@ const voice = require('./lib/voice.cjs');
 glue.initSync({ module: fs.readFileSync(path.join(__dirname, 'wxmedia_bg.wasm')) });
 
 // The voice decoders: their own wasm, read and instantiated on the first decodeVoice()/wav().
-const { decodeVoice, wav } = voice.voiceApi(() => {
+const { decodeVoice, wav, mp3 } = voice.voiceApi(() => {
   const voiceGlue = require('./voice.cjs');
   voiceGlue.initSync({ module: fs.readFileSync(path.join(__dirname, 'voice_bg.wasm')) });
   return voiceGlue;
 });
-voice.installWav(api.MediaFile, wav);
+voice.installWav(api.MediaFile, wav, mp3);
 // Message push (verifySignature(), openMessage(), sealReply()): its own wasm, read on first use.
 const { verifySignature, openMessage, sealReply } = require('./lib/push.cjs').pushApi(() => {
   const pushGlue = require('./push.cjs');

@@ -24,7 +24,7 @@ const voice = voiceApi(() => {
   initVoiceSync({ module: voiceModule });
   return voiceGlue;
 });
-installWav(MediaFile, voice.wav);
+installWav(MediaFile, voice.wav, voice.mp3);
 export const decodeVoice = voice.decodeVoice;
 
 // Message push: its own wasm, instantiated on the first call.

@@ -27,8 +27,8 @@ const HELP = `wxmedia ${VERSION} — WeChat temporary media (临时素材) from 
 
 Usage:
   wxmedia upload <image|voice|video|thumb> <file> [--filename NAME]
-  wxmedia get <mediaId> [-o FILE|DIR|-] [--wav]
-  wxmedia hd-voice <mediaId> [-o FILE|DIR|-] [--wav]
+  wxmedia get <mediaId> [-o FILE|DIR|-] [--wav|--mp3]
+  wxmedia hd-voice <mediaId> [-o FILE|DIR|-] [--wav|--mp3]
   wxmedia token
   wxmedia help [command]
 
@@ -47,7 +47,8 @@ Commands:
             video from that URL (it needs no token). With --json and no -o, nothing is
             downloaded: get prints what the media is (its type and name, or a video's URL).
             With --wav, voice is decoded to a WAV file (16-bit mono PCM; AMR is 8 kHz) and
-            that is written instead (to DIR as <name>.wav); other media are refused.
+            that is written instead (to DIR as <name>.wav); other media are refused. With
+            --mp3, the same as an MP3 (<name>.mp3).
   hd-voice  Downloads a voice message recorded with the JSSDK as 16 kHz speex
             (/cgi-bin/media/get/jssdk); -o as for get. With --wav, decoded to a 16 kHz WAV.
   token     Prints the access token the credentials give (fetching one if needed). It is a
@@ -56,6 +57,7 @@ Commands:
 Options:
   -o, --output PATH    where get/hd-voice write (FILE, DIR or -)
       --wav            get/hd-voice: write the voice decoded to WAV instead of the original
+      --mp3            get/hd-voice: write the voice as MP3 (about a tenth of the WAV)
       --filename NAME  the filename sent with an upload (default: the file's name; its
                        extension is corrected to fit the detected format)
       --base-url URL   where to send requests (default https://api.weixin.qq.com, or
@@ -112,8 +114,8 @@ Examples:
 
 const COMMAND_HELP = {
   upload: 'Usage: wxmedia upload <image|voice|video|thumb> <file> [--filename NAME] [--json]',
-  get: 'Usage: wxmedia get <mediaId> [-o FILE|DIR|-] [--wav] [--json]',
-  'hd-voice': 'Usage: wxmedia hd-voice <mediaId> [-o FILE|DIR|-] [--wav] [--json]',
+  get: 'Usage: wxmedia get <mediaId> [-o FILE|DIR|-] [--wav|--mp3] [--json]',
+  'hd-voice': 'Usage: wxmedia hd-voice <mediaId> [-o FILE|DIR|-] [--wav|--mp3] [--json]',
   token: 'Usage: wxmedia token [--json]',
   help: 'Usage: wxmedia help [command]',
 };
@@ -132,6 +134,7 @@ const VALUE_OPTIONS = new Map([
 const FLAG_OPTIONS = new Map([
   ['--json', 'json'],
   ['--wav', 'wav'],
+  ['--mp3', 'mp3'],
   ['--progress', 'progress'],
   ['--no-progress', 'noProgress'],
   ['-q', 'quiet'],
@@ -420,23 +423,26 @@ async function outputOf(ctx) {
   return { kind: 'file', path: o };
 }
 
+/** What --wav and --mp3 write: the extension and the Content-Type. */
+const RENDITIONS = { wav: 'audio/wav', mp3: 'audio/mpeg' };
+
 /**
- * --wav: the media decoded to WAV, as a MediaFile-like answer (`kind`, `body`, `contentType`,
- * `filename`, `contentLength`) that saving and printing take like any download.
+ * --wav or --mp3: the media decoded to WAV (or MP3), as a MediaFile-like answer (`kind`, `body`,
+ * `contentType`, `filename`, `contentLength`) that saving and printing take like any download.
  */
-async function asWav(media) {
+async function asRendition(media, to) {
   if (media.kind !== 'media') {
-    throw new wx.MediaValidationError('--wav: the media is a video, not voice', { code: 'NOT_VOICE' });
+    throw new wx.MediaValidationError(`--${to}: the media is a video, not voice`, { code: 'NOT_VOICE' });
   }
-  const wav = await media.wav();
+  const bytes = await (to === 'mp3' ? media.mp3() : media.wav());
   const base = media.filename ? media.filename.replace(/\.[^.]*$/, '') : null;
   return {
     kind: 'media',
-    body: new Blob([wav]).stream(),
+    body: new Blob([bytes]).stream(),
     bodyUsed: false,
-    contentType: 'audio/wav',
-    filename: base ? `${base}.wav` : null,
-    contentLength: wav.length,
+    contentType: RENDITIONS[to],
+    filename: base ? `${base}.${to}` : null,
+    contentLength: bytes.length,
   };
 }
 
@@ -447,7 +453,8 @@ function nameFor(mediaId, src) {
   if (clean && clean !== '.' && clean !== '..') return clean;
   const base = mediaId.replace(/[^\w.-]/g, '_');
   if (src.kind === 'video') return `${base}.mp4`;
-  return src.contentType === 'audio/wav' ? `${base}.wav` : base;
+  const ext = Object.keys(RENDITIONS).find((k) => RENDITIONS[k] === src.contentType);
+  return ext ? `${base}.${ext}` : base;
 }
 
 async function cmdDownload(ctx, hd) {
@@ -464,7 +471,9 @@ async function cmdDownload(ctx, hd) {
     const opts = { signal: ctx.signal };
     return hd ? client.getHdVoice(mediaId, opts) : client.get(mediaId, opts);
   };
-  const fetchMedia = ctx.opts.wav ? () => fetchOriginal().then(asWav) : fetchOriginal;
+  if (ctx.opts.wav && ctx.opts.mp3) throw new UsageError('--wav and --mp3 do not go together');
+  const to = ctx.opts.wav ? 'wav' : ctx.opts.mp3 ? 'mp3' : null;
+  const fetchMedia = to ? () => fetchOriginal().then((m) => asRendition(m, to)) : fetchOriginal;
   const label = `downloading ${mediaId.length > 24 ? `${mediaId.slice(0, 23)}…` : mediaId}`;
 
   if (out.kind === 'meta') {

@@ -48,30 +48,42 @@ export function voiceApi(load) {
   }
 
   /**
-   * MediaFile.prototype.wav: reads the body and decodes it. What is voice is the core's rule,
+   * A MediaFile's body read and decoded (`to`: 'wav' or 'mp3'). What is voice is the core's rule,
    * the same as the Worker's ?format=wav: the Content-Type first (speex, amr; an image or a video
    * is not voice), the bytes (#!AMR) where it says nothing (WeChat labels AMR text/plain at times).
    */
-  async function wav() {
-    const contentType = String(this.contentType || '');
+  async function rendition(file, to) {
+    const contentType = String(file.contentType || '');
     const voice = await glue();
     if (voice.labelOf(contentType) === 'none') {
-      throw makeError('MediaValidationError', 'NOT_VOICE', `wav(): the media is ${contentType}, not voice`);
+      throw makeError('MediaValidationError', 'NOT_VOICE', `${to}(): the media is ${contentType}, not voice`);
     }
-    const bytes = new Uint8Array(await this.arrayBuffer());
+    const bytes = new Uint8Array(await file.arrayBuffer());
     const format = voice.formatOf(contentType, bytes.subarray(0, 16));
     if (!format) {
-      throw makeError('MediaValidationError', 'NOT_VOICE', `wav(): the media (${contentType || 'unlabelled'}) is neither AMR nor Speex voice`);
+      throw makeError('MediaValidationError', 'NOT_VOICE', `${to}(): the media (${contentType || 'unlabelled'}) is neither AMR nor Speex voice`);
     }
-    return decodeVoice(bytes, { format });
+    return decodeVoice(bytes, { format, to });
   }
 
-  return { decodeVoice, wav };
+  /** MediaFile.prototype.wav: the voice as a WAV file. */
+  function wav() {
+    return rendition(this, 'wav');
+  }
+
+  /** MediaFile.prototype.mp3: the voice as an MP3. */
+  function mp3() {
+    return rendition(this, 'mp3');
+  }
+
+  return { decodeVoice, wav, mp3 };
 }
 
-/** Adds wav() to the glue's MediaFile class (once). */
-export function installWav(MediaFile, wav) {
-  if (!Object.prototype.hasOwnProperty.call(MediaFile.prototype, 'wav')) {
-    Object.defineProperty(MediaFile.prototype, 'wav', { value: wav, writable: true, configurable: true });
+/** Adds wav() and mp3() to the glue's MediaFile class (once). */
+export function installWav(MediaFile, wav, mp3) {
+  for (const [name, value] of [['wav', wav], ['mp3', mp3]]) {
+    if (value && !Object.prototype.hasOwnProperty.call(MediaFile.prototype, name)) {
+      Object.defineProperty(MediaFile.prototype, name, { value, writable: true, configurable: true });
+    }
   }
 }

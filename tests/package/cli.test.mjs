@@ -4,7 +4,7 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -31,6 +31,7 @@ test('--help explains the commands, credentials, output and exit codes', async (
     '--base-url',
     '--json',
     '--wav',
+    '--mp3',
     '--progress',
     'downloads the\n            video from that URL',
     'Exit codes',
@@ -352,6 +353,23 @@ test('get --wav and hd-voice --wav write WAV files; media that is not voice exit
   h.exits(bad, 1);
   assert.match(bad.err, /not voice/);
   assert.ok(!fs.existsSync(path.join(dir, 'i.wav')));
+
+  // --mp3: the same voice as an MP3, named .mp3 in a directory, which sox decodes to its length.
+  const mp3 = await h.cli(['get', voice, '--mp3', '-o', path.join(dir, 'out'), '--json', ...base]);
+  h.exits(mp3, 0);
+  const saved = JSON.parse(mp3.out);
+  assert.equal(saved.contentType, 'audio/mpeg');
+  assert.match(path.basename(saved.path), /\.mp3$/);
+  const bytes = fs.readFileSync(saved.path);
+  assert.equal(bytes[0], 0xff);
+  assert.ok(bytes.length * 5 < wav.length);
+  const decoded = execFileSync('sox', [saved.path, '-t', 'raw', '-e', 'signed', '-b', '16', '-c', '1', '-r', '8000', '-']);
+  assert.ok(Math.abs(decoded.length - (wav.length - 44)) / 16000 < 0.3);
+  const both = await h.cli(['get', voice, '--wav', '--mp3', ...base]);
+  h.exits(both, 2);
+  const notVoice = await h.cli(['get', image, '--mp3', '-o', path.join(dir, 'i.mp3'), ...base]);
+  h.exits(notVoice, 1);
+  assert.match(notVoice.err, /not voice/);
 });
 
 test('token prints a working token; only token prints it', async (t) => {

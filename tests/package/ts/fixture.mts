@@ -134,6 +134,8 @@ async function main(): Promise<void> {
   // Voice: decodeVoice() and MediaFile.wav() resolve to WAV bytes.
   const decodeOptions: DecodeVoiceOptions = { format: 'speex' };
   const toWav: (f: MediaFile) => Promise<Uint8Array> = (f) => f.wav();
+  const toMp3: (f: MediaFile) => Promise<Uint8Array> = (f) => f.mp3();
+  check(typeof toMp3 === 'function', 'mp3() is typed');
   const decode: (v: Blob, o?: DecodeVoiceOptions) => Promise<Uint8Array> = decodeVoice;
   check(typeof toWav === 'function' && typeof decode === 'function' && decodeOptions.format === 'speex', 'voice types');
   const filename: string | undefined = file.filename;
