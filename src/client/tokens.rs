@@ -107,14 +107,13 @@ impl Tokens {
 
     /// Drops the cached token and has the next fetch from WeChat rotate it (`force_refresh`):
     /// what a token hub does when its callers report its token as failed and WeChat still hands
-    /// it out. Returns whether a token was cached.
-    pub(crate) fn force_next(&self) -> bool {
-        let had = self.cache.borrow().current(web::now_ms());
-        if let Some(token) = &had {
-            self.cache.borrow_mut().invalidate_if(token);
+    /// it out.
+    pub(crate) fn force_next(&self) {
+        let cached = self.cache.borrow().current(web::now_ms());
+        if let Some(token) = cached {
+            self.cache.borrow_mut().invalidate_if(&token);
         }
         self.force_next.set(true);
-        had.is_some()
     }
 
     /// The cached token, if it is fresh: nothing is fetched.

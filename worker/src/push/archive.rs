@@ -196,16 +196,19 @@ fn is_transient_errcode(errcode: i64) -> bool {
 }
 
 async fn settle_or_retry(env: &Env, config: &Config, job: &ArchiveJob, err: &ApiError) -> Attempt {
-    if err.status() >= 500 && err.status() != 502 || err.status() == 504 {
-        return Attempt::Retry(err.message.clone());
+    use crate::error::ErrorCode;
+    match err.code {
+        // Worth another try: a body cut short, a timeout, the Worker's own trouble.
+        ErrorCode::UpstreamTruncated
+        | ErrorCode::UpstreamTimeout
+        | ErrorCode::Internal
+        | ErrorCode::Config => Attempt::Retry(err.message.clone()),
+        // A checked answer that is not media (empty, HTML, JSON labelled as media…): for good.
+        _ => {
+            record_failure(env, config, job, err.errcode, &err.message).await;
+            Attempt::Settled
+        }
     }
-    // A checked answer that is not media (empty, HTML, cut short…): transient when cut short or
-    // timed out, refused for good otherwise.
-    if err.code == crate::error::ErrorCode::UpstreamTruncated {
-        return Attempt::Retry(err.message.clone());
-    }
-    record_failure(env, config, job, err.errcode, &err.message).await;
-    Attempt::Settled
 }
 
 #[allow(clippy::too_many_arguments)]

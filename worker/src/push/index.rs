@@ -6,7 +6,7 @@ use worker::{Env, Request, Response};
 use wxmedia::protocol::sign::{media_path, SignedKind};
 
 use super::log;
-use super::records::{LogAnswer, LogAsk, MAX_PAGE};
+use super::records::{parse_cursor, LogAnswer, LogAsk, MAX_PAGE};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
 use crate::routes::auth;
@@ -30,9 +30,16 @@ pub async fn index(req: &Request, env: &Env, config: &Config) -> Result<Response
             }
         },
     };
+    let cursor = query(req, "cursor");
+    if cursor.as_deref().is_some_and(|c| parse_cursor(c).is_none()) {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "not a cursor of this index",
+        ));
+    }
     let ask = LogAsk::List {
         limit,
-        cursor: query(req, "cursor"),
+        cursor,
         msg_type: query(req, "type"),
         from_user: query(req, "from"),
     };
@@ -42,12 +49,6 @@ pub async fn index(req: &Request, env: &Env, config: &Config) -> Result<Response
             return Err(ApiError::new(
                 ErrorCode::Internal,
                 "the push log answered out of turn",
-            ))
-        }
-        Err(message) if message.contains("cursor") => {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                "not a cursor of this index",
             ))
         }
         Err(message) => return Err(ApiError::new(ErrorCode::Internal, message)),
