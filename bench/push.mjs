@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { ROOT, APPID, SECRET, API_KEY } from '../tests/worker/harness.mjs';
+import { ROOT, APPID, SECRET, API_KEY, ENTRY } from '../tests/worker/harness.mjs';
 import { requireWrk, startScript, wrk } from './lib/workerd.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
@@ -74,7 +74,7 @@ end
   return file;
 }
 
-const ours = await startScript('push-wxmedia', path.join(ROOT, 'worker/build/index.js'), {
+const ours = await startScript('push-wxmedia', ENTRY, {
   bindings: {
     UPSTREAM_BASE: 'http://127.0.0.1:9', WECHAT_APPID: APPID, WECHAT_SECRET: SECRET, API_KEYS: API_KEY,
     WECHAT_CALLBACK_TOKEN: TOKEN, WECHAT_ENCODING_AES_KEY: AES_KEY,

@@ -1,103 +1,146 @@
-// Benchmark: cache-hit downloads of a 100 KB image from the wxmedia Worker, side by side with two
-// baselines in the same run: a minimal JavaScript Worker answering from the same Cache API (the
-// least any implementation must do) and one answering from memory (the runtime's ceiling).
+// Benchmark: cache-hit downloads from the wxmedia Worker, side by side with two baselines in the
+// same run: a minimal JavaScript Worker answering from the same Cache API (the least any
+// implementation must do), the same doing by hand the header work every wxmedia hit does (copy
+// the cached headers, set ours, drop the cache's cf-cache-status), and one answering from memory
+// (the runtime's ceiling).
 //
 // Like production: each Worker runs in plain workerd through Miniflare's API (no `wrangler dev`
 // proxy in front, whose cost would hide the Worker's own), the emulator is the upstream, and the
 // load comes from `wrk` (a Node load generator saturates before workerd does). Loopback only.
-// Prints requests/s and p99 latency of each, the ratio to the Cache-API baseline (target >= 1.0),
-// upstream calls per 1 000 hot requests to our Worker (target 0) and the gzipped Worker wasm size.
-// Our Worker runs twice: as configured by default (its memory tier answers the hits) and with
-// MEMORY_CACHE_BYTES=0 (every hit from the Cache API). The gap between our Worker and the memory
-// baseline bounds what any lighter entry (less wasm-bindgen glue per request) could still buy.
 //
-// Usage: node bench/worker.mjs   (after `make worker` and `cargo build -p wxmedia-emulator`;
-// `make bench` does both). BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16),
-// BENCH_THREADS (2) shape the load.
+// Our Worker runs as deployed — the JS entry (worker/shell.mjs) answering plain hits from the
+// wasm's plan — and, for the before/after comparison, as the Rust handler alone
+// (worker/build/index.js, every request through workers-rs). Each with its memory tier (the
+// default) and without (MEMORY_CACHE_BYTES=0: every hit a Cache API call, as most hits are in
+// production, where a zone's isolates have not all seen a media); and the entry with signed URLs
+// (an HMAC check per hit) and with an API key, beside the public hit.
+//
+// Prints per media size (100 KB and 1 MB): requests/s, p50/p99 (wrk), CPU time per hit (the
+// workerd process's user+system time over the run, divided by the answers), the ratios to the
+// baselines (targets: without memory tier >= 1.0x the Cache-API baseline, with memory tier >=
+// 0.9x the memory baseline, signed and keyed hits within 10% of a public one), upstream calls
+// during the load (target 0) and the gzipped Worker wasm size.
+//
+// Usage: node bench/worker.mjs (after `make worker` and `cargo build -p wxmedia-emulator`; `make
+// bench` does both). BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16), BENCH_THREADS (2)
+// shape the load; BENCH_SIZES (100000,1000000) the media sizes in bytes.
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
-import { startEmulator, APPID, SECRET, API_KEY, ROOT } from '../tests/worker/harness.mjs';
-import { requireWrk, startScript, wrk } from './lib/workerd.mjs';
+import { startEmulator, APPID, SECRET, API_KEY, SIGNING_KEY, ROOT, ENTRY, HANDLER } from '../tests/worker/harness.mjs';
+import { cpuMs, requireWrk, startScript, wrk } from './lib/workerd.mjs';
 
-const SIZE = 100 * 1024;
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
 const THREADS = Number(process.env.BENCH_THREADS || 2);
+const SIZES = (process.env.BENCH_SIZES || '100000,1000000').split(',').map(Number);
 
 await requireWrk('bench/worker.mjs');
 
 const emu = await startEmulator();
 const token = await emu.token();
-const bytes = new Uint8Array(SIZE).map((_, i) => (i * 31) & 0xff);
-bytes.set([0xff, 0xd8, 0xff, 0xe0]);
-const form = new FormData();
-form.append('media', new Blob([bytes]), 'bench.jpg');
-const up = await (await fetch(`${emu.url}/cgi-bin/media/upload?access_token=${token}&type=image`, { method: 'POST', body: form })).json();
-const id = up.media_id;
-
-const here = path.join(ROOT, 'bench/baselines');
-// Our Worker, public downloads (no signature work: the baselines do none either).
-const ours = await startScript('wxmedia', path.join(ROOT, 'worker/build/index.js'), {
-  bindings: { UPSTREAM_BASE: emu.url, WECHAT_APPID: APPID, DOWNLOAD_AUTH: 'public', WECHAT_SECRET: SECRET, API_KEYS: API_KEY },
-  durableObjects: { TOKENS: 'TokenHolder' },
-});
-// The same Worker without its memory tier: every hit a Cache API call, as before memory.rs.
-const oursNoMemory = await startScript('wxmedia-no-memory', path.join(ROOT, 'worker/build/index.js'), {
-  bindings: { UPSTREAM_BASE: emu.url, WECHAT_APPID: APPID, DOWNLOAD_AUTH: 'public', WECHAT_SECRET: SECRET, API_KEYS: API_KEY, MEMORY_CACHE_BYTES: '0' },
-  durableObjects: { TOKENS: 'TokenHolder' },
-});
-const cacheApi = await startScript('cache-api', path.join(here, 'cache-api.js'), { bindings: { UPSTREAM_BASE: emu.url, TOKEN: token } });
-const memory = await startScript('memory', path.join(here, 'memory.js'), { bindings: { SIZE: String(SIZE) } });
-
-const targets = [
-  { name: 'wxmedia Worker', url: `${ours.url}/media/${id}`, server: ours },
-  { name: 'wxmedia, no memory tier', url: `${oursNoMemory.url}/media/${id}`, server: oursNoMemory },
-  { name: 'JS Worker, Cache API', url: `${cacheApi.url}/media/${id}`, server: cacheApi },
-  { name: 'JS Worker, memory', url: `${memory.url}/media/${id}`, server: memory },
-];
-
-const load = (url) => wrk(url, [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${SECONDS}s`]);
-
-// Warm every cache, checking each answers the whole image.
-for (const t of targets) {
-  for (let i = 0; i < 20; i++) {
-    const r = await fetch(t.url);
-    const b = new Uint8Array(await r.arrayBuffer());
-    if (r.status !== 200 || b.byteLength !== SIZE) throw new Error(`${t.name}: ${r.status}, ${b.byteLength} bytes`);
-  }
+async function upload(size) {
+  const bytes = new Uint8Array(size).map((_, i) => (i * 31) & 0xff);
+  bytes.set([0xff, 0xd8, 0xff, 0xe0]);
+  const form = new FormData();
+  form.append('media', new Blob([bytes]), 'bench.jpg');
+  const r = await fetch(`${emu.url}/cgi-bin/media/upload?access_token=${token}&type=image`, { method: 'POST', body: form });
+  return (await r.json()).media_id;
 }
+const ids = Object.fromEntries(await Promise.all(SIZES.map(async (size) => [size, await upload(size)])));
+
+const base = { UPSTREAM_BASE: emu.url, WECHAT_APPID: APPID, WECHAT_SECRET: SECRET, API_KEYS: API_KEY };
+const dos = { durableObjects: { TOKENS: 'TokenHolder' } };
+const noMemory = { MEMORY_CACHE_BYTES: '0' };
+const servers = {
+  shell: await startScript('wxmedia', ENTRY, { bindings: { ...base, DOWNLOAD_AUTH: 'public' }, ...dos }),
+  shellNoMemory: await startScript('wxmedia-no-memory', ENTRY, { bindings: { ...base, DOWNLOAD_AUTH: 'public', ...noMemory }, ...dos }),
+  shellSigned: await startScript('wxmedia-signed', ENTRY, { bindings: { ...base, DOWNLOAD_AUTH: 'signed', SIGNING_KEY, ...noMemory }, ...dos }),
+  shellKey: await startScript('wxmedia-key', ENTRY, { bindings: { ...base, DOWNLOAD_AUTH: 'key', ...noMemory }, ...dos }),
+  handler: await startScript('handler', HANDLER, { bindings: { ...base, DOWNLOAD_AUTH: 'public' }, ...dos }),
+  handlerNoMemory: await startScript('handler-no-memory', HANDLER, { bindings: { ...base, DOWNLOAD_AUTH: 'public', ...noMemory }, ...dos }),
+  cacheApi: await startScript('cache-api', path.join(ROOT, 'bench/baselines/cache-api.js'), { bindings: { UPSTREAM_BASE: emu.url, TOKEN: token } }),
+  cacheApiHeaders: await startScript('cache-api-headers', path.join(ROOT, 'bench/baselines/cache-api-headers.js'), { bindings: { UPSTREAM_BASE: emu.url, TOKEN: token } }),
+};
+
+async function signedPath(id) {
+  const r = await fetch(`${servers.shellSigned.url}/media/${id}/sign?expires_in=86400`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` } });
+  const { url } = await r.json();
+  return new URL(url).pathname + new URL(url).search;
+}
+
+const load = (url, headers = []) => wrk(url, [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${SECONDS}s`, ...headers.flatMap((h) => ['-H', h])]);
 const upstreamGets = async () => (await emu.requests('/cgi-bin/media/get')).length;
-const results = Object.fromEntries(targets.map((t) => [t.name, []]));
-let gets = 0; // upstream calls made while the wxmedia Worker was under load
-let hot = 0; // requests the wxmedia Worker answered under load
-for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 ? [...targets].reverse() : targets;
-  for (const t of order) {
-    const before = t === targets[0] ? await upstreamGets() : 0;
-    const r = await load(t.url);
-    results[t.name].push(r);
-    if (t === targets[0]) { gets += (await upstreamGets()) - before; hot += r.requests; }
-  }
-}
-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const summary = Object.fromEntries(targets.map((t) => {
-  const rs = results[t.name];
-  return [t.name, { rps: median(rs.map((r) => r.rps)), p99: median(rs.map((r) => r.p99)), bad: rs.reduce((a, r) => a + r.bad, 0), all: rs.map((r) => r.rps.toFixed(0)).join('/') }];
-}));
-const base = summary['JS Worker, Cache API'];
-console.log(`cache-hit downloads of a ${SIZE / 1024} KB image: wrk -t${THREADS} -c${CONNECTIONS}, ${ROUNDS} rounds x ${SECONDS} s, workerd via Miniflare (no wrangler proxy), node ${process.version}`);
-console.log('target                     req/s (median; rounds)      p99 ms   ratio to Cache-API baseline   errors');
-for (const [name, s] of Object.entries(summary)) {
-  console.log(`${name.padEnd(24)} ${s.rps.toFixed(0).padStart(7)} (${s.all.padEnd(17)})  ${s.p99.toFixed(2).padStart(8)}   ${(s.rps / base.rps).toFixed(2).padStart(6)}                        ${s.bad}`);
+
+console.log(`cache-hit downloads: wrk -t${THREADS} -c${CONNECTIONS}, ${ROUNDS} rounds x ${SECONDS} s, workerd via Miniflare (no wrangler proxy), node ${process.version}`);
+let gets = 0;
+let hot = 0;
+for (const size of SIZES) {
+  const id = ids[size];
+  // The memory baseline holds this size's bytes.
+  const memory = await startScript(`memory-${size}`, path.join(ROOT, 'bench/baselines/memory.js'), { bindings: { SIZE: String(size) } });
+  const targets = [
+    { name: 'wxmedia (entry), memory tier', server: servers.shell, path: `/media/${id}` },
+    { name: 'wxmedia (entry), no memory', server: servers.shellNoMemory, path: `/media/${id}` },
+    { name: 'wxmedia (entry), signed URL', server: servers.shellSigned, path: await signedPath(id) },
+    { name: 'wxmedia (entry), API key', server: servers.shellKey, path: `/media/${id}`, headers: [`Authorization: Bearer ${API_KEY}`] },
+    { name: 'before: handler, memory tier', server: servers.handler, path: `/media/${id}` },
+    { name: 'before: handler, no memory', server: servers.handlerNoMemory, path: `/media/${id}` },
+    { name: 'JS Worker, Cache API', server: servers.cacheApi, path: `/media/${id}` },
+    { name: 'JS Worker, + same headers', server: servers.cacheApiHeaders, path: `/media/${id}` },
+    { name: 'JS Worker, memory', server: memory, path: `/media/${id}` },
+  ];
+  // Warm every cache, checking each answers the whole media.
+  for (const t of targets) {
+    for (let i = 0; i < 20; i++) {
+      const headers = Object.fromEntries((t.headers || []).map((h) => h.split(': ')));
+      const r = await fetch(`${t.server.url}${t.path}`, { headers });
+      const b = new Uint8Array(await r.arrayBuffer());
+      if (r.status !== 200 || b.byteLength !== size) throw new Error(`${t.name}: ${r.status}, ${b.byteLength} bytes`);
+    }
+  }
+  const results = Object.fromEntries(targets.map((t) => [t.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? [...targets].reverse() : targets;
+    for (const t of order) {
+      const ours = t.name.startsWith('wxmedia') || t.name.startsWith('before');
+      const before = ours ? await upstreamGets() : 0;
+      const cpu = cpuMs(t.server.pid);
+      const r = await load(`${t.server.url}${t.path}`, t.headers);
+      r.cpuUs = ((cpuMs(t.server.pid) - cpu) * 1000) / Math.max(r.requests, 1);
+      results[t.name].push(r);
+      if (ours) { gets += (await upstreamGets()) - before; hot += r.requests; }
+    }
+  }
+  const summary = Object.fromEntries(targets.map((t) => {
+    const rs = results[t.name];
+    return [t.name, {
+      rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)),
+      cpu: median(rs.map((r) => r.cpuUs)), bad: rs.reduce((a, r) => a + r.bad, 0), all: rs.map((r) => r.rps.toFixed(0)).join('/'),
+    }];
+  }));
+  const cacheBase = summary['JS Worker, Cache API'];
+  const memBase = summary['JS Worker, memory'];
+  console.log(`\n${(size / 1000).toFixed(0)} KB media`);
+  console.log('target                          req/s (median; rounds)     p50 ms   p99 ms  CPU us/hit  vs JS Cache API  vs JS memory  errors');
+  for (const [name, s] of Object.entries(summary)) {
+    console.log(`${name.padEnd(30)} ${s.rps.toFixed(0).padStart(6)} (${s.all.padEnd(16)}) ${s.p50.toFixed(2).padStart(7)} ${s.p99.toFixed(2).padStart(8)} ${s.cpu.toFixed(0).padStart(11)} ${(s.rps / cacheBase.rps).toFixed(2).padStart(16)} ${(s.rps / memBase.rps).toFixed(2).padStart(13)}  ${String(s.bad).padStart(6)}`);
+  }
+  const pub = summary['wxmedia (entry), no memory'];
+  const ratio = (a, b) => (a.rps / b.rps).toFixed(2);
+  const mem = summary['wxmedia (entry), memory tier'];
+  console.log(`targets: no memory tier ${ratio(pub, cacheBase)}x the Cache-API baseline (>= 1.0: ${pub.rps >= cacheBase.rps ? 'met' : 'NOT met'}); memory tier ${ratio(mem, memBase)}x the memory baseline (>= 0.9: ${mem.rps >= 0.9 * memBase.rps ? 'met' : 'NOT met'}); signed ${ratio(summary['wxmedia (entry), signed URL'], pub)}x and keyed ${ratio(summary['wxmedia (entry), API key'], pub)}x a public hit (>= 0.9)`);
+  console.log(`the same work by hand: no memory tier ${ratio(pub, summary['JS Worker, + same headers'])}x the JS Worker setting the same headers`);
+  console.log(`before -> after: no memory tier ${ratio(summary['before: handler, no memory'], cacheBase)}x -> ${ratio(pub, cacheBase)}x the Cache-API baseline; memory tier ${ratio(summary['before: handler, memory tier'], memBase)}x -> ${ratio(mem, memBase)}x the memory baseline`);
+  await memory.stop();
 }
-console.log(`upstream calls during ${hot} hot requests to the wxmedia Worker: ${gets} (${(gets / Math.max(hot, 1) * 1000).toFixed(3)} per 1000; target 0)`);
+console.log(`\nupstream calls during ${hot} hot requests to the wxmedia Workers: ${gets} (${(gets / Math.max(hot, 1) * 1000).toFixed(3)} per 1000; target 0)`);
 const wasm = readFileSync(path.join(ROOT, 'worker/build/index_bg.wasm'));
 const gz = gzipSync(wasm, { level: 9 }).length;
 console.log(`Worker wasm: ${(wasm.length / 1024).toFixed(1)} KiB, gzipped ${(gz / 1024).toFixed(1)} KiB`);
 
-for (const t of targets) await t.server.stop();
+for (const s of Object.values(servers)) await s.stop();
 emu.stop();
 process.exit(0);

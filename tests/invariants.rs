@@ -316,13 +316,13 @@ fn errcode_numbers_live_only_in_the_error_table() {
     );
 }
 
-/// "One home per rule": the Worker's route paths are matched in one router
-/// (`worker/src/routes/rest.rs`) and written in one place (`protocol::sign`: `media_path`,
+/// "One home per rule": the Worker's route paths are matched in one table
+/// (`worker/src/routes/table.rs`, which the full handler and the JS entry's plans both ask) and written in one place (`protocol::sign`: `media_path`,
 /// `app_prefix`), besides WeChat's own paths in `protocol::request`.
 #[test]
 fn route_literals_live_in_one_place() {
     let homes = [
-        "worker/src/routes/rest.rs",
+        "worker/src/routes/table.rs",
         "src/protocol/sign.rs",
         "src/protocol/request.rs",
     ];

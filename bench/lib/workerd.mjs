@@ -1,6 +1,6 @@
 // What the Worker benchmarks share: a Worker started in plain workerd through Miniflare's API
 // (no `wrangler dev` proxy in front, whose cost would hide the Worker's own), and `wrk`'s numbers.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -19,21 +19,45 @@ export async function requireWrk(name) {
   }
 }
 
+/** Process ids of the workerd processes this process started (Miniflare spawns them). */
+function workerdPids() {
+  const pids = new Set();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const parent = Number(status.match(/^PPid:\s+(\d+)/m)?.[1]);
+      if (status.startsWith('Name:\tworkerd') && parent === process.pid) pids.add(Number(pid));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+/** CPU time (user + system, all threads) the process `pid` has used, in ms. */
+export function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command (which may hold spaces) in its parentheses: utime, stime are 14, 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
+}
+
 /**
- * One Worker in plain workerd, listening on loopback, its state under target/bench/NAME. Module
- * names are relative to the script's own directory (`modulesRoot`): workerd refuses names that
- * climb out with `..`.
+ * One Worker in plain workerd, listening on loopback, its state under target/bench/NAME, and the
+ * id of its workerd process (for CPU time). Module names are relative to the repository
+ * (`modulesRoot`): workerd refuses names that climb out with `..`.
  */
 export async function startScript(name, scriptPath, { bindings = {}, durableObjects } = {}) {
   const dir = path.join(ROOT, 'target/bench', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  const before = workerdPids();
   const mf = new Miniflare({
     name: `bench-${name}`,
     scriptPath,
     modules: true,
-    modulesRoot: path.dirname(scriptPath),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    modulesRoot: ROOT,
+    // worker-build writes ES modules named .js (its package.json says "type": "module").
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }, { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] }],
     compatibilityDate: '2026-04-01',
     bindings,
     durableObjects,
@@ -43,7 +67,8 @@ export async function startScript(name, scriptPath, { bindings = {}, durableObje
     port: 0,
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');
-  return { url, dir, stop: () => mf.dispose() };
+  const [pid] = [...workerdPids()].filter((p) => !before.has(p));
+  return { url, dir, pid, stop: () => mf.dispose() };
 }
 
 /**

@@ -1,8 +1,8 @@
 // Test harness: the emulator and the Worker in real workerd (`wrangler dev`), on loopback.
 //
 // startEmulator() spawns target/debug/wxmedia-emulator; startWorker() writes a wrangler config for
-// one set of bindings and vars under target/worker-test/ (pointing at worker/build/index.js, built
-// by `make worker`) and runs `wrangler dev` on a free port. Every response fetched through a
+// one set of bindings and vars under target/worker-test/ (pointing at worker/shell.mjs and the
+// worker/build/ it imports, built by `make worker`) and runs `wrangler dev` on a free port. Every response fetched through a
 // Worker handle is recorded, so a suite can scan them all for leaked tokens.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
@@ -16,6 +16,10 @@ export const APPID = 'wx0000000000000001';
 export const SECRET = 'emulator-secret';
 export const API_KEY = 'test-key-1';
 export const SIGNING_KEY = 'test-signing-key';
+/** The Worker's entry (wrangler.toml `main`): the JS shell in front of the Rust handler. */
+export const ENTRY = path.join(ROOT, 'worker/shell.mjs');
+/** The Rust handler alone (worker-build's output), what the shell must answer exactly like. */
+export const HANDLER = path.join(ROOT, 'worker/build/index.js');
 
 const children = new Set();
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
@@ -92,7 +96,7 @@ export function recordedResponses() { return seen; }
  * durableObject (bind TOKENS), pushes (bind PUSHES, the push log), queue (bind ARCHIVE_QUEUE,
  * producer and consumer), main (another script, for comparisons).
  */
-export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, durableObject = false, pushes = false, queue = false, main = path.join(ROOT, 'worker/build/index.js') }) {
+export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, durableObject = false, pushes = false, queue = false, main = ENTRY }) {
   const dir = path.join(ROOT, 'target/worker-test', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -165,19 +169,21 @@ export async function startWorker({ name, vars = {}, secrets = {}, r2 = false, d
  * front), as production runs it. Options as for startWorker (vars and secrets both become
  * bindings). Same interface: { url, fetch, stop }.
  */
-export async function startWorkerd({ name, vars = {}, secrets = {}, r2 = false, durableObject = false, pushes = false }) {
+export async function startWorkerd({ name, vars = {}, secrets = {}, r2 = false, durableObject = false, pushes = false, main = ENTRY }) {
   const { Miniflare } = await import('miniflare');
   const dir = path.join(ROOT, 'target/worker-test', `workerd-${name}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const scriptPath = path.join(ROOT, 'worker/build/index.js');
+  const scriptPath = main;
   const mf = new Miniflare({
     name: `wxmedia-test-${name}`,
     scriptPath,
     modules: true,
-    // workerd refuses module names that climb out of the script's directory.
-    modulesRoot: path.dirname(scriptPath),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    // workerd refuses module names that climb out of the modules' root: the repository's, so a
+    // test script can import the built Worker.
+    modulesRoot: ROOT,
+    // worker-build writes ES modules named .js (its package.json says "type": "module").
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }, { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] }],
     compatibilityDate: '2026-04-01',
     bindings: Object.fromEntries(Object.entries({ ...vars, ...secrets }).map(([k, v]) => [k, String(v)])),
     durableObjects: (durableObject || pushes) ? {

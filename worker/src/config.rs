@@ -669,11 +669,13 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
+    //! Settings from a table, for tests of what reads them.
+    use super::Settings;
     use std::collections::HashMap;
 
-    struct Map(HashMap<&'static str, &'static str>, bool);
+    /// Settings from `.0` (vars and secrets alike); `.1` whether `TOKENS` is bound.
+    pub(crate) struct Map(pub HashMap<&'static str, &'static str>, pub bool);
 
     impl Settings for Map {
         fn var(&self, name: &str) -> Option<String> {
@@ -689,6 +691,12 @@ mod tests {
             false
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::Map;
+    use super::*;
 
     fn apps(pairs: &[(&'static str, &'static str)]) -> Result<Apps, ApiError> {
         Apps::from_settings(&Map(pairs.iter().copied().collect(), true))

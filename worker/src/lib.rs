@@ -19,6 +19,8 @@ pub mod tokens;
 pub mod bindings;
 #[cfg(target_arch = "wasm32")]
 pub mod renditions;
+#[cfg(target_arch = "wasm32")]
+pub mod shell;
 
 #[cfg(target_arch = "wasm32")]
 pub use push::log::PushLog;

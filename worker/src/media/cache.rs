@@ -33,11 +33,7 @@ pub(crate) async fn cache_match(
     for name in ["range", "if-none-match"] {
         if let Some(Ok(Some(value))) = client_headers.map(|h| h.get(name)) {
             // A range in a unit other than bytes is ignored (RFC 9110 §14.2): a full answer.
-            let bytes_range = value
-                .trim_start()
-                .to_ascii_lowercase()
-                .starts_with("bytes=");
-            if name == "range" && !bytes_range {
+            if name == "range" && !crate::media::memory::bytes_range(&value) {
                 continue;
             }
             conditional.push((name, value));

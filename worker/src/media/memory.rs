@@ -150,16 +150,20 @@ impl<V: Clone> Lru<V> {
 /// `If-None-Match`): the only kind the memory tier answers. The same rule as the cache lookup's:
 /// a range in another unit than bytes is ignored (RFC 9110 §14.2).
 pub fn is_plain(range: Option<&str>, if_none_match: Option<&str>) -> bool {
-    let bytes_range = range.is_some_and(|r| {
-        r.trim_start()
-            .get(..6)
-            .is_some_and(|u| u.eq_ignore_ascii_case("bytes="))
-    });
-    !bytes_range && if_none_match.is_none()
+    !range.is_some_and(bytes_range) && if_none_match.is_none()
+}
+
+/// Whether a `Range` value asks for bytes: only those are carried to the cache lookup (RFC 9110
+/// §14.2: a range in another unit is ignored, and the whole media answered).
+pub fn bytes_range(range: &str) -> bool {
+    range
+        .trim_start()
+        .get(..6)
+        .is_some_and(|u| u.eq_ignore_ascii_case("bytes="))
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use tier::{keep, lookup, usage};
+pub use tier::{held, keep, keep_plain, lookup, usage};
 
 #[cfg(target_arch = "wasm32")]
 mod tier {
@@ -221,7 +225,19 @@ mod tier {
         client_headers: &Headers,
         config: &Config,
     ) -> Result<Response, ApiError> {
-        if config.memory_cache_bytes == 0 || cached.status() != 200 || !plain(client_headers) {
+        if !plain(client_headers) {
+            return Ok(cached);
+        }
+        keep_plain(key, cached, config).await
+    }
+
+    /// [`keep`], for an answer to a lookup already known to be plain.
+    pub async fn keep_plain(
+        key: &str,
+        cached: Response,
+        config: &Config,
+    ) -> Result<Response, ApiError> {
+        if config.memory_cache_bytes == 0 || cached.status() != 200 {
             return Ok(cached);
         }
         let headers = cached.headers();
@@ -271,6 +287,16 @@ mod tier {
         init.set_headers(&copy);
         Response::new_with_opt_blob_and_init(Some(&blob), &init)
             .map_err(|_| ApiError::internal("response"))
+    }
+
+    /// The headers and bytes held under `key` (unexpired), for the JS entry to answer a plain
+    /// hit from (`crate::shell`); `None` with the tier off.
+    pub fn held(key: &str, config: &Config) -> Option<(Headers, Blob)> {
+        if config.memory_cache_bytes == 0 {
+            return None;
+        }
+        let held = with_tier(config, |tier| tier.get(key, js_sys::Date::now()))?;
+        Some((held.headers, held.blob))
     }
 
     /// `{ bytes, entries, limit }` of this isolate's tier, for `/healthz`.
@@ -342,5 +368,6 @@ mod tests {
         assert!(!is_plain(Some("bytes=0-1"), None));
         assert!(!is_plain(Some(" Bytes=0-"), None));
         assert!(!is_plain(None, Some("\"x\"")));
+        assert!(bytes_range("  BYTES=0-") && !bytes_range("byte=0-") && !bytes_range("bytes"));
     }
 }

@@ -1,8 +1,11 @@
-//! What a request meets first: the REST routes ([`rest`]) and WeChat's own shapes ([`wechat`]),
-//! who may call them ([`auth`]), and the steps both families share ([`pipeline`]). Neither family
+//! What a request meets first: the route table ([`table`]), the REST routes ([`rest`]) and WeChat's own shapes ([`wechat`]),
+//! who may call them ([`auth`]), the steps both families share ([`pipeline`]), and the decision
+//! that lets the JS entry answer a plain cache hit itself ([`hit`]). Neither family
 //! imports the other's handlers.
 
 pub mod auth;
+pub mod hit;
+pub mod table;
 
 #[cfg(target_arch = "wasm32")]
 pub mod hub;

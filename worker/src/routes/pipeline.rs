@@ -15,6 +15,7 @@ use crate::config::{Config, BUCKET_BINDING};
 use crate::error::{ApiError, ErrorCode};
 use crate::media::keys;
 use crate::media::{self, FillContext};
+use crate::routes::hit::{answer_ops, HeaderOp};
 use crate::tokens;
 
 /// Room for multipart framing when a declared Content-Length is checked against a size limit.
@@ -181,6 +182,18 @@ fn schedule_write_through(
     ));
 }
 
+/// Applies header operations ([`crate::routes::hit`]) in order.
+pub fn apply_ops(headers: &Headers, ops: &[HeaderOp]) -> Result<(), wasm_bindgen::JsValue> {
+    for op in ops {
+        match op {
+            HeaderOp::Set(name, value) => headers.set(name, value)?,
+            HeaderOp::Append(name, value) => headers.append(name, value)?,
+            HeaderOp::Delete(name) => headers.delete(name)?,
+        }
+    }
+    Ok(())
+}
+
 /// The cached response as the client gets it: its status (200/206/304) and headers, with our
 /// Cache-Control, `X-Cache` and `X-Cache-Source`; no body for HEAD.
 pub fn client_response(
@@ -190,21 +203,12 @@ pub fn client_response(
     head: bool,
 ) -> std::result::Result<web_sys::Response, ApiError> {
     let headers = Headers::new_with_headers(&cached.headers()).map_err(js_internal)?;
-    let set = |k: &str, v: &str| headers.set(k, v).map_err(js_internal);
-    set("cache-control", cache_control)?;
-    set(
-        "x-cache",
-        if source == media::Source::Cache {
-            "HIT"
-        } else {
-            "MISS"
-        },
-    )?;
-    set("x-cache-source", source.as_str())?;
-    set("accept-ranges", "bytes")?;
-    // Media are served as what their Content-Type says, never sniffed into something else.
-    set("x-content-type-options", "nosniff")?;
-    let _ = headers.delete("cf-cache-status");
+    let ops = answer_ops(
+        cache_control,
+        source == media::Source::Cache,
+        source.as_str(),
+    );
+    apply_ops(&headers, &ops).map_err(js_internal)?;
     let init = web_sys::ResponseInit::new();
     init.set_status(cached.status());
     init.set_headers(&headers);

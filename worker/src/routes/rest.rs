@@ -11,7 +11,10 @@ use crate::error::{ApiError, ErrorCode};
 use crate::media::keys;
 use crate::media::{self, Fetched};
 use crate::routes::auth::{self, DownloadCredentials};
-use crate::routes::pipeline::{accept_upload, client_response, fill_context, internal, query};
+use crate::routes::pipeline::{
+    accept_upload, apply_ops, client_response, fill_context, internal, query,
+};
+use crate::routes::table::{classify, scope, Route};
 use crate::routes::wechat as compat;
 
 /// Default lifetime of a signed URL.
@@ -30,98 +33,49 @@ pub async fn route(
     let url = req.url()?;
     let path = url.path().to_string();
     let method = req.method();
-    let all: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let (config, segments) = match all.as_slice() {
-        ["apps", appid, rest @ ..] => match (apps.app(appid), rest) {
-            (Some(config), ["media" | "archive", ..] | ["wechat", "callback"]) => (config, rest),
-            (None, _) => {
-                // At most an app id's length of it echoed: a path can be kilobytes long.
-                let shown: String = appid.chars().take(64).collect();
-                let more = if appid.chars().count() > 64 {
-                    "…"
-                } else {
-                    ""
-                };
-                let err = ApiError::new(
-                    ErrorCode::UnknownApp,
-                    format!("this proxy serves no app {shown:?}{more}"),
-                );
-                return err.to_response().map(Into::into);
-            }
-            (Some(_), _) => {
-                let err = ApiError::new(ErrorCode::NotFound, "no such route");
-                return err.to_response().map(Into::into);
-            }
-        },
-        _ => (&apps.default, all.as_slice()),
+    let (config, segments) = match scope(apps, &path) {
+        Ok(found) => found,
+        Err(err) => return err.to_response().map(Into::into),
     };
     let config: &Config = config;
-    let segments: Vec<&str> = segments.to_vec();
     // The download routes answer `web_sys::Response`s straight from the cache; the others are
     // converted. (A `worker::Response` would be rebuilt once more on the way out.)
     let result: std::result::Result<web_sys::Response, ApiError> =
-        match (&method, segments.as_slice()) {
-            (Method::Options, _) => return preflight().map(Into::into),
-            (Method::Get, ["healthz"]) => healthz(apps).map(Into::into),
-            (Method::Post, ["media"]) => upload(req, env, ctx, config).await.map(Into::into),
-            (Method::Get | Method::Head, ["media", id]) => {
-                download(&req, env, config, id, SignedKind::Media).await
-            }
-            (Method::Get | Method::Head, ["media", id, "hd-voice"]) => {
-                download(&req, env, config, id, SignedKind::HdVoice).await
-            }
-            (Method::Post, ["media", id, "sign"]) => sign(&req, config, id).map(Into::into),
-            (Method::Get, ["wechat", "callback"]) => crate::push::callback::url_check(&req, config),
-            (Method::Post, ["wechat", "callback"]) => {
-                crate::push::callback::push(&req, env, ctx, config).await
-            }
-            (Method::Get, ["archive"]) => crate::push::index::index(&req, env, config)
+        match classify(method.as_ref(), &segments) {
+            Route::Preflight => return preflight().map(Into::into),
+            Route::Healthz => healthz(apps).map(Into::into),
+            Route::Upload => upload(req, env, ctx, config).await.map(Into::into),
+            Route::Download { id, kind } => download(&req, env, config, id, kind).await,
+            Route::Sign { id } => sign(&req, config, id).map(Into::into),
+            Route::CallbackCheck => crate::push::callback::url_check(&req, config),
+            Route::Callback => crate::push::callback::push(&req, env, ctx, config).await,
+            Route::Archive => crate::push::index::index(&req, env, config)
                 .await
                 .map(Into::into),
-            (Method::Get, ["cgi-bin", "token"]) => {
+            Route::HubToken => {
                 return crate::routes::hub::classic(&req, env, apps)
                     .await
                     .map(Into::into)
             }
-            (Method::Post, ["cgi-bin", "stable_token"]) => {
+            Route::HubStableToken => {
                 let mut req = req;
                 return crate::routes::hub::stable(&mut req, env, apps)
                     .await
                     .map(Into::into);
             }
-            (Method::Post, ["cgi-bin", "media", "upload"]) => {
+            Route::WeChatUpload => {
                 return compat::upload(req, env, ctx, apps).await.map(Into::into)
             }
-            (Method::Get | Method::Head, ["cgi-bin", "media", "get"]) => {
-                return compat::download(&req, env, apps, SignedKind::Media).await
-            }
-            (Method::Get | Method::Head, ["cgi-bin", "media", "get", "jssdk"]) => {
-                return compat::download(&req, env, apps, SignedKind::HdVoice).await
-            }
-            (_, ["media", ..])
-                if segments.len() > 3
-                    || segments
-                        .get(2)
-                        .is_some_and(|s| !matches!(*s, "hd-voice" | "sign")) =>
-            {
-                // `/media/a/b`: a media id with a slash in it.
-                Err(ApiError::new(
-                    ErrorCode::BadMediaId,
-                    "media ids contain no '/'",
-                ))
-            }
-            (
-                _,
-                ["media", ..]
-                | ["healthz"]
-                | ["cgi-bin", ..]
-                | ["wechat", "callback"]
-                | ["archive"],
-            ) => Err(ApiError::new(
+            Route::WeChatDownload { kind } => return compat::download(&req, env, apps, kind).await,
+            Route::SlashInMediaId => Err(ApiError::new(
+                ErrorCode::BadMediaId,
+                "media ids contain no '/'",
+            )),
+            Route::MethodNotAllowed => Err(ApiError::new(
                 ErrorCode::MethodNotAllowed,
                 format!("{} is not allowed on {path}", method.as_ref()),
             )),
-            _ => return assets(req, env).await.map(Into::into),
+            Route::Assets => return assets(req, env).await.map(Into::into),
         };
     result.or_else(|e| e.to_response().map(Into::into))
 }
@@ -364,12 +318,7 @@ async fn download(
             }
         }
         Fetched::Media(cached, source) => {
-            let cache_control = match config.download_auth {
-                DownloadAuth::Public => {
-                    format!("public, max-age={}, immutable", config.cache_ttl_secs)
-                }
-                _ => format!("private, max-age={}", config.cache_ttl_secs),
-            };
+            let cache_control = crate::routes::hit::download_cache_control(config);
             client_response(cached, source, &cache_control, req.method() == Method::Head)
         }
     }
@@ -394,27 +343,14 @@ pub fn with_cors(
     origin: Option<&str>,
     allowed: &[String],
 ) -> Result<web_sys::Response> {
-    let Some(origin) = origin else {
-        return Ok(response);
-    };
-    let any = allowed.iter().any(|o| o == "*");
-    if !any && !allowed.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
+    let ops = crate::routes::hit::cors_ops(origin, allowed);
+    if ops.is_empty() {
         return Ok(response);
     }
     // Headers of a response from the cache or a fetch are immutable: copy them.
     let inner = response;
     let headers = Headers::new_with_headers(&inner.headers())?;
-    headers.set(
-        "Access-Control-Allow-Origin",
-        if any { "*" } else { origin },
-    )?;
-    headers.set(
-        "Access-Control-Expose-Headers",
-        "Content-Disposition, Content-Length, Content-Range, ETag, X-Cache, X-Cache-Source, Retry-After",
-    )?;
-    if !any {
-        headers.append("Vary", "Origin")?;
-    }
+    apply_ops(&headers, &ops)?;
     let init = web_sys::ResponseInit::new();
     init.set_status(inner.status());
     init.set_headers(&headers);

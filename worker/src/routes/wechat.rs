@@ -113,7 +113,7 @@ async fn download_inner(
         Ok(Fetched::Media(cached, source)) => client_response(
             cached,
             source,
-            &format!("private, max-age={}", config.cache_ttl_secs),
+            &crate::routes::hit::wechat_cache_control(config),
             req.method() == Method::Head,
         ),
         Err(err) => Err(err),

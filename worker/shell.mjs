@@ -1,0 +1,102 @@
+// The Worker's entry (wrangler.toml `main`): a thin shell in front of the Rust handler that
+// worker-build writes to build/index.js. For each request it asks the wasm for a plan in one
+// synchronous call over plain values (HitShell.plan, worker/src/shell.rs: routing, credentials,
+// the cache key and every header rule stay in Rust, worker/src/routes/hit.rs), then does only
+// the IO of a plain cache hit itself: the memory tier's bytes, or `caches.default.match`, and the
+// Response built from the plan's header operations. Everything else — no plan (a miss, an upload,
+// a voice rendition, a refusal, another route), a lookup that finds nothing, fails or outlives
+// the plan's deadline — goes to the full handler unchanged. The shell adds no rule:
+// tests/worker/shell.test.mjs checks that both answer byte for byte alike.
+import Handler, { HitShell, PushLog, TokenHolder } from './build/index.js';
+
+export { PushLog, TokenHolder };
+
+// A plan's flags (worker/src/shell.rs).
+const MEMORY = 1;
+const HEAD = 2;
+const CARRY_RANGE = 4;
+const CARRY_IF_NONE_MATCH = 8;
+
+/** The full handler (worker-build's entrypoint class, which also recovers a trapped instance). */
+const handle = (request, env, ctx) => new Handler(ctx, env).fetch(request);
+
+/** The cached response's headers, changed by the plan's operations in order. */
+function headersFor(source, ops) {
+  const headers = new Headers(source);
+  for (let i = 0; i < ops.length; i += 3) {
+    const op = ops[i];
+    if (op === 's') headers.set(ops[i + 1], ops[i + 2]);
+    else if (op === 'a') headers.append(ops[i + 1], ops[i + 2]);
+    else headers.delete(ops[i + 1]);
+  }
+  return headers;
+}
+
+/** The cache's answer to the plan's lookup (kept in the memory tier when the plan says so). */
+async function lookup(key, flags, app, range, ifNoneMatch, env) {
+  let found;
+  if ((flags & (CARRY_RANGE | CARRY_IF_NONE_MATCH)) === 0) {
+    found = await caches.default.match(key);
+  } else {
+    const headers = new Headers();
+    if (flags & CARRY_RANGE) headers.set('range', range);
+    if (flags & CARRY_IF_NONE_MATCH) headers.set('if-none-match', ifNoneMatch);
+    found = await caches.default.match(new Request(key, { headers }));
+  }
+  if (found && flags & MEMORY) found = await HitShell.keep(env, app, key, found);
+  return found;
+}
+
+/** `work`, or `undefined` once `ms` have passed without it settling. */
+function within(ms, work) {
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(resolve, ms); });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const h = request.headers;
+    const range = h.get('range');
+    const ifNoneMatch = h.get('if-none-match');
+    let plan;
+    try {
+      plan = HitShell.plan(env, request.method, request.url, range, ifNoneMatch,
+        h.get('authorization'), h.get('origin'));
+    } catch {
+      // The handler meets the same failure, and answers (or recovers) as it does.
+      plan = undefined;
+    }
+    if (plan === undefined) return handle(request, env, ctx);
+    const [key, flags, timeoutMs, ops, app] = plan;
+    let status = 200;
+    let source;
+    let body;
+    if (plan.length > 5) {
+      source = plan[5];
+      body = plan[6];
+    } else {
+      let found;
+      try {
+        found = await within(timeoutMs, lookup(key, flags, app, range, ifNoneMatch, env));
+      } catch {
+        found = undefined;
+      }
+      if (!found) return handle(request, env, ctx);
+      status = found.status;
+      source = found.headers;
+      body = found.body;
+    }
+    // HEAD has no body; neither has a 304 (a null-body status in the Fetch standard).
+    if (flags & HEAD || status === 304) {
+      if (body instanceof ReadableStream) body.cancel();
+      body = null;
+    }
+    return new Response(body, { status, headers: headersFor(source, ops) });
+  },
+
+  /** The archive Queue's consumer: the full handler's. */
+  queue(batch, env, ctx) {
+    return new Handler(ctx, env).queue(batch);
+  },
+};
