@@ -52,7 +52,9 @@ pub fn encode_mp3_audio(audio: &Audio, kbps: Option<u32>) -> Result<Vec<u8>, Voi
         });
     }
     if audio.samples.is_empty() {
-        return Err(VoiceError::Empty);
+        return Err(VoiceError::BadAudio {
+            reason: "no samples",
+        });
     }
     crate::mp3::pcm_to_mp3(&samples_at(audio, rate), rate, kbps).ok_or(VoiceError::BadOption {
         reason: "the MP3 encoder refused the audio",

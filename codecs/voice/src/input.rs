@@ -106,7 +106,7 @@ pub fn from_pcm(pcm: Pcm<'_>, sample_rate: u32, channels: u16) -> Result<Audio, 
     };
     check_shape(sample_rate, channels, frames as u64)?;
     if frames == 0 {
-        return Err(VoiceError::Empty);
+        return Err(bad("no samples"));
     }
     let ch = usize::from(channels);
     let samples = match pcm {
@@ -213,7 +213,7 @@ fn read_format(body: &[u8]) -> Result<Format, VoiceError> {
 /// data is dropped.
 pub fn read_wav(bytes: &[u8]) -> Result<Audio, VoiceError> {
     if bytes.is_empty() {
-        return Err(VoiceError::Empty);
+        return Err(bad("no bytes"));
     }
     if bytes.len() < 12 {
         return Err(bad("a WAV header cut short"));
@@ -268,7 +268,7 @@ fn read_data(data: &[u8], f: Format) -> Result<Audio, VoiceError> {
     let frames = data.len() / frame;
     check_shape(f.sample_rate, f.channels, frames as u64)?;
     if frames == 0 {
-        return Err(VoiceError::Empty);
+        return Err(bad("no samples"));
     }
     let data = &data[..frames * frame];
     let samples = match (f.encoding, f.width) {
@@ -472,7 +472,7 @@ mod tests {
         ));
         assert!(matches!(
             from_pcm(Pcm::I16(&[1]), 8000, 2),
-            Err(VoiceError::Empty)
+            Err(VoiceError::BadAudio { .. })
         ));
         assert!(matches!(
             from_pcm(Pcm::I16(&[1; 9]), 8000, 9),
@@ -542,11 +542,11 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
-        assert_eq!(read_wav(&[]), Err(VoiceError::Empty));
-        assert_eq!(
+        assert!(matches!(read_wav(&[]), Err(VoiceError::BadAudio { .. })));
+        assert!(matches!(
             read_wav(&wav(&fmt(1, 1, 8000, 16), &[], &[])),
-            Err(VoiceError::Empty)
-        );
+            Err(VoiceError::BadAudio { .. })
+        ));
         // An odd chunk's pad byte is skipped.
         let padded = wav(&fmt(1, 1, 8000, 16), b"junk\x01\0\0\0x\0", &[0, 64]);
         assert_eq!(read_wav(&padded).unwrap().samples, vec![0.5]);
