@@ -223,13 +223,17 @@ function assertMp3Duration(mp3, seconds, rate, label) {
 }
 
 /** The encodeVoice/splitVoice facts of fixtures/roundtrip.mjs, checked with ffmpeg and sox. */
-async function assertEncodeFacts(e, label) {
+async function assertEncodeFacts(e, label, { browser = false } = {}) {
   const wx = require('wxmedia');
   const { hostileWavs } = await import(path.join(__dirname, 'fixtures', 'roundtrip.mjs'));
   assert.equal(e.isUint8Array, true, `${label}: encodeVoice resolves to a Uint8Array`);
   const wav = Buffer.from(e.mp3.wav, 'base64');
   assertMp3Duration(wav, 2, 16000, `${label}: encodeVoice(WAV)`);
   assertMp3Duration(Buffer.from(e.mp3.pcm, 'base64'), 1.5, 16000, `${label}: encodeVoice(PCM)`);
+  if (browser) {
+    assert.ok(e.webAudio, `${label}: Web Audio decoded the MP3`);
+    assert.ok(Math.abs(e.webAudio.seconds - 2) <= 576 / 16000, `${label}: Web Audio decodes ${e.webAudio.seconds} s of 2 s`);
+  }
   const typed = (code) => ({ name: 'MediaValidationError', code, instanceOf: true });
   for (const [name, [, code]] of Object.entries(hostileWavs())) {
     assert.deepEqual(e.hostile[name], typed(code), `${label}: hostile WAV, ${name}`);
@@ -246,13 +250,13 @@ async function assertEncodeFacts(e, label) {
   assert.deepEqual(e.splitJunk, typed('BAD_VOICE'), `${label}: splitVoice(junk)`);
 }
 
-async function assertRoundTrip(r, label) {
+async function assertRoundTrip(r, label, { browser = false } = {}) {
   assert.ok(r && typeof r === 'object', `${label}: no result: ${JSON.stringify(r)}`);
   assert.equal(r.error, undefined, `${label} failed: ${r.error}`);
   const expected = Object.keys(require('wxmedia')).filter((n) => !NODE_ONLY.includes(n)).sort();
   assert.deepEqual(r.exports, expected, `${label}: the exports`);
   assert.deepEqual(r.voice, { riff: 'RIFF', samples: 1600 }, `${label}: decodeVoice`);
-  await assertEncodeFacts(r.encode, label);
+  await assertEncodeFacts(r.encode, label, { browser });
   assert.deepEqual(r.push, {
     sample: { mode: 'compat', xml: '<xml>' },
     signatureOk: true,
