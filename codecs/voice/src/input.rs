@@ -271,41 +271,27 @@ fn read_data(data: &[u8], f: Format) -> Result<Audio, VoiceError> {
         return Err(bad("no samples"));
     }
     let data = &data[..frames * frame];
-    let samples = match (f.encoding, f.width) {
-        (Encoding::Int, 1) => mix(data, ch, |b| (f32::from(b) - 128.0) / 128.0),
-        (Encoding::Int, 2) => {
-            let s: Vec<[u8; 2]> = data.chunks_exact(2).map(|c| [c[0], c[1]]).collect();
-            mix(&s, ch, |b| f32::from(i16::from_le_bytes(b)) / 32768.0)
-        }
+    // Read in place, frame by frame: no copy of the data besides the mono samples.
+    let width = f.width;
+    let mixed = |sample: fn(&[u8]) -> f32| -> Vec<f32> {
+        let scale = 1.0 / ch as f32;
+        data.chunks_exact(frame)
+            .map(|fr| fr.chunks_exact(width).map(sample).sum::<f32>() * scale)
+            .collect()
+    };
+    let samples = match (f.encoding, width) {
+        (Encoding::Int, 1) => mixed(|b| (f32::from(b[0]) - 128.0) / 128.0),
+        (Encoding::Int, 2) => mixed(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0),
         (Encoding::Int, 3) => {
-            let s: Vec<[u8; 3]> = data.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-            mix(&s, ch, |b| {
-                (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0
-            })
+            mixed(|b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0)
         }
-        (Encoding::Int, _) => {
-            let s: Vec<[u8; 4]> = data
-                .chunks_exact(4)
-                .map(|c| [c[0], c[1], c[2], c[3]])
-                .collect();
-            mix(&s, ch, |b| {
-                (f64::from(i32::from_le_bytes(b)) / 2_147_483_648.0) as f32
-            })
-        }
-        (Encoding::Float, 4) => {
-            let s: Vec<[u8; 4]> = data
-                .chunks_exact(4)
-                .map(|c| [c[0], c[1], c[2], c[3]])
-                .collect();
-            mix(&s, ch, |b| clean(f32::from_le_bytes(b)))
-        }
-        (Encoding::Float, _) => {
-            let s: Vec<[u8; 8]> = data
-                .chunks_exact(8)
-                .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
-                .collect();
-            mix(&s, ch, |b| clean(f64::from_le_bytes(b) as f32))
-        }
+        (Encoding::Int, _) => mixed(|b| {
+            (f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])) / 2_147_483_648.0) as f32
+        }),
+        (Encoding::Float, 4) => mixed(|b| clean(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+        (Encoding::Float, _) => mixed(|b| {
+            clean(f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
+        }),
     };
     Ok(Audio {
         samples,
