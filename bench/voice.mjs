@@ -5,6 +5,11 @@
 // processes (spawn included), as a server shelling out to them would pay; the wasm times are
 // calls after a warm-up (the voice wasm is instantiated once, on the first call).
 //
+// Then encoding: 60 s of speech as a WAV file to MP3 by encodeVoice() beside Debian's `lame`
+// process on the same WAV at the same rate and bitrate (mono, CBR), as the ratio wasm / lame and
+// as times real time (issue 27's target: >= 100x). The 44.1 kHz stereo row includes mixing and
+// resampling to 16 kHz (lame: -m m --resample 16). Rows without lame installed say so.
+//
 // The 60 s inputs are made here from espeak-ng speech by the reference encoders (sox -C 7 for
 // AMR, speexref enc for Speex wideband quality 7). Needs sox + libsox-fmt-all, espeak-ng,
 // libspeex-dev and gcc (scripts/setup installs them), and pkg/ (make pkg).
@@ -20,7 +25,7 @@ import { gzipSync } from 'node:zlib';
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { decodeVoice } = require(`${root}/pkg/index.cjs`);
+const { decodeVoice, encodeVoice } = require(`${root}/pkg/index.cjs`);
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'wxmedia-voice-bench-'));
@@ -84,6 +89,55 @@ for (const [name, size, secs, wasm, native, same] of rows) {
   console.log(
     `${name.padEnd(15)} ${String(size).padStart(6)} B ${secs.toFixed(1).padStart(5)} s ${wasm.toFixed(1).padStart(8)} ` +
       `${native.toFixed(1).padStart(10)} ${(wasm / native).toFixed(2).padStart(11)}x  ${same ? 'yes' : 'NO'}`,
+  );
+}
+
+// Encoding: 60 s of speech (WAV) to MP3.
+const haveLame = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v lame'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const durationByFfmpeg = (file) => {
+  try {
+    const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 's16le', '-ac', '1', '-'], { maxBuffer: 1 << 28 });
+    return pcm.length / 2;
+  } catch {
+    return null;
+  }
+};
+run('sox', ['-R', '-D', at('minute.wav'), '-r', '8000', '-c', '1', '-b', '16', at('minute8.wav')]);
+run('sox', ['-R', '-D', at('minute.wav'), '-r', '16000', '-c', '1', '-b', '16', at('minute16.wav')]);
+run('sox', ['-R', '-D', at('minute.wav'), '-r', '44100', '-c', '2', '-b', '16', at('minute44s.wav')]);
+const encodeRows = [];
+for (const [name, file, rate, kbps, lameArgs] of [
+  ['8 kHz mono, 24k', 'minute8.wav', 8000, 24, []],
+  ['16 kHz mono, 32k', 'minute16.wav', 16000, 32, []],
+  ['44.1k stereo, 32k', 'minute44s.wav', 16000, 32, ['-m', 'm', '--resample', '16']],
+]) {
+  const wav = readFileSync(at(file));
+  let mp3 = await encodeVoice(wav, { to: 'mp3', bitrate: kbps }); // warm-up
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = process.hrtime.bigint();
+    mp3 = await encodeVoice(wav, { to: 'mp3', bitrate: kbps });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  const out = at(`${file}.mp3`);
+  execFileSync('sh', ['-c', `cat > ${out}`], { input: mp3 });
+  const decoded = durationByFfmpeg(out);
+  const lame = haveLame ? timeNative('lame', ['--quiet', '--cbr', '-b', String(kbps), ...lameArgs, at(file), at(`${file}.lame.mp3`)]) : null;
+  encodeRows.push([name, mp3.length, decoded == null ? null : decoded / rate, median(times), lame]);
+}
+console.log(`\nMP3 encoding of 60 s of speech (WAV in), median of ${RUNS} runs (wasm in Node vs a lame process${haveLame ? '' : ': lame is not installed'})`);
+console.log('input              mp3 size  decodes   wasm ms  x real time  lame ms  wasm/lame');
+for (const [name, size, secs, wasm, lame] of encodeRows) {
+  console.log(
+    `${name.padEnd(17)} ${String(size).padStart(7)} B ${secs == null ? '    ?  ' : `${secs.toFixed(2).padStart(6)} s`} ${wasm.toFixed(1).padStart(8)} ` +
+      `${(60_000 / wasm).toFixed(0).padStart(11)}x ${lame == null ? '      —' : lame.toFixed(1).padStart(8)} ${lame == null ? '         —' : `${(wasm / lame).toFixed(2).padStart(9)}x`}`,
   );
 }
 const voiceWasm = path.join(root, 'pkg/voice_bg.wasm');

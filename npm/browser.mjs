@@ -14,7 +14,7 @@ await init({ module_or_path: new URL('./wxmedia_bg.wasm', import.meta.url) });
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
 
-// The voice decoders (decodeVoice(), MediaFile.wav()): their own wasm, fetched from next to
+// The voice codecs (decodeVoice(), MediaFile.wav(), encodeVoice(), splitVoice()): their own wasm, fetched from next to
 // this module like the core's, on the first call only.
 const voice = voiceApi(async () => {
   await initVoice({ module_or_path: new URL('./voice_bg.wasm', import.meta.url) });
@@ -22,6 +22,8 @@ const voice = voiceApi(async () => {
 });
 installWav(MediaFile, voice.wav, voice.mp3);
 export const decodeVoice = voice.decodeVoice;
+export const encodeVoice = voice.encodeVoice;
+export const splitVoice = voice.splitVoice;
 
 // Message push: its own wasm, fetched from next to this module on the first call.
 export const { verifySignature, openMessage, sealReply } = pushApi(async () => {

@@ -65,6 +65,62 @@ export declare function decodeVoice(
   options?: DecodeVoiceOptions,
 ): Promise<Uint8Array>;
 
+/** Audio for encodeVoice(): interleaved PCM samples (Float32Array nominally in -1..1). */
+export interface PcmInput {
+  pcm: Int16Array | Float32Array;
+  /** Samples per second per channel (1000–384000 Hz). */
+  sampleRate: number;
+  /** Interleaved channels, averaged to mono (1–8; default 1). */
+  channels?: number;
+}
+
+/** Options of encodeVoice(). */
+export interface EncodeVoiceOptions {
+  /**
+   * 'mp3': MPEG Layer III, mono, 16 kHz for input at 16 kHz and up (else 8 kHz), constant
+   * bitrate. 'amr': AMR-NB at 8 kHz (WeChat's voice format) — not in this version yet: it
+   * rejects with code 'ENCODER_UNAVAILABLE'.
+   */
+  to: 'mp3' | 'amr';
+  /** MP3 bitrate in kbit/s (8–64 in steps of 8). Default: 24 at 8 kHz, 32 at 16 kHz. */
+  bitrate?: 8 | 16 | 24 | 32 | 40 | 48 | 56 | 64;
+  /** AMR-NB mode, 0 (MR475, 4.75 kbit/s) to 7 (MR122, 12.2 kbit/s, the default). */
+  mode?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+}
+
+/**
+ * Encodes audio — WAV bytes (PCM 8/16/24/32-bit or float, any rate, mono or stereo,
+ * WAVE_FORMAT_EXTENSIBLE too) or raw PCM — to voice WeChat accepts, mixed to mono and resampled
+ * in the voice wasm (loaded on the first call). Rejects with a MediaValidationError: 'BAD_AUDIO'
+ * (a WAV cut short, sizes past its end, zero channels, an impossible rate), 'UNSUPPORTED_AUDIO'
+ * (ADPCM, A-law, RF64, more than 8 channels), 'TOO_LONG' (over 10 minutes), 'ENCODER_UNAVAILABLE'
+ * (AMR, for now); a TypeError for bad arguments.
+ */
+export declare function encodeVoice(
+  input: Uint8Array | ArrayBuffer | Blob | PcmInput,
+  options: EncodeVoiceOptions,
+): Promise<Uint8Array>;
+
+/** Options of splitVoice(). */
+export interface SplitVoiceOptions {
+  /** The longest part, in seconds. Default 60 (WeChat's limit for voice). */
+  maxSeconds?: number;
+  /** The largest part, in bytes. Default 2 MiB (WeChat's limit for voice). */
+  maxBytes?: number;
+}
+
+/**
+ * Splits AMR (`#!AMR`) or MP3 bytes into parts within `maxSeconds` and `maxBytes`, cut on frame
+ * boundaries: every frame in exactly one part, in order, each AMR part with its own header (MP3
+ * ID3 tags and the Xing/LAME frame go into no part). Rejects with a MediaValidationError:
+ * 'BAD_VOICE' for input that is neither or is corrupt, 'BAD_OPTION' when a limit is smaller than
+ * one frame.
+ */
+export declare function splitVoice(
+  voice: Uint8Array | ArrayBuffer | Blob,
+  options?: SplitVoiceOptions,
+): Promise<Uint8Array[]>;
+
 declare module './wxmedia.js' {
   interface MediaFile {
     /**

@@ -27,7 +27,7 @@ await init({ module_or_path: await wasmBytes(new URL('./wxmedia_bg.wasm', import
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
 
-// The voice decoders (decodeVoice(), MediaFile.wav()): their own wasm, read like the core's, on
+// The voice codecs (decodeVoice(), MediaFile.wav(), encodeVoice(), splitVoice()): their own wasm, read like the core's, on
 // the first call only.
 const voice = voiceApi(async () => {
   await initVoice({ module_or_path: await wasmBytes(new URL('./voice_bg.wasm', import.meta.url)) });
@@ -35,6 +35,8 @@ const voice = voiceApi(async () => {
 });
 installWav(MediaFile, voice.wav, voice.mp3);
 export const decodeVoice = voice.decodeVoice;
+export const encodeVoice = voice.encodeVoice;
+export const splitVoice = voice.splitVoice;
 
 // Message push: its own wasm, read like the core's on the first call.
 export const { verifySignature, openMessage, sealReply } = pushApi(async () => {

@@ -17,7 +17,7 @@ initSync({ module: wasmModule });
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
 
-// The voice decoders (decodeVoice(), MediaFile.wav()): their own wasm, imported as a compiled
+// The voice codecs (decodeVoice(), MediaFile.wav(), encodeVoice(), splitVoice()): their own wasm, imported as a compiled
 // module like the core's, instantiated on the first call only.
 const voice = voiceApi(() => {
   initVoiceSync({ module: voiceModule });
@@ -25,6 +25,8 @@ const voice = voiceApi(() => {
 });
 installWav(MediaFile, voice.wav, voice.mp3);
 export const decodeVoice = voice.decodeVoice;
+export const encodeVoice = voice.encodeVoice;
+export const splitVoice = voice.splitVoice;
 
 // Message push: its own wasm, instantiated on the first call.
 export const { verifySignature, openMessage, sealReply } = pushApi(() => {

@@ -15,8 +15,8 @@ const voice = require('./lib/voice.cjs');
 
 glue.initSync({ module: fs.readFileSync(path.join(__dirname, 'wxmedia_bg.wasm')) });
 
-// The voice decoders: their own wasm, read and instantiated on the first decodeVoice()/wav().
-const { decodeVoice, wav, mp3 } = voice.voiceApi(() => {
+// The voice codecs: their own wasm, read and instantiated on the first decodeVoice()/wav()/encodeVoice()/splitVoice().
+const { decodeVoice, wav, mp3, encodeVoice, splitVoice } = voice.voiceApi(() => {
   const voiceGlue = require('./voice.cjs');
   voiceGlue.initSync({ module: fs.readFileSync(path.join(__dirname, 'voice_bg.wasm')) });
   return voiceGlue;
@@ -148,6 +148,8 @@ module.exports = {
   openMedia: node.openMedia,
   saveMedia: node.saveMedia,
   decodeVoice,
+  encodeVoice,
+  splitVoice,
   verifySignature,
   openMessage,
   sealReply,

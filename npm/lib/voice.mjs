@@ -1,15 +1,31 @@
-// Voice decoding for every entry of the package: decodeVoice() and MediaFile.prototype.wav().
-// The decoders live in a wasm file of their own (voice_bg.wasm, built from voice/ in the
-// repository), loaded on the first call, so callers who never decode voice never load them.
-// Each entry passes `load`, which instantiates that wasm the way the entry loads the main one
-// and resolves to its glue (with `decode(bytes, format)`). npm/assemble.mjs also writes this
-// module as lib/voice.cjs for the Node entry.
+// Voice for every entry of the package: decodeVoice(), MediaFile.prototype.wav()/mp3(),
+// encodeVoice() and splitVoice(). The codecs live in a wasm file of their own (voice_bg.wasm,
+// built from codecs/wasm/ in the repository), loaded on the first call, so callers who never
+// touch voice never load them. Each entry passes `load`, which instantiates that wasm the way the
+// entry loads the main one and resolves to its glue (with `decode`, `encodeWav`, `encodePcm16`,
+// `encodePcmFloat`, `split`). The wasm refuses with Errors carrying a `code`; they become
+// MediaValidationErrors with that code. npm/assemble.mjs also writes this module as
+// lib/voice.cjs for the Node entry.
 
 import { makeError } from './errors.mjs';
 import { lazy } from './lazy.mjs';
 
 const FORMATS = new Set(['amr', 'speex']);
 const OUTPUTS = new Set(['wav', 'mp3']);
+const ENCODINGS = new Set(['mp3', 'amr']);
+const MP3_KBPS = [8, 16, 24, 32, 40, 48, 56, 64];
+/** The most input bytes encodeVoice() copies into the wasm (10 minutes of 48 kHz stereo float is 230 MB). */
+const MAX_ENCODE_INPUT_BYTES = 256 * 1024 * 1024;
+/** WeChat's limits on one voice: the defaults of splitVoice(). */
+const DEFAULT_MAX_SECONDS = 60;
+const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
+
+/** A refusal thrown by the wasm (an Error with a code) as a MediaValidationError. */
+function refused(err, fallbackCode) {
+  if (err instanceof Error && typeof err.code === 'string') return makeError('MediaValidationError', err.code, err.message);
+  if (err instanceof Error && fallbackCode) return makeError('MediaValidationError', fallbackCode, err.message);
+  return err;
+}
 
 async function toBytes(input) {
   if (input instanceof Uint8Array) return input;
@@ -76,7 +92,82 @@ export function voiceApi(load) {
     return rendition(this, 'mp3');
   }
 
-  return { decodeVoice, wav, mp3 };
+  /**
+   * Audio encoded to voice WeChat takes: `input` is WAV bytes (PCM 8/16/24/32-bit or float, any
+   * rate, mono or stereo) or `{ pcm: Int16Array | Float32Array, sampleRate, channels = 1 }`
+   * (interleaved); `to` 'mp3' (mono, 8 or 16 kHz, `bitrate` kbit/s) or 'amr' (AMR-NB, 8 kHz,
+   * `mode` 0–7). Mixed to mono and resampled in the wasm.
+   */
+  async function encodeVoice(input, options) {
+    if (options == null || typeof options !== 'object') throw new TypeError("encodeVoice needs options: { to: 'mp3' | 'amr' }");
+    const { to, bitrate, mode } = options;
+    if (!ENCODINGS.has(to)) throw new TypeError(`option to must be 'mp3' or 'amr', not ${JSON.stringify(to)}`);
+    if (bitrate != null && (to !== 'mp3' || !MP3_KBPS.includes(bitrate))) {
+      throw new TypeError(`option bitrate is for to: 'mp3', one of ${MP3_KBPS.join(', ')} (kbit/s), not ${JSON.stringify(bitrate)}`);
+    }
+    if (mode != null && (to !== 'amr' || !Number.isInteger(mode) || mode < 0 || mode > 7)) {
+      throw new TypeError(`option mode is for to: 'amr', an integer 0-7 (7: MR122), not ${JSON.stringify(mode)}`);
+    }
+    let call;
+    if (input != null && typeof input === 'object' && 'pcm' in input) {
+      const { pcm, sampleRate, channels = 1 } = input;
+      const kind = pcm instanceof Int16Array ? 'encodePcm16' : pcm instanceof Float32Array ? 'encodePcmFloat' : null;
+      if (!kind) throw new TypeError('pcm must be an Int16Array or a Float32Array');
+      if (!Number.isInteger(sampleRate) || sampleRate < 0 || sampleRate > 0xffffffff) {
+        throw new TypeError(`sampleRate must be an integer number of Hz, not ${JSON.stringify(sampleRate)}`);
+      }
+      if (!Number.isInteger(channels) || channels < 0 || channels > 0xffff) {
+        throw new TypeError(`channels must be an integer, not ${JSON.stringify(channels)}`);
+      }
+      if (pcm.byteLength > MAX_ENCODE_INPUT_BYTES) {
+        throw makeError('MediaValidationError', 'TOO_LONG', `audio: ${pcm.byteLength} bytes of PCM is more than the ${MAX_ENCODE_INPUT_BYTES} accepted`);
+      }
+      call = (voice) => voice[kind](pcm, sampleRate, channels, to, bitrate ?? undefined, mode ?? undefined);
+    } else {
+      let bytes;
+      try {
+        bytes = await toBytes(input);
+      } catch {
+        throw new TypeError('encodeVoice input must be WAV bytes (a Uint8Array, an ArrayBuffer or a Blob) or { pcm, sampleRate, channels }');
+      }
+      if (bytes.byteLength > MAX_ENCODE_INPUT_BYTES) {
+        throw makeError('MediaValidationError', 'TOO_LONG', `audio: ${bytes.byteLength} bytes of WAV is more than the ${MAX_ENCODE_INPUT_BYTES} accepted`);
+      }
+      call = (voice) => voice.encodeWav(bytes, to, bitrate ?? undefined, mode ?? undefined);
+    }
+    const voice = await glue();
+    try {
+      return call(voice);
+    } catch (err) {
+      throw refused(err);
+    }
+  }
+
+  /**
+   * AMR (`#!AMR`) or MP3 bytes split into parts of at most `maxSeconds` (60) and `maxBytes`
+   * (2 MiB) each, cut on frame boundaries: every frame in exactly one part, each AMR part with
+   * its own `#!AMR` header.
+   */
+  async function splitVoice(input, options) {
+    if (options != null && typeof options !== 'object') throw new TypeError('splitVoice options must be an object');
+    const maxSeconds = options?.maxSeconds ?? DEFAULT_MAX_SECONDS;
+    const maxBytes = options?.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (typeof maxSeconds !== 'number' || !(maxSeconds > 0) || !Number.isFinite(maxSeconds)) {
+      throw new TypeError(`option maxSeconds must be a positive number, not ${JSON.stringify(maxSeconds)}`);
+    }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+      throw new TypeError(`option maxBytes must be a positive integer, not ${JSON.stringify(maxBytes)}`);
+    }
+    const bytes = await toBytes(input);
+    const voice = await glue();
+    try {
+      return voice.split(bytes, maxSeconds, maxBytes);
+    } catch (err) {
+      throw refused(err);
+    }
+  }
+
+  return { decodeVoice, wav, mp3, encodeVoice, splitVoice };
 }
 
 /** Adds wav() and mp3() to the glue's MediaFile class (once). */

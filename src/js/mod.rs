@@ -159,8 +159,8 @@ export interface WeChatError extends Error {
 /** The input was refused before anything was sent. */
 export interface MediaValidationError extends Error {
   name: 'MediaValidationError';
-  /** BAD_VOICE and NOT_VOICE come from decodeVoice() and MediaFile.wav(). */
-  code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' | 'BAD_VOICE' | 'NOT_VOICE';
+  /** BAD_VOICE, NOT_VOICE: decodeVoice(), wav(), splitVoice(); BAD_AUDIO, UNSUPPORTED_AUDIO, TOO_LONG, BAD_OPTION, ENCODER_UNAVAILABLE: encodeVoice() (BAD_OPTION: splitVoice() too). */
+  code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' | 'BAD_VOICE' | 'NOT_VOICE' | 'BAD_AUDIO' | 'UNSUPPORTED_AUDIO' | 'TOO_LONG' | 'BAD_OPTION' | 'ENCODER_UNAVAILABLE';
 }
 
 /** The call (or the token fetch) took longer than its timeout. */

@@ -138,7 +138,7 @@ for (const [name, pagePath] of [
 ]) {
   test(`${name} round-trips media with typed errors in Chromium`, async () => {
     const { result, wasm, logs } = await roundTripIn(pagePath);
-    await h.assertRoundTrip(result, name);
+    await h.assertRoundTrip(result, name, { browser: true });
     assert.deepEqual(wasm, ['200 application/wasm', '200 application/wasm', '200 application/wasm'], 'the core wasm and (on first use) the voice and push wasm, each fetched once');
     assert.deepEqual(logs.filter((l) => /^(error|warning|pageerror)/.test(l)), []);
   });

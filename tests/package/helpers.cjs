@@ -191,12 +191,72 @@ const NODE_ONLY = ['openMedia', 'saveMedia'];
  * the emulator stored them, the errors were typed (instanceof and code), and the namespace had
  * the shared API: every export of the Node entry but the Node helpers.
  */
-async function assertRoundTrip(r, label) {
+/**
+ * How long `mp3` decodes, in seconds at `rate`, by ffmpeg (which trims the encoder's delay and
+ * padding by the gapless LAME tag) and by sox (libmad, which does not: it decodes LAME's own
+ * files the codec's delay plus padding long).
+ */
+function mp3Seconds(mp3, rate) {
+  const { execFileSync } = require('node:child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxmedia-mp3-'));
+  const file = path.join(dir, 'v.mp3');
+  fs.writeFileSync(file, mp3);
+  try {
+    const ffmpeg = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 's16le', '-ac', '1', '-ar', String(rate), '-'], { maxBuffer: 1 << 28 });
+    const sox = execFileSync('sox', [file, '-t', 'raw', '-e', 'signed', '-b', '16', '-c', '1', '-r', String(rate), '-'], { maxBuffer: 1 << 28 });
+    return { ffmpeg: ffmpeg.length / 2 / rate, sox: sox.length / 2 / rate };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Asserts that `mp3` (MPEG-2/2.5 Layer III at `rate`) decodes to `seconds`: ffmpeg to within one
+ * frame (576 samples), sox to that plus at most the codec's delay and a frame of padding.
+ */
+function assertMp3Duration(mp3, seconds, rate, label) {
+  assert.equal(mp3[0], 0xff, `${label}: an MP3 frame sync first`);
+  const frame = 576 / rate;
+  const got = mp3Seconds(mp3, rate);
+  assert.ok(Math.abs(got.ffmpeg - seconds) <= frame, `${label}: ffmpeg decodes ${got.ffmpeg} s of ${seconds} s`);
+  assert.ok(got.sox - seconds >= 0 && got.sox - seconds <= 3 * frame, `${label}: sox decodes ${got.sox} s of ${seconds} s`);
+}
+
+/** The encodeVoice/splitVoice facts of fixtures/roundtrip.mjs, checked with ffmpeg and sox. */
+async function assertEncodeFacts(e, label, { browser = false } = {}) {
+  const wx = require('wxmedia');
+  const { hostileWavs } = await import(path.join(__dirname, 'fixtures', 'roundtrip.mjs'));
+  assert.equal(e.isUint8Array, true, `${label}: encodeVoice resolves to a Uint8Array`);
+  const wav = Buffer.from(e.mp3.wav, 'base64');
+  assertMp3Duration(wav, 2, 16000, `${label}: encodeVoice(WAV)`);
+  assertMp3Duration(Buffer.from(e.mp3.pcm, 'base64'), 1.5, 16000, `${label}: encodeVoice(PCM)`);
+  if (browser) {
+    assert.ok(e.webAudio, `${label}: Web Audio decoded the MP3`);
+    assert.ok(Math.abs(e.webAudio.seconds - 2) <= 576 / 16000, `${label}: Web Audio decodes ${e.webAudio.seconds} s of 2 s`);
+  }
+  const typed = (code) => ({ name: 'MediaValidationError', code, instanceOf: true });
+  for (const [name, [, code]] of Object.entries(hostileWavs())) {
+    assert.deepEqual(e.hostile[name], typed(code), `${label}: hostile WAV, ${name}`);
+  }
+  assert.deepEqual(e.amr, typed('ENCODER_UNAVAILABLE'), `${label}: AMR`);
+  assert.deepEqual(e.badRate, { name: 'TypeError', code: null, instanceOf: false }, `${label}: a rate of 2^32`);
+  assert.deepEqual(e.zeroChannels, typed('BAD_AUDIO'), `${label}: zero channels`);
+  assert.deepEqual(e.badTo, { name: 'TypeError', code: null, instanceOf: false }, `${label}: to 'ogg'`);
+  const half = [0x23, 0x21, 0x41, 0x4d, 0x52, 0x0a, 0x7c, 0x7c, 0x7c, 0x7c, 0x7c];
+  assert.deepEqual(e.amrParts, [half, half], `${label}: splitVoice(AMR)`);
+  const parts = await wx.splitVoice(wav, { maxSeconds: 0.5 });
+  assert.deepEqual(e.mp3Parts, parts.map((p) => p.length), `${label}: splitVoice(MP3) as in Node`);
+  assert.equal(e.mp3Parts.length, 5, `${label}: 2 s of MP3 in parts of 0.5 s`);
+  assert.deepEqual(e.splitJunk, typed('BAD_VOICE'), `${label}: splitVoice(junk)`);
+}
+
+async function assertRoundTrip(r, label, { browser = false } = {}) {
   assert.ok(r && typeof r === 'object', `${label}: no result: ${JSON.stringify(r)}`);
   assert.equal(r.error, undefined, `${label} failed: ${r.error}`);
   const expected = Object.keys(require('wxmedia')).filter((n) => !NODE_ONLY.includes(n)).sort();
   assert.deepEqual(r.exports, expected, `${label}: the exports`);
   assert.deepEqual(r.voice, { riff: 'RIFF', samples: 1600 }, `${label}: decodeVoice`);
+  await assertEncodeFacts(r.encode, label, { browser });
   assert.deepEqual(r.push, {
     sample: { mode: 'compat', xml: '<xml>' },
     signatureOk: true,
@@ -267,4 +327,7 @@ module.exports = {
   listDir,
   NODE_ONLY,
   assertRoundTrip,
+  assertMp3Duration,
+  assertEncodeFacts,
+  mp3Seconds,
 };

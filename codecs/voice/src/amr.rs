@@ -27,7 +27,7 @@ pub const AMR_FRAME_SAMPLES: usize = 160;
 
 /// Speech octets after the header byte, by frame type: modes 0..=7, SID (8), then 9..=14
 /// (reserved, `None`) and NO_DATA (15).
-const PAYLOAD_LEN: [Option<usize>; 16] = [
+pub(crate) const PAYLOAD_LEN: [Option<usize>; 16] = [
     Some(12),
     Some(13),
     Some(15),

@@ -11,9 +11,14 @@
 //! panic.
 
 pub mod amr;
+pub mod amr_encode;
+pub mod encode;
+pub mod input;
 #[cfg(feature = "mp3")]
 pub mod mp3;
+pub mod resample;
 pub mod speex;
+pub mod split;
 pub mod wav;
 
 use std::fmt;
@@ -74,6 +79,50 @@ pub enum VoiceError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// Audio to encode that cannot be read: a WAV file cut short, sizes past its end, zero
+    /// channels, a sample rate no audio has (see [`input`]).
+    BadAudio {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Audio to encode in a well-formed file of a kind not read (ADPCM, A-law, RF64, more than
+    /// eight channels).
+    UnsupportedAudio {
+        /// What it is.
+        reason: &'static str,
+    },
+    /// Audio to encode longer than [`input::MAX_INPUT_SECONDS`].
+    InputTooLong {
+        /// Its length in whole seconds.
+        seconds: u64,
+    },
+    /// An encoding option out of range (an MP3 bitrate, an AMR mode).
+    BadOption {
+        /// Which, and what it may be.
+        reason: &'static str,
+    },
+    /// The encoder asked for is not built into this version (AMR-NB encoding, for now: see
+    /// [`amr_encode`]).
+    EncoderUnavailable {
+        /// Which encoder.
+        encoder: &'static str,
+    },
+}
+
+impl VoiceError {
+    /// A stable code for callers to branch on (the npm package's `err.code`): `BAD_VOICE` for
+    /// voice that cannot be decoded or split, `BAD_AUDIO`, `UNSUPPORTED_AUDIO`, `TOO_LONG`,
+    /// `BAD_OPTION` and `ENCODER_UNAVAILABLE` for audio that cannot be encoded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VoiceError::BadAudio { .. } => "BAD_AUDIO",
+            VoiceError::UnsupportedAudio { .. } => "UNSUPPORTED_AUDIO",
+            VoiceError::InputTooLong { .. } => "TOO_LONG",
+            VoiceError::BadOption { .. } => "BAD_OPTION",
+            VoiceError::EncoderUnavailable { .. } => "ENCODER_UNAVAILABLE",
+            _ => "BAD_VOICE",
+        }
+    }
 }
 
 impl fmt::Display for VoiceError {
@@ -95,6 +144,19 @@ impl fmt::Display for VoiceError {
             VoiceError::BadHeader => f.write_str("voice: not an AMR-NB file (no #!AMR header)"),
             VoiceError::BadFrame { offset, reason } => {
                 write!(f, "voice: {reason} at byte {offset}")
+            }
+            VoiceError::BadAudio { reason } => write!(f, "audio: {reason}"),
+            VoiceError::UnsupportedAudio { reason } => {
+                write!(f, "audio: {reason} is not supported")
+            }
+            VoiceError::InputTooLong { seconds } => write!(
+                f,
+                "audio: {seconds} s is longer than the {} s accepted",
+                input::MAX_INPUT_SECONDS
+            ),
+            VoiceError::BadOption { reason } => write!(f, "encode: {reason}"),
+            VoiceError::EncoderUnavailable { encoder } => {
+                write!(f, "{encoder} encoding is not available yet")
             }
         }
     }

@@ -4,12 +4,25 @@
 //!
 //! `decode` crosses bytes in, WAV bytes out; `labelOf` and `formatOf` are the core's one rule for
 //! "is this voice" (`wxmedia_codecs::format_by_label`), so `MediaFile.wav()` decides as the
-//! Worker's `?format=wav` does. The JS side (`npm/lib/voice.mjs`) checks the arguments and turns
-//! a thrown error into the package's `MediaValidationError` with code `BAD_VOICE`.
+//! Worker's `?format=wav` does. `encodeWav`, `encodePcm16` and `encodePcmFloat` encode audio to
+//! MP3 or AMR (`encodeVoice()`), `split` cuts voice into parts (`splitVoice()`). Refusals are
+//! thrown as `Error`s with a `code` ([`VoiceError::code`]: `BAD_VOICE`, `BAD_AUDIO`, …); the JS
+//! side (`npm/lib/voice.mjs`) checks the arguments and turns them into the package's
+//! `MediaValidationError` with that code.
 
 use wasm_bindgen::prelude::*;
+use wxmedia_codecs::encode::{encode_amr_audio, encode_mp3_audio};
+use wxmedia_codecs::input::{from_pcm, read_wav, Audio, Pcm};
 use wxmedia_codecs::mp3::decode_voice_mp3;
-use wxmedia_codecs::{decode_voice, format_by_label, format_of, Label, VoiceFormat};
+use wxmedia_codecs::split::split_voice;
+use wxmedia_codecs::{decode_voice, format_by_label, format_of, Label, VoiceError, VoiceFormat};
+
+/// A refusal as a JS `Error` with the error's `code`.
+fn refusal(err: VoiceError) -> JsValue {
+    let e = js_sys::Error::new(&err.to_string());
+    let _ = js_sys::Reflect::set(&e, &"code".into(), &err.code().into());
+    e.into()
+}
 
 /// Decodes WeChat voice to a WAV file (16-bit mono PCM), or with `to` `"mp3"` to an MP3 at a
 /// speech bitrate. `format` is `"amr"`, `"speex"` or `undefined` (detected: `#!AMR` is AMR,
@@ -41,6 +54,79 @@ pub fn decode(
         }
     };
     made.map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Mono audio encoded `to` `"mp3"` (at `bitrate` kbit/s) or `"amr"` (in `mode`).
+fn encode_audio(
+    audio: Result<Audio, VoiceError>,
+    to: &str,
+    bitrate: Option<u32>,
+    mode: Option<u8>,
+) -> Result<Vec<u8>, JsValue> {
+    let audio = audio.map_err(refusal)?;
+    match to {
+        "mp3" => encode_mp3_audio(&audio, bitrate),
+        "amr" => encode_amr_audio(&audio, mode),
+        _ => Err(VoiceError::BadOption {
+            reason: "to must be 'mp3' or 'amr'",
+        }),
+    }
+    .map_err(refusal)
+}
+
+/// A WAV file (PCM 8/16/24/32-bit or float, any rate, mono or stereo) encoded `to` `"mp3"` or
+/// `"amr"`. Throws an `Error` with a `code` for what cannot be read or encoded.
+#[wasm_bindgen(js_name = encodeWav)]
+pub fn encode_wav(
+    bytes: &[u8],
+    to: &str,
+    bitrate: Option<u32>,
+    mode: Option<u8>,
+) -> Result<Vec<u8>, JsValue> {
+    encode_audio(read_wav(bytes), to, bitrate, mode)
+}
+
+/// Interleaved 16-bit PCM at `rate` Hz with `channels` channels, encoded like [`encode_wav`].
+#[wasm_bindgen(js_name = encodePcm16)]
+pub fn encode_pcm16(
+    pcm: &[i16],
+    rate: u32,
+    channels: u16,
+    to: &str,
+    bitrate: Option<u32>,
+    mode: Option<u8>,
+) -> Result<Vec<u8>, JsValue> {
+    encode_audio(from_pcm(Pcm::I16(pcm), rate, channels), to, bitrate, mode)
+}
+
+/// Interleaved float PCM (`-1..1`) at `rate` Hz with `channels` channels, encoded like
+/// [`encode_wav`].
+#[wasm_bindgen(js_name = encodePcmFloat)]
+pub fn encode_pcm_float(
+    pcm: &[f32],
+    rate: u32,
+    channels: u16,
+    to: &str,
+    bitrate: Option<u32>,
+    mode: Option<u8>,
+) -> Result<Vec<u8>, JsValue> {
+    encode_audio(from_pcm(Pcm::F32(pcm), rate, channels), to, bitrate, mode)
+}
+
+/// AMR or MP3 bytes split into parts of at most `max_seconds` and `max_bytes` each, on frame
+/// boundaries (`wxmedia_codecs::split::split_voice`): an array of `Uint8Array`s.
+#[wasm_bindgen]
+pub fn split(bytes: &[u8], max_seconds: f64, max_bytes: f64) -> Result<js_sys::Array, JsValue> {
+    let max_bytes = if max_bytes.is_finite() && max_bytes >= 1.0 {
+        max_bytes.min(usize::MAX as f64) as usize
+    } else {
+        0
+    };
+    let parts = split_voice(bytes, max_seconds, max_bytes).map_err(refusal)?;
+    Ok(parts
+        .iter()
+        .map(|p| js_sys::Uint8Array::from(p.as_slice()))
+        .collect())
 }
 
 fn name(format: VoiceFormat) -> &'static str {

@@ -12,15 +12,20 @@ import {
   TimeoutError,
   WeChatError,
   decodeVoice,
+  encodeVoice,
   inferMediaType,
   openMedia,
   openMessage,
   saveMedia,
   sealReply,
   signMediaUrl,
+  splitVoice,
   validateMedia,
   verifySignature,
   type DecodeVoiceOptions,
+  type EncodeVoiceOptions,
+  type PcmInput,
+  type SplitVoiceOptions,
   type OpenMessageOptions,
   type PushMessage,
   type SignatureParts,
@@ -57,8 +62,9 @@ export function describe(err: unknown): string {
     return `${tag} ${code} ${msg} ${hint ?? ''} ${rid ?? ''} ${what ?? ''}`;
   }
   if (err instanceof MediaValidationError) {
-    const code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' | 'BAD_VOICE' | 'NOT_VOICE' =
-      err.code;
+    const code:
+      | 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' | 'BAD_VOICE' | 'NOT_VOICE'
+      | 'BAD_AUDIO' | 'UNSUPPORTED_AUDIO' | 'TOO_LONG' | 'BAD_OPTION' | 'ENCODER_UNAVAILABLE' = err.code;
     return code;
   }
   if (err instanceof TimeoutError) {
@@ -138,6 +144,15 @@ async function main(): Promise<void> {
   check(typeof toMp3 === 'function', 'mp3() is typed');
   const decode: (v: Blob, o?: DecodeVoiceOptions) => Promise<Uint8Array> = decodeVoice;
   check(typeof toWav === 'function' && typeof decode === 'function' && decodeOptions.format === 'speex', 'voice types');
+  // encodeVoice() from PCM to MP3; splitVoice() of it; AMR refused with a code until its encoder is in.
+  const pcmIn: PcmInput = { pcm: new Float32Array(16000).map((_, i) => Math.sin(i / 10) / 4), sampleRate: 16000 };
+  const encodeOptions: EncodeVoiceOptions = { to: 'mp3', bitrate: 32 };
+  const encoded: Uint8Array = await encodeVoice(pcmIn, encodeOptions);
+  const splitOptions: SplitVoiceOptions = { maxSeconds: 0.5 };
+  const voiceParts: Uint8Array[] = await splitVoice(encoded, splitOptions);
+  check(encoded[0] === 0xff && voiceParts.length >= 2, 'encodeVoice and splitVoice');
+  const noAmr = await encodeVoice(pcmIn, { to: 'amr', mode: 7 }).catch((e: unknown) => e);
+  check(noAmr instanceof MediaValidationError && noAmr.code === 'ENCODER_UNAVAILABLE', 'AMR encoding is refused with a code');
   const filename: string | undefined = file.filename;
   const length: number | undefined = file.contentLength;
   check(contentType === 'image/jpeg' && filename !== undefined && length === jpeg.length, 'MediaFile metadata');
