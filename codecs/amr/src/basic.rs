@@ -403,18 +403,8 @@ pub fn div_s(a: i16, b: i16) -> i16 {
     if a == b {
         return MAX_16;
     }
-    let mut num = i32::from(a);
-    let den = i32::from(b);
-    let mut out: i32 = 0;
-    for _ in 0..15 {
-        out <<= 1;
-        num <<= 1;
-        if num >= den {
-            num -= den;
-            out |= 1;
-        }
-    }
-    out as i16
+    // The reference's 15 steps of restoring division give the floor of the quotient.
+    ((i32::from(a) << 15) / i32::from(b)) as i16
 }
 
 /// `extract_h`: the high 16 bits.

@@ -139,22 +139,27 @@ pub fn pred_lt_3or6(exc: &mut [i16], at: usize, t0: i16, frac: i16, flag3: bool)
     }
     let c1 = &INTER_6_PRED_LT[frac as usize..];
     let c2 = &INTER_6_PRED_LT[(6 - frac) as usize..];
-    let mut coef1 = [0i32; 10];
-    let mut coef2 = [0i32; 10];
+    // c1[6k] against exc[x - k] and c2[6k] against exc[x + 1 + k]: one window of 20 samples
+    // from x - 9, and the coefficients laid out in its order.
+    let mut coef = [0i16; 20];
     for k in 0..10 {
-        coef1[k] = i32::from(c1[6 * k]);
-        coef2[k] = i32::from(c2[6 * k]);
+        coef[9 - k] = c1[6 * k];
+        coef[10 + k] = c2[6 * k];
     }
+    let start = (base - 9) as usize;
     for n in 0..L_SUBFR {
-        let x = (base + n as isize) as usize;
-        let mut s: i32 = 0x4000;
-        for k in 0..10 {
-            s = s
-                .wrapping_add(i32::from(exc[x - k]) * coef1[k])
-                .wrapping_add(i32::from(exc[x + 1 + k]) * coef2[k]);
-        }
-        exc[at + n] = (s >> 15) as i16;
+        let w: &[i16; 20] = exc[start + n..start + n + 20].try_into().expect("window");
+        exc[at + n] = (dot(&coef, w).wrapping_add(0x4000) >> 15) as i16;
     }
+}
+
+/// The wrapping dot product of two vectors, as the reference's plain `int` sums (whose order
+/// then does not matter); written over whole arrays so that it vectorises.
+#[inline(always)]
+pub fn dot<const N: usize>(a: &[i16; N], b: &[i16; N]) -> i32 {
+    a.iter().zip(b).fold(0i32, |s, (&x, &y)| {
+        s.wrapping_add(i32::from(x) * i32::from(y))
+    })
 }
 
 /// `Syn_filt`: the LP synthesis filter 1/A(z) over `x`, into `y`, with `mem` the past M
@@ -163,15 +168,17 @@ pub fn syn_filt(a: &[i16], x: &[i16], y: &mut [i16], mem: &mut [i16; M], update:
     let lg = x.len();
     let mut buf = [0i16; M + 2 * L_SUBFR];
     buf[..M].copy_from_slice(mem);
-    let mut a32 = [0i32; MP1];
-    for i in 0..MP1 {
-        a32[i] = i32::from(a[i]);
+    // a[M], …, a[1]: the coefficients in the order of the past outputs in `buf`.
+    let mut ar = [0i16; M];
+    for k in 0..M {
+        ar[k] = a[M - k];
     }
-    for n in 0..lg {
-        let mut s = (i32::from(x[n]) * a32[0]).wrapping_add(0x800);
-        for k in 1..=M {
-            s = s.wrapping_sub(a32[k] * i32::from(buf[M + n - k]));
-        }
+    let a0 = i32::from(a[0]);
+    for (n, (&xn, yn)) in x.iter().zip(y.iter_mut()).enumerate() {
+        let past: &[i16; M] = buf[n..n + M].try_into().expect("M past outputs");
+        let s = (i32::from(xn) * a0)
+            .wrapping_add(0x800)
+            .wrapping_sub(dot(&ar, past));
         let v = if (s.wrapping_add(134_217_728) as u32) < 0x0fff_ffff {
             (s >> 12) as i16
         } else if s > 0x07ff_ffff {
@@ -180,7 +187,7 @@ pub fn syn_filt(a: &[i16], x: &[i16], y: &mut [i16], mem: &mut [i16; M], update:
             MIN_16
         };
         buf[M + n] = v;
-        y[n] = v;
+        *yn = v;
     }
     if update {
         mem.copy_from_slice(&buf[lg..lg + M]);
@@ -189,12 +196,13 @@ pub fn syn_filt(a: &[i16], x: &[i16], y: &mut [i16], mem: &mut [i16; M], update:
 
 /// `Residu`: the LP residual of `x[M..]` through A(z), `x[..M]` being the past input.
 pub fn residu(a: &[i16], x: &[i16], y: &mut [i16]) {
-    for n in 0..y.len() {
-        let mut s: i32 = 0x800;
-        for k in 0..=M {
-            s = s.wrapping_add(i32::from(a[k]) * i32::from(x[M + n - k]));
-        }
-        y[n] = (s >> 12) as i16;
+    let mut ar = [0i16; MP1];
+    for k in 0..MP1 {
+        ar[k] = a[M - k];
+    }
+    for (n, yn) in y.iter_mut().enumerate() {
+        let w: &[i16; MP1] = x[n..n + MP1].try_into().expect("M + 1 inputs");
+        *yn = (dot(&ar, w).wrapping_add(0x800) >> 12) as i16;
     }
 }
 
