@@ -475,6 +475,21 @@ pub fn mpy_32_16(hi: i16, lo: i16, n: i16) -> i32 {
     sat_add_pos(p, q)
 }
 
+/// `Mac_32`: acc + the product of two DPF numbers, saturated step by step.
+#[inline(always)]
+pub fn mac_32(acc: i32, hi1: i16, lo1: i16, hi2: i16, lo2: i16) -> i32 {
+    let acc = l_mac(acc, hi1, hi2);
+    let acc = l_mac(acc, mult(hi1, lo2), 1);
+    l_mac(acc, mult(lo1, hi2), 1)
+}
+
+/// `Mac_32_16`: acc + the product of a DPF number and a 16-bit one.
+#[inline(always)]
+pub fn mac_32_16(acc: i32, hi: i16, lo: i16, n: i16) -> i32 {
+    let acc = l_mac(acc, hi, n);
+    l_mac(acc, mult(lo, n), 1)
+}
+
 /// `Div_32`: a 32-bit numerator over a DPF denominator.
 pub fn div_32(num: i32, den_hi: i16, den_lo: i16) -> i32 {
     let approx = div_s(0x3fff, den_hi);

@@ -4,7 +4,9 @@
 //! - [`basic`]: the basic operators (G.191's `add`, `mult`, `L_mac`, `norm_s`, `div_s`, …) with
 //!   the reference's saturation, shared by both halves;
 //! - [`Decoder`]: one frame of the RFC 4867 §5 storage format (`#!AMR\n` files) to 160 samples
-//!   at 8 kHz, for every mode, SID and NO_DATA frames, the way opencore-amrnb decodes a file.
+//!   at 8 kHz, for every mode, SID and NO_DATA frames, the way opencore-amrnb decodes a file;
+//! - [`Encoder`]: 160 samples to one storage record in any of the eight modes, with optional
+//!   DTX, as opencore-amrnb encodes.
 //!
 //! Plain arithmetic in this crate wraps, as the reference's C does where it does not saturate.
 
@@ -22,9 +24,11 @@
 pub mod basic;
 mod dec;
 mod dsp;
+mod enc;
 mod tables;
 
 pub use dec::{Decoder, FrameError};
+pub use enc::Encoder;
 
 /// Samples in a 20 ms frame at 8 kHz.
 pub const L_FRAME: usize = 160;
