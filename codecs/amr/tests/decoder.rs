@@ -102,30 +102,33 @@ fn live_decoder_matches_sox_in_every_mode() {
     run(Command::new("espeak-ng").arg("-w").arg(&wav).arg(
         "The decoder is checked against the reference on speech made just now, in all eight modes.",
     ));
+    // The speech, and the speech loud enough to clip, which takes the saturating paths.
+    let loud = dir.0.join("loud.wav");
+    run(Command::new("sox").arg(&wav).arg(&loud).args(["vol", "6"]));
     for mode in 0..8 {
-        let amr = dir.0.join(format!("m{mode}.amr"));
-        let pcm = dir.0.join(format!("m{mode}.s16"));
-        run(Command::new("sox")
-            .arg(&wav)
-            .args([
-                "-r",
-                "8000",
-                "-c",
-                "1",
-                "-C",
-                &mode.to_string(),
-                "-t",
-                "amr-nb",
-            ])
-            .arg(&amr));
-        run(Command::new("sox")
-            .args(["-t", "amr-nb"])
-            .arg(&amr)
-            .args(["-t", "s16"])
-            .arg(&pcm));
-        let ours = decode_file(&std::fs::read(&amr).unwrap());
-        let reference = s16(&std::fs::read(&pcm).unwrap());
-        assert_eq!(ours.len(), reference.len(), "mode {mode}: length");
-        assert_eq!(first_difference(&ours, &reference), None, "mode {mode}");
+        for input in [&wav, &loud] {
+            let amr = dir.0.join(format!("m{mode}.amr"));
+            let pcm = dir.0.join(format!("m{mode}.s16"));
+            run(Command::new("sox")
+                .arg(input)
+                .args(["-r", "8000", "-c", "1", "-C", &mode.to_string()])
+                .args(["-t", "amr-nb"])
+                .arg(&amr));
+            run(Command::new("sox")
+                .args(["-t", "amr-nb"])
+                .arg(&amr)
+                .args(["-t", "s16"])
+                .arg(&pcm));
+            let ours = decode_file(&std::fs::read(&amr).unwrap());
+            let reference = s16(&std::fs::read(&pcm).unwrap());
+            assert!(!ours.is_empty());
+            assert_eq!(ours.len(), reference.len(), "mode {mode}: length");
+            assert_eq!(
+                first_difference(&ours, &reference),
+                None,
+                "mode {mode}, {}",
+                input.display()
+            );
+        }
     }
 }

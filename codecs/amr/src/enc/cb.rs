@@ -50,7 +50,14 @@ fn cor_h_x(h: &[i16; 2 * L_CODE], x: &[i16; L_CODE], dn: &mut [i16; L_CODE], sf:
 }
 
 /// `cor_h_x2`: as [`cor_h_x`] for 10.2 kbit/s's tracks.
-fn cor_h_x2(h: &[i16; 2 * L_CODE], x: &[i16; L_CODE], dn: &mut [i16; L_CODE], sf: i16, nb_track: usize, step: usize) {
+fn cor_h_x2(
+    h: &[i16; 2 * L_CODE],
+    x: &[i16; L_CODE],
+    dn: &mut [i16; L_CODE],
+    sf: i16,
+    nb_track: usize,
+    step: usize,
+) {
     let mut y32 = [0i32; L_CODE];
     let mut tot: i32 = 5;
     for k in 0..nb_track {
@@ -241,7 +248,8 @@ fn filtered(h: &[i16; 2 * L_CODE], pos: &[usize], signs: &[i16], y: &mut [i16; L
 /// One step of the pulse searches' comparison: whether (sq1, alp1) beats (sq, alp).
 #[inline(always)]
 fn better(alp: i16, sq1: i16, sq: i16, alp_16: i16) -> bool {
-    let s = ((i32::from(alp) * i32::from(sq1)) << 1).wrapping_sub((i32::from(sq) * i32::from(alp_16)) << 1);
+    let s = ((i32::from(alp) * i32::from(sq1)) << 1)
+        .wrapping_sub((i32::from(sq) * i32::from(alp_16)) << 1);
     s > 0
 }
 
@@ -255,7 +263,9 @@ fn code_2i40_9bits(
     code: &mut [i16; L_CODE],
     y: &mut [i16; L_CODE],
 ) -> (i16, i16) {
-    const TRACK_TABLE: [i16; 20] = [0, 1, 0, 1, -1, 0, -1, 1, 0, 1, 0, 1, 0, -1, 1, 0, 1, -1, 0, 1];
+    const TRACK_TABLE: [i16; 20] = [
+        0, 1, 0, 1, -1, 0, -1, 1, 0, 1, 0, 1, 0, -1, 1, 0, 1, -1, 0, 1,
+    ];
     let sharp = shl(pitch_sharp, 1);
     if t0 < L_CODE {
         sharpen(&mut h[L_CODE..], t0, t0, sharp);
@@ -456,7 +466,16 @@ fn code_2i40_11bits(
 }
 
 /// The nested searches of three and four pulses (`search_3i40`, `search_4i40`).
-fn search_nested(dn: &[i16; L_CODE], dn2: &[i16; L_CODE], rr: &Rr, ipos: &mut [usize], codvec: &mut [usize], psk: &mut i16, alpk: &mut i16, pulses: usize) {
+fn search_nested(
+    dn: &[i16; L_CODE],
+    dn2: &[i16; L_CODE],
+    rr: &Rr,
+    ipos: &mut [usize],
+    codvec: &mut [usize],
+    psk: &mut i16,
+    alpk: &mut i16,
+    pulses: usize,
+) {
     let np = pulses;
     for _ in 0..np {
         let mut i0 = ipos[0];
@@ -578,7 +597,16 @@ fn code_3i40_14bits(
     for track1 in [1usize, 3] {
         for track2 in [2usize, 4] {
             let mut ipos = [0, track1, track2, 0];
-            search_nested(&dn, &dn2, &rr, &mut ipos, &mut codvec, &mut psk, &mut alpk, 3);
+            search_nested(
+                &dn,
+                &dn2,
+                &rr,
+                &mut ipos,
+                &mut codvec,
+                &mut psk,
+                &mut alpk,
+                3,
+            );
         }
     }
     code.fill(0);
@@ -645,7 +673,16 @@ fn code_4i40_17bits(
     let mut alpk: i16 = 1;
     for track in 3..5 {
         let mut ipos = [0, 1, 2, track];
-        search_nested(&dn, &dn2, &rr, &mut ipos, &mut codvec, &mut psk, &mut alpk, 4);
+        search_nested(
+            &dn,
+            &dn2,
+            &rr,
+            &mut ipos,
+            &mut codvec,
+            &mut psk,
+            &mut alpk,
+            4,
+        );
     }
     code.fill(0);
     let mut indx: i16 = 0;
@@ -686,7 +723,16 @@ fn code_4i40_17bits(
 
 /// `search_10and8i40`: the depth-first search of 12.2 kbit/s's ten and 10.2 kbit/s's eight
 /// pulses, in pairs.
-fn search_10and8i40(nb_pulse: usize, step: usize, nb_tracks: usize, dn: &[i16; L_CODE], rr: &Rr, ipos: &mut [i16], pos_max: &[i16], codvec: &mut [usize]) {
+fn search_10and8i40(
+    nb_pulse: usize,
+    step: usize,
+    nb_tracks: usize,
+    dn: &[i16; L_CODE],
+    rr: &Rr,
+    ipos: &mut [i16],
+    pos_max: &[i16],
+    codvec: &mut [usize],
+) {
     let efr = nb_pulse == 10;
     let i0 = pos_max[ipos[0] as usize] as usize;
     let mut index = [0usize; 10];
@@ -703,7 +749,10 @@ fn search_10and8i40(nb_pulse: usize, step: usize, nb_tracks: usize, dn: &[i16; L
         index[1] = i1;
         let ps0 = (i32::from(dn[i0]) + i32::from(dn[i1])) as i16;
         let mut alp0 = r(i0, i0) << 12;
-        alp0 = alp0.wrapping_add(r(i1, i1) << 12).wrapping_add(r(i0, i1) << 13).wrapping_add(0x8000);
+        alp0 = alp0
+            .wrapping_add(r(i1, i1) << 12)
+            .wrapping_add(r(i0, i1) << 13)
+            .wrapping_add(0x8000);
         let mut t = 0;
         let mut i3 = ipos[3] as usize;
         while i3 < L_CODE {
@@ -777,7 +826,8 @@ fn search_10and8i40(nb_pulse: usize, step: usize, nb_tracks: usize, dn: &[i16; L
             while j < L_CODE {
                 let mut alp1 = alp0.wrapping_add(r(j, j) << sh_jj);
                 for &c in &chosen[..first] {
-                    alp1 = alp1.wrapping_add((if first == 8 { r(c, j) } else { r(j, c) }) << sh_prev);
+                    alp1 =
+                        alp1.wrapping_add((if first == 8 { r(c, j) } else { r(j, c) }) << sh_prev);
                 }
                 let ps1 = dn[j];
                 let mut t = 0;
@@ -786,7 +836,8 @@ fn search_10and8i40(nb_pulse: usize, step: usize, nb_tracks: usize, dn: &[i16; L
                 while k < L_CODE {
                     let ps2 = ps1.wrapping_add(temp1[t]);
                     let alp2 = alp1.wrapping_add(r(j, k) << sh_prev);
-                    let alp_16 = (alp2.wrapping_add(i32::from(temp1[t + 1]) << tmp_shift) >> 16) as i16;
+                    let alp_16 =
+                        (alp2.wrapping_add(i32::from(temp1[t + 1]) << tmp_shift) >> 16) as i16;
                     let sq2 = ((i32::from(ps2) * i32::from(ps2)) >> 15) as i16;
                     t += 2;
                     if i32::from(sq2) * i32::from(alp) > i32::from(sq) * i32::from(alp_16) {
@@ -821,7 +872,14 @@ fn search_10and8i40(nb_pulse: usize, step: usize, nb_tracks: usize, dn: &[i16; L
 }
 
 /// `code_8i40_31bits`: 10.2 kbit/s, eight pulses; the seven indices into `indx`.
-fn code_8i40_31bits(x: &[i16; L_CODE], cn: &[i16], h: &[i16; 2 * L_CODE], code: &mut [i16; L_CODE], y: &mut [i16; L_CODE], indx: &mut [i16]) {
+fn code_8i40_31bits(
+    x: &[i16; L_CODE],
+    cn: &[i16],
+    h: &[i16; 2 * L_CODE],
+    code: &mut [i16; L_CODE],
+    y: &mut [i16; L_CODE],
+    indx: &mut [i16],
+) {
     const NB_TRACK_MR102: usize = 4;
     let mut ipos = [0i16; 8];
     let mut pos_max = [0i16; NB_TRACK_MR102];
@@ -830,9 +888,26 @@ fn code_8i40_31bits(x: &[i16; L_CODE], cn: &[i16], h: &[i16; 2 * L_CODE], code: 
     let mut sign = [0i16; L_CODE];
     let mut rr = [[0i16; L_CODE]; L_CODE];
     cor_h_x2(h, x, &mut dn, 2, NB_TRACK_MR102, 4);
-    set_sign12k2(&mut dn, cn, &mut sign, &mut pos_max, NB_TRACK_MR102, &mut ipos, 4);
+    set_sign12k2(
+        &mut dn,
+        cn,
+        &mut sign,
+        &mut pos_max,
+        NB_TRACK_MR102,
+        &mut ipos,
+        4,
+    );
     cor_h(h, &sign, &mut rr);
-    search_10and8i40(8, 4, NB_TRACK_MR102, &dn, &rr, &mut ipos, &pos_max, &mut codvec);
+    search_10and8i40(
+        8,
+        4,
+        NB_TRACK_MR102,
+        &dn,
+        &rr,
+        &mut ipos,
+        &pos_max,
+        &mut codvec,
+    );
     // build_code
     code.fill(0);
     let mut pos_indx = [-1i16; 8];
@@ -895,7 +970,14 @@ fn code_8i40_31bits(x: &[i16; L_CODE], cn: &[i16], h: &[i16; 2 * L_CODE], code: 
 }
 
 /// `code_10i40_35bits`: 12.2 kbit/s, ten pulses; the ten indices into `indx`.
-fn code_10i40_35bits(x: &[i16; L_CODE], cn: &[i16], h: &[i16; 2 * L_CODE], code: &mut [i16; L_CODE], y: &mut [i16; L_CODE], indx: &mut [i16]) {
+fn code_10i40_35bits(
+    x: &[i16; L_CODE],
+    cn: &[i16],
+    h: &[i16; 2 * L_CODE],
+    code: &mut [i16; L_CODE],
+    y: &mut [i16; L_CODE],
+    indx: &mut [i16],
+) {
     let mut ipos = [0i16; 10];
     let mut pos_max = [0i16; NB_TRACK];
     let mut codvec = [0usize; 10];
@@ -903,9 +985,26 @@ fn code_10i40_35bits(x: &[i16; L_CODE], cn: &[i16], h: &[i16; 2 * L_CODE], code:
     let mut sign = [0i16; L_CODE];
     let mut rr = [[0i16; L_CODE]; L_CODE];
     cor_h_x(h, x, &mut dn, 2);
-    set_sign12k2(&mut dn, cn, &mut sign, &mut pos_max, NB_TRACK, &mut ipos, STEP);
+    set_sign12k2(
+        &mut dn,
+        cn,
+        &mut sign,
+        &mut pos_max,
+        NB_TRACK,
+        &mut ipos,
+        STEP,
+    );
     cor_h(h, &sign, &mut rr);
-    search_10and8i40(10, STEP, NB_TRACK, &dn, &rr, &mut ipos, &pos_max, &mut codvec);
+    search_10and8i40(
+        10,
+        STEP,
+        NB_TRACK,
+        &dn,
+        &rr,
+        &mut ipos,
+        &pos_max,
+        &mut codvec,
+    );
     // build_code
     code.fill(0);
     indx[..NB_TRACK].fill(-1);
@@ -942,14 +1041,20 @@ fn code_10i40_35bits(x: &[i16; L_CODE], cn: &[i16], h: &[i16; 2 * L_CODE], code:
     for i in 0..L_CODE {
         let mut s: i32 = 0;
         for k in 0..10 {
-            s = s.wrapping_add((i32::from(hh(h, i as isize - codvec[k] as isize)) * i32::from(signs[k])) >> 7);
+            s = s.wrapping_add(
+                (i32::from(hh(h, i as isize - codvec[k] as isize)) * i32::from(signs[k])) >> 7,
+            );
         }
         y[i] = (s.wrapping_add(0x80) >> 8) as i16;
     }
     // q_p: the positions Gray-coded, the sign kept in the first five.
     for (n, v) in indx.iter_mut().enumerate().take(10) {
         let t = *v;
-        *v = if n < 5 { (t & 8) | GRAY[(t & 7) as usize] } else { GRAY[(t & 7) as usize] };
+        *v = if n < 5 {
+            (t & 8) | GRAY[(t & 7) as usize]
+        } else {
+            GRAY[(t & 7) as usize]
+        };
     }
 }
 

@@ -5,7 +5,7 @@ use super::lpc::QPlsf;
 use crate::basic::*;
 use crate::dsp::*;
 use crate::tables::LSP_INIT_DATA;
-use crate::{Mode, L_FRAME, LSF_GAP, M};
+use crate::{Mode, LSF_GAP, L_FRAME, M};
 
 const DTX_HIST_SIZE: usize = 8;
 const DTX_HANG_CONST: i16 = 7;

@@ -241,9 +241,17 @@ fn g_code(xn2: &[i16; L_SUBFR], y2: &[i16; L_SUBFR]) -> i16 {
 
 /// `q_gain_code`: the scalar quantisation of the codebook gain (12.2 kbit/s).
 fn q_gain_code(mode: Mode, exp_gcode0: i16, frac_gcode0: i16, gain: &mut i16) -> (i16, i16, i16) {
-    let g_q0 = if mode == Mode::MR122 { *gain >> 1 } else { *gain };
+    let g_q0 = if mode == Mode::MR122 {
+        *gain >> 1
+    } else {
+        *gain
+    };
     let mut gcode0 = pow2(exp_gcode0, frac_gcode0) as i16;
-    gcode0 = if mode == Mode::MR122 { shl(gcode0, 4) } else { shl(gcode0, 5) };
+    gcode0 = if mode == Mode::MR122 {
+        shl(gcode0, 4)
+    } else {
+        shl(gcode0, 5)
+    };
     let err_of = |i: usize| {
         let e = ((i32::from(gcode0) * i32::from(QUA_GAIN_CODE[3 * i])) >> 15) as i16;
         let e = g_q0.wrapping_sub(e);
@@ -264,7 +272,11 @@ fn q_gain_code(mode: Mode, exp_gcode0: i16, frac_gcode0: i16, gain: &mut i16) ->
     }
     let p = &QUA_GAIN_CODE[3 * index..3 * index + 3];
     let t = ((i32::from(gcode0) * i32::from(p[0])) >> 15) as i16;
-    *gain = if mode == Mode::MR122 { t.wrapping_shl(1) } else { t };
+    *gain = if mode == Mode::MR122 {
+        t.wrapping_shl(1)
+    } else {
+        t
+    };
     (index as i16, p[1], p[2])
 }
 
@@ -375,7 +387,14 @@ fn mr795_gain_code_quant3(
     }
     let p = &QUA_GAIN_CODE[3 * cod_ind..3 * cod_ind + 3];
     let l = l_shr(l_mult(p[0], gcode0), 9 - exp_gcode0);
-    (cand[pit_ind], cind[pit_ind], (l >> 16) as i16, cod_ind as i16, p[1], p[2])
+    (
+        cand[pit_ind],
+        cind[pit_ind],
+        (l >> 16) as i16,
+        cod_ind as i16,
+        p[1],
+        p[2],
+    )
 }
 
 /// `MR795_gain_code_quant_mod`: the codebook gain re-searched with energy matching.
@@ -537,7 +556,16 @@ impl GainQuant {
                 mr475_update_unq_pred(&mut self.gc_pred_unq, e, f, cge, cgf);
             } else {
                 let (exp_gcode0, frac_gcode0, _, _) = self.gc_pred_unq.predict(mode, code);
-                calc_filt_energies(mode, xn, xn2, y1, y2, g_coeff, &mut frac_coeff, &mut exp_coeff);
+                calc_filt_energies(
+                    mode,
+                    xn,
+                    xn2,
+                    y1,
+                    y2,
+                    g_coeff,
+                    &mut frac_coeff,
+                    &mut exp_coeff,
+                );
                 let (exp_en, frac_en) = calc_target_energy(xn);
                 ana[self.gain_idx] = mr475_gain_quant(
                     &mut self.gc_pred,
@@ -569,15 +597,35 @@ impl GainQuant {
             *p += 1;
             (qua_ener_mr122, qua_ener) = (a, b);
         } else {
-            let (cgf, cge) = calc_filt_energies(mode, xn, xn2, y1, y2, g_coeff, &mut frac_coeff, &mut exp_coeff);
+            let (cgf, cge) = calc_filt_energies(
+                mode,
+                xn,
+                xn2,
+                y1,
+                y2,
+                g_coeff,
+                &mut frac_coeff,
+                &mut exp_coeff,
+            );
             if mode == Mode::MR795 {
                 // MR795_gain_quant.
                 let mut cand = [0i16; 3];
                 let mut cind = [0i16; 3];
-                let _ = q_gain_pitch(Mode::MR795, gp_limit, &mut gains.gain_pit, Some((&mut cand, &mut cind)));
+                let _ = q_gain_pitch(
+                    Mode::MR795,
+                    gp_limit,
+                    &mut gains.gain_pit,
+                    Some((&mut cand, &mut cind)),
+                );
                 let gcode0 = pow2(14, frac_gcode0) as i16;
-                let (gp, gpi, gc, mut gci, mut a, mut b) =
-                    mr795_gain_code_quant3(exp_gcode0, gcode0, &cand, &cind, &frac_coeff, &exp_coeff);
+                let (gp, gpi, gc, mut gci, mut a, mut b) = mr795_gain_code_quant3(
+                    exp_gcode0,
+                    gcode0,
+                    &cand,
+                    &cind,
+                    &frac_coeff,
+                    &exp_coeff,
+                );
                 gains.gain_pit = gp;
                 gains.gain_cod = gc;
                 let mut fe = [0i16; 4];
@@ -644,7 +692,13 @@ fn mr475_store(pred: &mut GcPred, p: &[i16], gcode0: i16, exp_gcode0: i16) -> (i
 
 /// `MR475_update_unq_pred`: the unquantised predictor's update with the first subframe's
 /// optimal gain.
-fn mr475_update_unq_pred(pred: &mut GcPred, exp_gcode0: i16, frac_gcode0: i16, mut cod_gain_exp: i16, mut cod_gain_frac: i16) {
+fn mr475_update_unq_pred(
+    pred: &mut GcPred,
+    exp_gcode0: i16,
+    frac_gcode0: i16,
+    mut cod_gain_exp: i16,
+    mut cod_gain_frac: i16,
+) {
     let (qua_ener, qua_ener_mr122);
     if cod_gain_frac <= 0 {
         qua_ener = MIN_QUA_ENER;
@@ -732,7 +786,11 @@ fn mr475_gain_quant(
     let mut coeff = [0i16; 10];
     let mut coeff_lo = [0i16; 10];
     for i in 0..10 {
-        let f = if i < 5 { sf0_frac_coeff[i] } else { sf1_frac_coeff[i - 5] };
+        let f = if i < 5 {
+            sf0_frac_coeff[i]
+        } else {
+            sf1_frac_coeff[i - 5]
+        };
         let l = l_shr(i32::from(f) << 16, e - exp_max[i]);
         coeff[i] = (l >> 16) as i16;
         coeff_lo[i] = ((l >> 1) - ((l >> 16) << 15)) as i16;
@@ -773,7 +831,12 @@ fn mr475_gain_quant(
         }
     }
     let t = 4 * index;
-    (gains.sf0_gain_pit, gains.sf0_gain_cod) = mr475_store(pred, &TABLE_GAIN_MR475[t..t + 2], sf0_gcode0, sf0_exp_gcode0);
+    (gains.sf0_gain_pit, gains.sf0_gain_cod) = mr475_store(
+        pred,
+        &TABLE_GAIN_MR475[t..t + 2],
+        sf0_gcode0,
+        sf0_exp_gcode0,
+    );
     let (e1, f1, _, _) = pred.predict(Mode::MR475, sf1_code_nosharp);
     let g1 = pow2(14, f1) as i16;
     (gains.gain_pit, gains.gain_cod) = mr475_store(pred, &TABLE_GAIN_MR475[t + 2..t + 4], g1, e1);

@@ -8,8 +8,12 @@ use crate::tables::*;
 use crate::{Mode, LSF_GAP, M, MP1};
 
 const L_WINDOW: usize = 240;
-const LAG_H: [i16; M] = [32728, 32619, 32438, 32187, 31867, 31480, 31029, 30517, 29946, 29321];
-const LAG_L: [i16; M] = [11904, 17280, 30720, 25856, 24192, 28992, 24384, 7360, 19520, 14784];
+const LAG_H: [i16; M] = [
+    32728, 32619, 32438, 32187, 31867, 31480, 31029, 30517, 29946, 29321,
+];
+const LAG_L: [i16; M] = [
+    11904, 17280, 30720, 25856, 24192, 28992, 24384, 7360, 19520, 14784,
+];
 
 /// `Autocorr`: the autocorrelation of the windowed `x` as DPF numbers (r_h, r_l).
 fn autocorr(x: &[i16], r_h: &mut [i16; MP1], r_l: &mut [i16; MP1], wind: &[i16; L_WINDOW]) {
@@ -332,7 +336,14 @@ fn vq_subvec4(r: &mut [i16], dico: &[i16], wf: &[i16], size: usize) -> i16 {
 }
 
 /// `Vq_subvec`: the nearest of `size` pairs of 2-vectors (the two LSF sets of 12.2 kbit/s).
-fn vq_subvec(r1: &mut [i16], r2: &mut [i16], dico: &[i16], wf1: &[i16], wf2: &[i16], size: usize) -> i16 {
+fn vq_subvec(
+    r1: &mut [i16],
+    r2: &mut [i16],
+    dico: &[i16],
+    wf1: &[i16],
+    wf2: &[i16],
+    size: usize,
+) -> i16 {
     let mut dist_min = MAX_32;
     let mut index = 0;
     let aux = [
@@ -366,7 +377,14 @@ fn vq_subvec(r1: &mut [i16], r2: &mut [i16], dico: &[i16], wf1: &[i16], wf2: &[i
 }
 
 /// `Vq_subvec_s`: as [`vq_subvec`], each entry also tried negated.
-fn vq_subvec_s(r1: &mut [i16], r2: &mut [i16], dico: &[i16], wf1: &[i16], wf2: &[i16], size: usize) -> i16 {
+fn vq_subvec_s(
+    r1: &mut [i16],
+    r2: &mut [i16],
+    dico: &[i16],
+    wf1: &[i16],
+    wf2: &[i16],
+    size: usize,
+) -> i16 {
     let mut dist_min = MAX_32;
     let mut index = 0usize;
     let mut sign = false;
@@ -427,7 +445,14 @@ impl QPlsf {
 
     /// `Q_plsf_3`: quantises one LSP vector (every mode but 12.2 kbit/s; `dtx` for a SID
     /// frame, which also picks the predictor's initial state and answers its index).
-    pub fn q_plsf_3(&mut self, mode: Mode, dtx: bool, lsp1: &[i16; M], lsp1_q: &mut [i16; M], indice: &mut [i16]) -> i16 {
+    pub fn q_plsf_3(
+        &mut self,
+        mode: Mode,
+        dtx: bool,
+        lsp1: &[i16; M],
+        lsp1_q: &mut [i16; M],
+        indice: &mut [i16],
+    ) -> i16 {
         let mut lsf1 = [0i16; M];
         let mut wf1 = [0i16; M];
         let mut lsf_p = [0i16; M];
@@ -457,7 +482,8 @@ impl QPlsf {
                     min_err = err;
                     lsf_r1 = temp_r1;
                     lsf_p = temp_p;
-                    self.past_rq.copy_from_slice(&PAST_RQ_INIT[j * M..(j + 1) * M]);
+                    self.past_rq
+                        .copy_from_slice(&PAST_RQ_INIT[j * M..(j + 1) * M]);
                     pred_init_i = j as i16;
                 }
             }
@@ -515,10 +541,38 @@ impl QPlsf {
             let (a1, b1) = lsf_r1.split_at_mut(2);
             let (a2, b2) = lsf_r2.split_at_mut(2);
             indice[0] = vq_subvec(a1, a2, &DICO1_LSF_5, &wf1[0..], &wf2[0..], 128);
-            indice[1] = vq_subvec(&mut b1[0..2], &mut b2[0..2], &DICO2_LSF_5, &wf1[2..], &wf2[2..], 256);
-            indice[2] = vq_subvec_s(&mut b1[2..4], &mut b2[2..4], &DICO3_LSF_5, &wf1[4..], &wf2[4..], 256);
-            indice[3] = vq_subvec(&mut b1[4..6], &mut b2[4..6], &DICO4_LSF_5, &wf1[6..], &wf2[6..], 256);
-            indice[4] = vq_subvec(&mut b1[6..8], &mut b2[6..8], &DICO5_LSF_5, &wf1[8..], &wf2[8..], 64);
+            indice[1] = vq_subvec(
+                &mut b1[0..2],
+                &mut b2[0..2],
+                &DICO2_LSF_5,
+                &wf1[2..],
+                &wf2[2..],
+                256,
+            );
+            indice[2] = vq_subvec_s(
+                &mut b1[2..4],
+                &mut b2[2..4],
+                &DICO3_LSF_5,
+                &wf1[4..],
+                &wf2[4..],
+                256,
+            );
+            indice[3] = vq_subvec(
+                &mut b1[4..6],
+                &mut b2[4..6],
+                &DICO4_LSF_5,
+                &wf1[6..],
+                &wf2[6..],
+                256,
+            );
+            indice[4] = vq_subvec(
+                &mut b1[6..8],
+                &mut b2[6..8],
+                &DICO5_LSF_5,
+                &wf1[8..],
+                &wf2[8..],
+                64,
+            );
         }
         let mut lsf1_q = [0i16; M];
         let mut lsf2_q = [0i16; M];
@@ -580,7 +634,8 @@ impl Lsp {
             }
             lsp_az(&lsp, &mut az[2 * MP1..3 * MP1]);
             if !dtx_frame {
-                self.q.q_plsf_5(&lsp_mid, lsp_new, &mut lsp_mid_q, &mut lsp_new_q, ana);
+                self.q
+                    .q_plsf_5(&lsp_mid, lsp_new, &mut lsp_mid_q, &mut lsp_new_q, ana);
                 int_lpc_1and3(&self.lsp_old_q, &lsp_mid_q, &lsp_new_q, az_q);
                 used = 5;
             }
@@ -605,7 +660,8 @@ impl Lsp {
             }
             lsp_az(&lsp, &mut az[2 * MP1..3 * MP1]);
             if !dtx_frame {
-                self.q.q_plsf_3(req_mode, false, lsp_new, &mut lsp_new_q, ana);
+                self.q
+                    .q_plsf_3(req_mode, false, lsp_new, &mut lsp_new_q, ana);
                 int_lpc_1to3(&self.lsp_old_q, &lsp_new_q, az_q);
                 used = 3;
             }

@@ -26,8 +26,12 @@ const L_NEXT: usize = 40;
 const SHARPMAX: i16 = 13017;
 const PIT_MAX_U: usize = PIT_MAX as usize;
 
-const GAMMA1: [i16; M] = [30802, 28954, 27217, 25584, 24049, 22606, 21250, 19975, 18777, 17650];
-const GAMMA1_12K2: [i16; M] = [29491, 26542, 23888, 21499, 19349, 17414, 15672, 14105, 12694, 11425];
+const GAMMA1: [i16; M] = [
+    30802, 28954, 27217, 25584, 24049, 22606, 21250, 19975, 18777, 17650,
+];
+const GAMMA1_12K2: [i16; M] = [
+    29491, 26542, 23888, 21499, 19349, 17414, 15672, 14105, 12694, 11425,
+];
 const GAMMA2: [i16; M] = [19661, 11797, 7078, 4247, 2548, 1529, 917, 550, 330, 198];
 
 /// Parameters per mode (`prmno`), SID last.
@@ -291,12 +295,25 @@ impl Encoder {
         let mut a_t = [0i16; 4 * MP1];
         let mut aq_t = [0i16; 4 * MP1];
         let mut lsp_new = [0i16; M];
-        self.lpc.analyse(mode, &self.old_speech[P_WINDOW..], &self.old_speech[P_WINDOW - L_NEXT..], &mut a_t);
-        let mut p = self.lsp.analyse(mode, dtx_frame, &mut a_t, &mut aq_t, &mut lsp_new, ana);
-        self.dtx_enc.buffer(&lsp_new, &self.old_speech[NEW_SPEECH..]);
+        self.lpc.analyse(
+            mode,
+            &self.old_speech[P_WINDOW..],
+            &self.old_speech[P_WINDOW - L_NEXT..],
+            &mut a_t,
+        );
+        let mut p = self
+            .lsp
+            .analyse(mode, dtx_frame, &mut a_t, &mut aq_t, &mut lsp_new, ana);
+        self.dtx_enc
+            .buffer(&lsp_new, &self.old_speech[NEW_SPEECH..]);
         let mut lsp_flag = false;
         if dtx_frame {
-            self.dtx_enc.encode(compute_sid, &mut self.lsp.q, &mut self.gain_quant.gc_pred, &mut ana[p..p + 5]);
+            self.dtx_enc.encode(
+                compute_sid,
+                &mut self.lsp.q,
+                &mut self.gain_quant.gc_pred,
+                &mut ana[p..p + 5],
+            );
             self.old_exc[..EXC].fill(0);
             self.mem_w0 = [0; M];
             self.mem_err = [0; M + L_SUBFR];
@@ -373,8 +390,21 @@ impl Encoder {
 
     /// `subframePreProc`: the impulse response `h1`, the LP residual `res2` (also the
     /// excitation's first guess) and the target `xn` of a subframe, from its memories.
-    fn pre_proc(&mut self, mode: Mode, a: &[i16], aq: &[i16], i_subfr: usize, mem_w0: &mut [i16; M], xn: &mut [i16; L_SUBFR], res2: &mut [i16; L_SUBFR]) {
-        let g1 = if mode == Mode::MR122 || mode == Mode::MR102 { &GAMMA1_12K2 } else { &GAMMA1 };
+    fn pre_proc(
+        &mut self,
+        mode: Mode,
+        a: &[i16],
+        aq: &[i16],
+        i_subfr: usize,
+        mem_w0: &mut [i16; M],
+        xn: &mut [i16; L_SUBFR],
+        res2: &mut [i16; L_SUBFR],
+    ) {
+        let g1 = if mode == Mode::MR122 || mode == Mode::MR102 {
+            &GAMMA1_12K2
+        } else {
+            &GAMMA1
+        };
         let mut ap1 = [0i16; MP1];
         let mut ap2 = [0i16; MP1];
         weight_ai(a, g1, &mut ap1);
@@ -430,9 +460,16 @@ impl Encoder {
             exc[i] = (l.wrapping_add(0x8000) >> 16) as i16;
         }
         let ex: [i16; L_SUBFR] = (&*exc).try_into().expect("subframe");
-        syn_filt(aq, &ex, &mut synth[i_subfr..i_subfr + L_SUBFR], mem_syn, true);
+        syn_filt(
+            aq,
+            &ex,
+            &mut synth[i_subfr..i_subfr + L_SUBFR],
+            mem_syn,
+            true,
+        );
         for (j, i) in (L_SUBFR - M..L_SUBFR).enumerate() {
-            self.mem_err[j] = self.old_speech[SPEECH + i_subfr + i].wrapping_sub(synth[i_subfr + i]);
+            self.mem_err[j] =
+                self.old_speech[SPEECH + i_subfr + i].wrapping_sub(synth[i_subfr + i]);
             let mut t = ((i32::from(y1[i]) * i32::from(gain_pit)) >> 14) as i16;
             t = t.wrapping_add(((i32::from(y2[i]) * i32::from(gain_code)) >> k_shift) as i16);
             mem_w0[j] = xn[i].wrapping_sub(t);
@@ -440,7 +477,16 @@ impl Encoder {
     }
 
     /// The subframe loop of `cod_amr`.
-    fn subframes(&mut self, mode: Mode, a_t: &[i16; 4 * MP1], aq_t: &[i16; 4 * MP1], t_op: &[i16; 2], lsp_flag: bool, ana: &mut [i16], p: &mut usize) {
+    fn subframes(
+        &mut self,
+        mode: Mode,
+        a_t: &[i16; 4 * MP1],
+        aq_t: &[i16; 4 * MP1],
+        t_op: &[i16; 2],
+        lsp_flag: bool,
+        ana: &mut [i16],
+        p: &mut usize,
+    ) {
         let mut synth = [0i16; L_FRAME];
         let mut xn = [0i16; L_SUBFR];
         let mut xn2 = [0i16; L_SUBFR];
@@ -494,7 +540,8 @@ impl Encoder {
             // cl_ltp
             let h1: [i16; L_SUBFR] = self.hvec[L_SUBFR..].try_into().expect("h1");
             let (t0, t0_frac, resu3, index) =
-                self.pitch_fr.search(mode, t_op, &self.old_exc, EXC + i_subfr, &xn, &h1, i_subfr);
+                self.pitch_fr
+                    .search(mode, t_op, &self.old_exc, EXC + i_subfr, &xn, &h1, i_subfr);
             ana[*p] = index;
             *p += 1;
             pred_lt_3or6(&mut self.old_exc, EXC + i_subfr, t0, t0_frac, resu3);
@@ -532,15 +579,36 @@ impl Encoder {
             if sub_nr == 3 && self.ol_gain_flg[1] > 0 {
                 self.old_lags[0] = t0;
             }
-            cb::cbsearch(&xn2, &mut self.hvec, t0, self.sharp, gain_pit, &res2, &mut code, &mut y2, ana, p, mode, sub_nr);
+            cb::cbsearch(
+                &xn2,
+                &mut self.hvec,
+                t0,
+                self.sharp,
+                gain_pit,
+                &res2,
+                &mut code,
+                &mut y2,
+                ana,
+                p,
+                mode,
+                sub_nr,
+            );
             gains.gain_pit = gain_pit;
-            let exc_sf: [i16; L_SUBFR] = self.old_exc[EXC + i_subfr..EXC + i_subfr + L_SUBFR].try_into().expect("exc");
-            self.gain_quant.quantise(mode, &res, &exc_sf, &code, &xn, &xn2, &y1, &y2, &g_coeff, even, gp_limit, &mut gains, ana, p);
+            let exc_sf: [i16; L_SUBFR] = self.old_exc[EXC + i_subfr..EXC + i_subfr + L_SUBFR]
+                .try_into()
+                .expect("exc");
+            self.gain_quant.quantise(
+                mode, &res, &exc_sf, &code, &xn, &xn2, &y1, &y2, &g_coeff, even, gp_limit,
+                &mut gains, ana, p,
+            );
             let (gain_pit, gain_code) = (gains.gain_pit, gains.gain_cod);
             self.ton_stab.update_gp_clipping(gain_pit);
             if mode != Mode::MR475 {
                 let (mut ms, mut mw, mut sh) = (self.mem_syn, self.mem_w0, self.sharp);
-                self.post_proc(mode, i_subfr, gain_pit, gain_code, aq, &mut synth, &xn, &code, &y1, &y2, &mut ms, &mut mw, &mut sh);
+                self.post_proc(
+                    mode, i_subfr, gain_pit, gain_code, aq, &mut synth, &xn, &code, &y1, &y2,
+                    &mut ms, &mut mw, &mut sh,
+                );
                 (self.mem_syn, self.mem_w0, self.sharp) = (ms, mw, sh);
             } else if even {
                 i_subfr_sf0 = i_subfr;
@@ -550,11 +618,31 @@ impl Encoder {
                 t0_sf0 = t0;
                 t0_frac_sf0 = t0_frac;
                 let mut sh = self.sharp;
-                self.post_proc(mode, i_subfr, gain_pit, gain_code, aq, &mut synth, &xn, &code, &y1, &y2, &mut mem_syn_save, &mut mem_w0_save, &mut sh);
+                self.post_proc(
+                    mode,
+                    i_subfr,
+                    gain_pit,
+                    gain_code,
+                    aq,
+                    &mut synth,
+                    &xn,
+                    &code,
+                    &y1,
+                    &y2,
+                    &mut mem_syn_save,
+                    &mut mem_w0_save,
+                    &mut sh,
+                );
                 self.sharp = sharp_save;
             } else {
                 self.mem_err[..M].copy_from_slice(&mem_err_save);
-                pred_lt_3or6(&mut self.old_exc, EXC + i_subfr_sf0, t0_sf0, t0_frac_sf0, true);
+                pred_lt_3or6(
+                    &mut self.old_exc,
+                    EXC + i_subfr_sf0,
+                    t0_sf0,
+                    t0_frac_sf0,
+                    true,
+                );
                 pitch::convolve(&self.old_exc[EXC + i_subfr_sf0..], &h1_sf0, &mut y1);
                 let aq_prev = &aq_t[(sub_nr - 1) * MP1..sub_nr * MP1];
                 let (mut ms, mut mw) = (self.mem_syn, self.mem_w0);
@@ -579,7 +667,10 @@ impl Encoder {
                 pred_lt_3or6(&mut self.old_exc, EXC + i_subfr, t0, t0_frac, true);
                 pitch::convolve(&self.old_exc[EXC + i_subfr..], &h1, &mut y1);
                 let mut sh = self.sharp;
-                self.post_proc(mode, i_subfr, gain_pit, gain_code, aq, &mut synth, &xn, &code, &y1, &y2, &mut ms, &mut w0, &mut sh);
+                self.post_proc(
+                    mode, i_subfr, gain_pit, gain_code, aq, &mut synth, &xn, &code, &y1, &y2,
+                    &mut ms, &mut w0, &mut sh,
+                );
                 (self.mem_syn, self.mem_w0, self.sharp) = (ms, w0, sh);
             }
         }

@@ -15,33 +15,32 @@ pub(crate) const GP_CLIP: i16 = 15565;
 const N_FRAME: usize = 7;
 
 const INTER_6: [i16; 25] = [
-    29519, 28316, 24906, 19838, 13896, 7945, 2755, -1127, -3459, -4304, -3969, -2899, -1561,
-    -336, 534, 970, 1023, 823, 516, 220, 0, -131, -194, -215, 0,
+    29519, 28316, 24906, 19838, 13896, 7945, 2755, -1127, -3459, -4304, -3969, -2899, -1561, -336,
+    534, 970, 1023, 823, 516, 220, 0, -131, -194, -215, 0,
 ];
 
 /// The lag weighting of 10.2 kbit/s's open-loop search (`corrweight`).
 static CORRWEIGHT: [i16; 251] = [
-    20473, 20506, 20539, 20572, 20605, 20644, 20677, 20716, 20749, 20788, 20821, 20860,
-    20893, 20932, 20972, 21011, 21050, 21089, 21129, 21168, 21207, 21247, 21286, 21332,
-    21371, 21417, 21456, 21502, 21542, 21588, 21633, 21679, 21725, 21771, 21817, 21863,
-    21909, 21961, 22007, 22059, 22105, 22158, 22210, 22263, 22315, 22367, 22420, 22472,
-    22531, 22584, 22643, 22702, 22761, 22820, 22879, 22938, 23003, 23062, 23128, 23193,
-    23252, 23324, 23390, 23455, 23527, 23600, 23665, 23744, 23816, 23888, 23967, 24045,
-    24124, 24202, 24288, 24366, 24451, 24537, 24628, 24714, 24805, 24904, 24995, 25094,
-    25192, 25297, 25395, 25500, 25611, 25723, 25834, 25952, 26070, 26188, 26313, 26444,
-    26575, 26706, 26844, 26988, 27132, 27283, 27440, 27597, 27761, 27931, 28108, 28285,
-    28475, 28665, 28869, 29078, 29295, 29524, 29760, 30002, 30258, 30527, 30808, 31457,
-    32767, 32767, 32767, 32767, 32767, 32767, 32767, 31457, 30808, 30527, 30258, 30002,
-    29760, 29524, 29295, 29078, 28869, 28665, 28475, 28285, 28108, 27931, 27761, 27597,
-    27440, 27283, 27132, 26988, 26844, 26706, 26575, 26444, 26313, 26188, 26070, 25952,
-    25834, 25723, 25611, 25500, 25395, 25297, 25192, 25094, 24995, 24904, 24805, 24714,
-    24628, 24537, 24451, 24366, 24288, 24202, 24124, 24045, 23967, 23888, 23816, 23744,
-    23665, 23600, 23527, 23455, 23390, 23324, 23252, 23193, 23128, 23062, 23003, 22938,
-    22879, 22820, 22761, 22702, 22643, 22584, 22531, 22472, 22420, 22367, 22315, 22263,
-    22210, 22158, 22105, 22059, 22007, 21961, 21909, 21863, 21817, 21771, 21725, 21679,
-    21633, 21588, 21542, 21502, 21456, 21417, 21371, 21332, 21286, 21247, 21207, 21168,
-    21129, 21089, 21050, 21011, 20972, 20932, 20893, 20860, 20821, 20788, 20749, 20716,
-    20677, 20644, 20605, 20572, 20539, 20506, 20473, 20434, 20401, 20369, 20336,
+    20473, 20506, 20539, 20572, 20605, 20644, 20677, 20716, 20749, 20788, 20821, 20860, 20893,
+    20932, 20972, 21011, 21050, 21089, 21129, 21168, 21207, 21247, 21286, 21332, 21371, 21417,
+    21456, 21502, 21542, 21588, 21633, 21679, 21725, 21771, 21817, 21863, 21909, 21961, 22007,
+    22059, 22105, 22158, 22210, 22263, 22315, 22367, 22420, 22472, 22531, 22584, 22643, 22702,
+    22761, 22820, 22879, 22938, 23003, 23062, 23128, 23193, 23252, 23324, 23390, 23455, 23527,
+    23600, 23665, 23744, 23816, 23888, 23967, 24045, 24124, 24202, 24288, 24366, 24451, 24537,
+    24628, 24714, 24805, 24904, 24995, 25094, 25192, 25297, 25395, 25500, 25611, 25723, 25834,
+    25952, 26070, 26188, 26313, 26444, 26575, 26706, 26844, 26988, 27132, 27283, 27440, 27597,
+    27761, 27931, 28108, 28285, 28475, 28665, 28869, 29078, 29295, 29524, 29760, 30002, 30258,
+    30527, 30808, 31457, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 31457, 30808, 30527,
+    30258, 30002, 29760, 29524, 29295, 29078, 28869, 28665, 28475, 28285, 28108, 27931, 27761,
+    27597, 27440, 27283, 27132, 26988, 26844, 26706, 26575, 26444, 26313, 26188, 26070, 25952,
+    25834, 25723, 25611, 25500, 25395, 25297, 25192, 25094, 24995, 24904, 24805, 24714, 24628,
+    24537, 24451, 24366, 24288, 24202, 24124, 24045, 23967, 23888, 23816, 23744, 23665, 23600,
+    23527, 23455, 23390, 23324, 23252, 23193, 23128, 23062, 23003, 22938, 22879, 22820, 22761,
+    22702, 22643, 22584, 22531, 22472, 22420, 22367, 22315, 22263, 22210, 22158, 22105, 22059,
+    22007, 21961, 21909, 21863, 21817, 21771, 21725, 21679, 21633, 21588, 21542, 21502, 21456,
+    21417, 21371, 21332, 21286, 21247, 21207, 21168, 21129, 21089, 21050, 21011, 20972, 20932,
+    20893, 20860, 20821, 20788, 20749, 20716, 20677, 20644, 20605, 20572, 20539, 20506, 20473,
+    20434, 20401, 20369, 20336,
 ];
 
 /// `Convolve`: y\[n\] = Σ x\[i\]·h\[n−i\] >> 12.
@@ -69,7 +68,11 @@ pub(crate) fn pre_big(
     wsp: &mut [i16],
     wsp_at: usize,
 ) {
-    let g1 = if mode <= Mode::MR795 { gamma1 } else { gamma1_12k2 };
+    let g1 = if mode <= Mode::MR795 {
+        gamma1
+    } else {
+        gamma1_12k2
+    };
     let mut a_off = if frame_offset > 0 { 2 * MP1 } else { 0 };
     let mut off = frame_offset;
     for _ in 0..2 {
@@ -89,7 +92,14 @@ pub(crate) fn pre_big(
 
 /// `comp_corr`: corr\[lag\] = 2·Σ s\[j\]·s\[j−lag\] for the lags searched; `s[base..]` is
 /// the frame, with `lag_max` samples of history before it.
-fn comp_corr(s: &[i16], base: usize, l_frame: usize, lag_max: i16, lag_min: i16, corr: &mut [i32; PIT_MAX as usize + 1]) {
+fn comp_corr(
+    s: &[i16],
+    base: usize,
+    l_frame: usize,
+    lag_max: i16,
+    lag_min: i16,
+    corr: &mut [i32; PIT_MAX as usize + 1],
+) {
     let frame = &s[base..base + l_frame];
     for lag in lag_min..=lag_max {
         let past = &s[base - lag as usize..base - lag as usize + l_frame];
@@ -157,7 +167,14 @@ fn lag_max(
 }
 
 /// `hp_max`: the high-passed correlation maximum the VAD's complex-signal detector uses.
-fn hp_max(corr: &[i32; PIT_MAX as usize + 1], s: &[i16], base: usize, l_frame: usize, lag_max: i16, lag_min: i16) -> i16 {
+fn hp_max(
+    corr: &[i32; PIT_MAX as usize + 1],
+    s: &[i16],
+    base: usize,
+    l_frame: usize,
+    lag_max: i16,
+    lag_min: i16,
+) -> i16 {
     let mut max = MIN_32;
     let mut i = lag_max - 1;
     while i > lag_min {
@@ -191,7 +208,15 @@ fn hp_max(corr: &[i32; PIT_MAX as usize + 1], s: &[i16], base: usize, l_frame: u
 }
 
 /// The signal scaled for the open-loop search, with its scale.
-fn scale_signal(signal: &[i16], at: usize, pit_max: usize, l_frame: usize, out: &mut [i16; PIT_MAX as usize + L_FRAME], energy_saturated: bool, energy_small: bool) -> i16 {
+fn scale_signal(
+    signal: &[i16],
+    at: usize,
+    pit_max: usize,
+    l_frame: usize,
+    out: &mut [i16; PIT_MAX as usize + L_FRAME],
+    energy_saturated: bool,
+    energy_small: bool,
+) -> i16 {
     let src = &signal[at - pit_max..at + l_frame];
     let dst = &mut out[..pit_max + l_frame];
     if energy_saturated {
@@ -235,17 +260,55 @@ fn pitch_ol(
         }
     }
     let mut scaled = [0i16; PIT_MAX as usize + L_FRAME];
-    let scal_fac = scale_signal(signal, at, pm, l_frame, &mut scaled, t0 == MAX_32, t0 < 1_048_576);
+    let scal_fac = scale_signal(
+        signal,
+        at,
+        pm,
+        l_frame,
+        &mut scaled,
+        t0 == MAX_32,
+        t0 < 1_048_576,
+    );
     let mut corr = [0i32; PIT_MAX as usize + 1];
     comp_corr(&scaled, pm, l_frame, pit_max, pit_min, &mut corr);
     let scal_flag = mode == Mode::MR122;
     let j = shl(pit_min, 2);
-    let (mut p_max1, mut max1) = lag_max(vad.as_deref_mut(), &corr, &scaled, pm, scal_fac, scal_flag, l_frame, pit_max, j);
+    let (mut p_max1, mut max1) = lag_max(
+        vad.as_deref_mut(),
+        &corr,
+        &scaled,
+        pm,
+        scal_fac,
+        scal_flag,
+        l_frame,
+        pit_max,
+        j,
+    );
     let i = j - 1;
     let j = pit_min << 1;
-    let (p_max2, max2) = lag_max(vad.as_deref_mut(), &corr, &scaled, pm, scal_fac, scal_flag, l_frame, i, j);
+    let (p_max2, max2) = lag_max(
+        vad.as_deref_mut(),
+        &corr,
+        &scaled,
+        pm,
+        scal_fac,
+        scal_flag,
+        l_frame,
+        i,
+        j,
+    );
     let i = j - 1;
-    let (p_max3, max3) = lag_max(vad.as_deref_mut(), &corr, &scaled, pm, scal_fac, scal_flag, l_frame, i, pit_min);
+    let (p_max3, max3) = lag_max(
+        vad.as_deref_mut(),
+        &corr,
+        &scaled,
+        pm,
+        scal_fac,
+        scal_flag,
+        l_frame,
+        i,
+        pit_min,
+    );
     if let Some(v) = vad {
         if idx == 1 {
             let c = hp_max(&corr, &scaled, pm, l_frame, pit_max, pit_min);
@@ -385,7 +448,17 @@ pub(crate) fn ol_ltp(
     }
     match mode {
         Mode::MR475 | Mode::MR515 => pitch_ol(vad, mode, wsp, at, PIT_MIN, PIT_MAX, L_FRAME, idx),
-        Mode::MR102 => wgh.pitch(vad, wsp, at, PIT_MIN, PIT_MAX, L_FRAME / 2, old_lags, ol_gain_flg, idx),
+        Mode::MR102 => wgh.pitch(
+            vad,
+            wsp,
+            at,
+            PIT_MIN,
+            PIT_MAX,
+            L_FRAME / 2,
+            old_lags,
+            ol_gain_flg,
+            idx,
+        ),
         Mode::MR122 => pitch_ol(vad, mode, wsp, at, PIT_MIN_MR122, PIT_MAX, L_FRAME / 2, idx),
         _ => pitch_ol(vad, mode, wsp, at, PIT_MIN, PIT_MAX, L_FRAME / 2, idx),
     }
@@ -462,7 +535,15 @@ const MODE_DEP_PARM: [ModeParm; 8] = [
 
 /// `Norm_Corr`: the normalised correlation of the target with the filtered past excitation,
 /// for the lags `t_min..=t_max` (into `corr_norm[lag - t_min]`).
-fn norm_corr(exc: &[i16], at: usize, xn: &[i16; L_SUBFR], h: &[i16], t_min: i16, t_max: i16, corr_norm: &mut [i16; 40]) {
+fn norm_corr(
+    exc: &[i16],
+    at: usize,
+    xn: &[i16; L_SUBFR],
+    h: &[i16],
+    t_min: i16,
+    t_max: i16,
+    corr_norm: &mut [i16; 40],
+) {
     let mut k = at - t_min as usize;
     let mut excf = [0i16; L_SUBFR];
     convolve(&exc[k..k + L_SUBFR], h, &mut excf);
@@ -502,7 +583,14 @@ fn norm_corr(exc: &[i16], at: usize, xn: &[i16; L_SUBFR], h: &[i16], t_min: i16,
 }
 
 /// `searchFrac`: the best fraction around `lag`.
-fn search_frac(lag: &mut i16, frac: &mut i16, last_frac: i16, corr: &[i16; 40], t_min: i16, flag3: bool) {
+fn search_frac(
+    lag: &mut i16,
+    frac: &mut i16,
+    last_frac: i16,
+    corr: &[i16; 40],
+    t_min: i16,
+    flag3: bool,
+) {
     let at = (*lag - t_min) as usize;
     let mut max = interpol_3or6(corr, at, *frac, flag3);
     for i in *frac + 1..=last_frac {
@@ -543,7 +631,15 @@ fn get_range(t0: i16, delta_low: i16, delta_range: i16, pitmin: i16, pitmax: i16
 }
 
 /// `Enc_lag3`: the lag's index, resolution 1/3.
-fn enc_lag3(t0: i16, t0_frac: i16, t0_prev: i16, t0_min: i16, t0_max: i16, delta: bool, flag4: bool) -> i16 {
+fn enc_lag3(
+    t0: i16,
+    t0_frac: i16,
+    t0_prev: i16,
+    t0_min: i16,
+    t0_max: i16,
+    delta: bool,
+    flag4: bool,
+) -> i16 {
     if !delta {
         if t0 - 85 <= 0 {
             3 * t0 - 58 + t0_frac
@@ -592,7 +688,9 @@ pub(crate) struct PitchFr {
 
 impl PitchFr {
     pub fn new() -> Self {
-        PitchFr { t0_prev_subframe: 0 }
+        PitchFr {
+            t0_prev_subframe: 0,
+        }
     }
 
     /// `Pitch_fr`: the closed-loop lag (integer, fraction, whether in thirds) and its index.
@@ -614,12 +712,30 @@ impl PitchFr {
             if (mode != Mode::MR475 && mode != Mode::MR515) || i_subfr != L_FRAME / 2 {
                 delta_search = false;
                 let fo = if i_subfr == 0 { 0 } else { 1 };
-                get_range(t_op[fo], p.delta_int_low, p.delta_int_range, p.pit_min, PIT_MAX)
+                get_range(
+                    t_op[fo],
+                    p.delta_int_low,
+                    p.delta_int_range,
+                    p.pit_min,
+                    PIT_MAX,
+                )
             } else {
-                get_range(self.t0_prev_subframe, p.delta_frc_low, p.delta_frc_range, p.pit_min, PIT_MAX)
+                get_range(
+                    self.t0_prev_subframe,
+                    p.delta_frc_low,
+                    p.delta_frc_range,
+                    p.pit_min,
+                    PIT_MAX,
+                )
             }
         } else {
-            get_range(self.t0_prev_subframe, p.delta_frc_low, p.delta_frc_range, p.pit_min, PIT_MAX)
+            get_range(
+                self.t0_prev_subframe,
+                p.delta_frc_low,
+                p.delta_frc_range,
+                p.pit_min,
+                PIT_MAX,
+            )
         };
         let t_min = t0_min - L_INTER_SRCH;
         let t_max = t0_max + L_INTER_SRCH;
@@ -660,7 +776,15 @@ impl PitchFr {
             search_frac(&mut lag, &mut frac, last_frac, &corr, t_min, p.flag3);
         }
         let index = if p.flag3 {
-            enc_lag3(lag, frac, self.t0_prev_subframe, t0_min, t0_max, delta_search, low4)
+            enc_lag3(
+                lag,
+                frac,
+                self.t0_prev_subframe,
+                t0_min,
+                t0_max,
+                delta_search,
+                low4,
+            )
         } else {
             enc_lag6(lag, frac, t0_min, delta_search)
         };
@@ -671,7 +795,12 @@ impl PitchFr {
 
 /// `G_pitch`: the pitch gain that best matches `y1` to `xn`, and the correlations the gain
 /// quantisers reuse (`g_coeff`).
-pub(crate) fn g_pitch(mode: Mode, xn: &[i16; L_SUBFR], y1: &[i16; L_SUBFR], g_coeff: &mut [i16]) -> i16 {
+pub(crate) fn g_pitch(
+    mode: Mode,
+    xn: &[i16; L_SUBFR],
+    y1: &[i16; L_SUBFR],
+    g_coeff: &mut [i16],
+) -> i16 {
     let mut s: i32 = 0;
     for &v in y1 {
         s = s.wrapping_add(i32::from(v) * i32::from(v));
@@ -740,7 +869,12 @@ pub(crate) fn g_pitch(mode: Mode, xn: &[i16; L_SUBFR], y1: &[i16; L_SUBFR], g_co
 
 /// `q_gain_pitch`: the pitch gain's quantisation below `gp_limit`; at 7.95 kbit/s also three
 /// candidates around it (values, indices).
-pub(crate) fn q_gain_pitch(mode: Mode, gp_limit: i16, gain: &mut i16, cand: Option<(&mut [i16; 3], &mut [i16; 3])>) -> i16 {
+pub(crate) fn q_gain_pitch(
+    mode: Mode,
+    gp_limit: i16,
+    gain: &mut i16,
+    cand: Option<(&mut [i16; 3], &mut [i16; 3])>,
+) -> i16 {
     let mut err_min = abs_s(sub(*gain, QUA_GAIN_PITCH[0]));
     let mut index = 0usize;
     for i in 1..16 {
@@ -784,7 +918,10 @@ pub(crate) struct TonStab {
 
 impl TonStab {
     pub fn new() -> Self {
-        TonStab { gp: [0; N_FRAME], count: 0 }
+        TonStab {
+            gp: [0; N_FRAME],
+            count: 0,
+        }
     }
 
     /// `check_lsp`: whether the LSPs show a resonance.

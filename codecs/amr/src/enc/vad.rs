@@ -200,19 +200,52 @@ impl Vad {
         level[6] = level_calculation(&buf, &mut sl[6], FRAME_LEN / 8 - 4, FRAME_LEN / 8, 8, 3, 16);
         level[5] = level_calculation(&buf, &mut sl[5], FRAME_LEN / 8 - 4, FRAME_LEN / 8, 8, 2, 16);
         level[4] = level_calculation(&buf, &mut sl[4], FRAME_LEN / 8 - 4, FRAME_LEN / 8, 8, 6, 16);
-        level[3] = level_calculation(&buf, &mut sl[3], FRAME_LEN / 16 - 2, FRAME_LEN / 16, 16, 4, 16);
-        level[2] = level_calculation(&buf, &mut sl[2], FRAME_LEN / 16 - 2, FRAME_LEN / 16, 16, 12, 16);
-        level[1] = level_calculation(&buf, &mut sl[1], FRAME_LEN / 16 - 2, FRAME_LEN / 16, 16, 8, 16);
-        level[0] = level_calculation(&buf, &mut sl[0], FRAME_LEN / 16 - 2, FRAME_LEN / 16, 16, 0, 16);
+        level[3] = level_calculation(
+            &buf,
+            &mut sl[3],
+            FRAME_LEN / 16 - 2,
+            FRAME_LEN / 16,
+            16,
+            4,
+            16,
+        );
+        level[2] = level_calculation(
+            &buf,
+            &mut sl[2],
+            FRAME_LEN / 16 - 2,
+            FRAME_LEN / 16,
+            16,
+            12,
+            16,
+        );
+        level[1] = level_calculation(
+            &buf,
+            &mut sl[1],
+            FRAME_LEN / 16 - 2,
+            FRAME_LEN / 16,
+            16,
+            8,
+            16,
+        );
+        level[0] = level_calculation(
+            &buf,
+            &mut sl[0],
+            FRAME_LEN / 16 - 2,
+            FRAME_LEN / 16,
+            16,
+            0,
+            16,
+        );
     }
 
     fn update_cntrl(&mut self, level: &[i16; COMPLEN]) {
         if self.complex_warning && self.stat_count < CAD_MIN_STAT_COUNT {
             self.stat_count = CAD_MIN_STAT_COUNT;
         }
-        if (self.pitch & 0x6000) == 0x6000 || (self.tone & 0x7c00) == 0x7c00 {
-            self.stat_count = STAT_COUNT;
-        } else if (self.vadreg & 0x7f80) == 0 {
+        if (self.pitch & 0x6000) == 0x6000
+            || (self.tone & 0x7c00) == 0x7c00
+            || (self.vadreg & 0x7f80) == 0
+        {
             self.stat_count = STAT_COUNT;
         } else {
             let mut stat_rat: i16 = 0;
@@ -291,7 +324,8 @@ impl Vad {
         self.update_cntrl(level);
         let mut bckr_add = 2;
         let (alpha_up, alpha_down);
-        if (0x7800 & self.vadreg) == 0 && (self.pitch & 0x7800) == 0 && self.complex_hang_count == 0 {
+        if (0x7800 & self.vadreg) == 0 && (self.pitch & 0x7800) == 0 && self.complex_hang_count == 0
+        {
             alpha_up = ALPHA_UP1;
             alpha_down = ALPHA_DOWN1;
         } else if self.stat_count == 0 && self.complex_hang_count == 0 {
