@@ -43,13 +43,21 @@ static CORRWEIGHT: [i16; 251] = [
     20434, 20401, 20369, 20336,
 ];
 
-/// `Convolve`: y\[n\] = Σ x\[i\]·h\[n−i\] >> 12.
-pub(crate) fn convolve(x: &[i16], h: &[i16], y: &mut [i16]) {
-    for n in 0..y.len() {
-        let mut s: i32 = 0;
-        for i in 0..=n {
-            s = s.wrapping_add(i32::from(x[i]) * i32::from(h[n - i]));
-        }
+/// `Convolve`: y\[n\] = Σ x\[i\]·h\[n−i\] >> 12 over a subframe.
+pub(crate) fn convolve(x: &[i16], h: &[i16], y: &mut [i16; L_SUBFR]) {
+    // h reversed, so that each output is a dot product of two contiguous runs.
+    let mut hr = [0i16; L_SUBFR];
+    for k in 0..L_SUBFR {
+        hr[k] = h[L_SUBFR - 1 - k];
+    }
+    let x = &x[..L_SUBFR];
+    for n in 0..L_SUBFR {
+        let s = x[..=n]
+            .iter()
+            .zip(&hr[L_SUBFR - 1 - n..])
+            .fold(0i32, |s, (&a, &b)| {
+                s.wrapping_add(i32::from(a) * i32::from(b))
+            });
         y[n] = (s >> 12) as i16;
     }
 }
