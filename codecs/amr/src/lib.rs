@@ -9,6 +9,9 @@
 //!   DTX, as opencore-amrnb encodes.
 //!
 //! Plain arithmetic in this crate wraps, as the reference's C does where it does not saturate.
+//!
+//! The port follows opencore-amr's C (Apache-2.0, PacketVideo; the 3GPP reference's code by
+//! the 3GPP Organizational Partners): see `NOTICE` beside `Cargo.toml`.
 
 // A transcription of the reference's fixed-point C: reference names, index loops and long
 // functions are deliberate.
