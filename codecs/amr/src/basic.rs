@@ -439,20 +439,13 @@ pub fn l_comp(hi: i16, lo: i16) -> i32 {
     l_mac(i32::from(hi) << 16, lo, 1)
 }
 
+/// The reference's sum of a product and a (product >> 15) << 1 in `Mpy_32` and `Mpy_32_16`: it
+/// saturates when both have the same sign and the sum flips it, which is a saturating add (the
+/// second term is at most 17 bits, so the cases the reference's test skips cannot overflow;
+/// `basic::tests::mpy_matches_the_reference_form` checks it).
 #[inline(always)]
 fn sat_add_pos(p: i32, q: i32) -> i32 {
-    // The reference's add of a product and a (product >> 15) << 1: saturates when both have
-    // the same sign and the sum flips it.
-    let s = p.wrapping_add(q << 1);
-    if (p ^ q) > 0 && ((s ^ p) >> 31) != 0 {
-        if p >> 31 != 0 {
-            MIN_32
-        } else {
-            MAX_32
-        }
-    } else {
-        s
-    }
+    p.saturating_add(q << 1)
 }
 
 /// `Mpy_32`: the product of two DPF numbers.
@@ -536,5 +529,49 @@ mod tests {
         assert_eq!(round(0x7fff_ffff), MAX_16);
         let (hi, lo) = l_extract(123_456_789);
         assert_eq!(l_comp(hi, lo), 123_456_788);
+    }
+
+    /// The reference's own form of the sums in `Mpy_32` and `Mpy_32_16`.
+    fn reference_sum(p: i32, q: i32) -> i32 {
+        let s = p.wrapping_add(q << 1);
+        if (p ^ q) > 0 && ((s ^ p) >> 31) != 0 {
+            if p >> 31 != 0 {
+                MIN_32
+            } else {
+                MAX_32
+            }
+        } else {
+            s
+        }
+    }
+
+    #[test]
+    fn mpy_matches_the_reference_form() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let edges = [i16::MIN, i16::MIN + 1, -1, 0, 1, i16::MAX - 1, i16::MAX];
+        for i in 0..2_000_000u32 {
+            let r = next();
+            let pick = |k: u32, v: u64| {
+                if (r >> (60 - k)) & 1 == 1 {
+                    edges[(v % 7) as usize]
+                } else {
+                    v as i16
+                }
+            };
+            let (a, b, c) = (pick(0, r), pick(1, r >> 16), pick(2, r >> 32));
+            let lo = pick(3, r >> 48) & 0x7fff;
+            let p = i32::from(a) * i32::from(c);
+            let p = if p != 0x4000_0000 { p << 1 } else { MAX_32 };
+            let q = (i32::from(lo) * i32::from(c)) >> 15;
+            assert_eq!(sat_add_pos(p, q), reference_sum(p, q), "{i}: {a} {lo} {c}");
+            let q = (i32::from(a) * i32::from(b)) >> 15;
+            assert_eq!(sat_add_pos(p, q), reference_sum(p, q), "{i}: {a} {b} {c}");
+        }
     }
 }

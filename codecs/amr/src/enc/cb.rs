@@ -211,15 +211,26 @@ fn cor_h(h: &[i16; 2 * L_CODE], sign: &[i16; L_CODE], rr: &mut Rr) {
         let i = L_CODE - 1 - k;
         rr[i][i] = (s.wrapping_add(0x4000) >> 15) as i16;
     }
-    for d in 1..L_CODE {
-        let mut s: i32 = 0;
-        for k in 0..L_CODE - d {
-            s = s.wrapping_add(i32::from(h2[k]) * i32::from(h2[k + d]));
-            let j = L_CODE - 1 - k;
+    // The off-diagonal sums accumulate along k for every lag d at once (acc[d]), so that the
+    // inner loop runs over contiguous data; each partial sum is the entry at (39 − k − d, 39 − k).
+    let mut acc = [0i32; L_CODE];
+    let mut sgn = [false; L_CODE];
+    for i in 0..L_CODE {
+        sgn[i] = sign[i] < 0;
+    }
+    for k in 0..L_CODE - 1 {
+        let hk = i32::from(h2[k]);
+        let n = L_CODE - k;
+        for (a, &v) in acc[1..n].iter_mut().zip(&h2[k + 1..]) {
+            *a = a.wrapping_add(hk * i32::from(v));
+        }
+        let j = L_CODE - 1 - k;
+        for d in 1..n {
             let i = j - d;
-            let t1 = (s.wrapping_add(0x4000) >> 15) as i16;
-            let t2 = ((i32::from(sign[j]) * i32::from(sign[i])) >> 15) as i16;
-            let v = ((i32::from(t1) * i32::from(t2)) >> 15) as i16;
+            let t1 = (acc[d].wrapping_add(0x4000) >> 15) as i16;
+            // (sign[j]·sign[i]) >> 15 of two ±32767: 32766 or −32767.
+            let t2: i32 = if sgn[j] == sgn[i] { 32766 } else { -32767 };
+            let v = ((i32::from(t1) * t2) >> 15) as i16;
             rr[i][j] = v;
             rr[j][i] = v;
         }
