@@ -734,9 +734,7 @@ fn code_4i40_17bits(
 
 /// `search_10and8i40`: the depth-first search of 12.2 kbit/s's ten and 10.2 kbit/s's eight
 /// pulses, in pairs.
-fn search_10and8i40(
-    nb_pulse: usize,
-    step: usize,
+fn search_10and8i40<const NB_PULSE: usize, const STEP_: usize>(
     nb_tracks: usize,
     dn: &[i16; L_CODE],
     rr: &Rr,
@@ -744,6 +742,8 @@ fn search_10and8i40(
     pos_max: &[i16],
     codvec: &mut [usize],
 ) {
+    // A constant pulse count and step, so that the loops over positions unroll.
+    let (nb_pulse, step) = (NB_PULSE, STEP_);
     let efr = nb_pulse == 10;
     let i0 = pos_max[ipos[0] as usize] as usize;
     let mut index = [0usize; 10];
@@ -909,16 +909,7 @@ fn code_8i40_31bits(
         4,
     );
     cor_h(h, &sign, &mut rr);
-    search_10and8i40(
-        8,
-        4,
-        NB_TRACK_MR102,
-        &dn,
-        &rr,
-        &mut ipos,
-        &pos_max,
-        &mut codvec,
-    );
+    search_10and8i40::<8, 4>(NB_TRACK_MR102, &dn, &rr, &mut ipos, &pos_max, &mut codvec);
     // build_code
     code.fill(0);
     let mut pos_indx = [-1i16; 8];
@@ -1006,16 +997,7 @@ fn code_10i40_35bits(
         STEP,
     );
     cor_h(h, &sign, &mut rr);
-    search_10and8i40(
-        10,
-        STEP,
-        NB_TRACK,
-        &dn,
-        &rr,
-        &mut ipos,
-        &pos_max,
-        &mut codvec,
-    );
+    search_10and8i40::<10, STEP>(NB_TRACK, &dn, &rr, &mut ipos, &pos_max, &mut codvec);
     // build_code
     code.fill(0);
     indx[..NB_TRACK].fill(-1);
