@@ -9,6 +9,17 @@ use crate::dsp::*;
 use crate::tables::*;
 use crate::{Mode, L_SUBFR};
 
+/// `Mpy_32_16` where it cannot saturate: in the gain VQs every coefficient is shifted right by
+/// at least one (`hi` in −16384..=16383, `lo` in 0..=32767) and every gain term is in
+/// 0..=32767, so 2·hi·n never reaches the one saturating product and the sum stays within
+/// 2^30 + 2^16. Equal to [`mpy_32_16`] there, in fewer operations.
+#[inline(always)]
+fn mpy_vq(hi: i16, lo: i16, n: i16) -> i32 {
+    debug_assert!((-16384..=16383).contains(&hi) && lo >= 0 && n >= 0);
+    let n = i32::from(n);
+    ((i32::from(hi) * n) << 1) + (((i32::from(lo) * n) >> 15) << 1)
+}
+
 const MIN_QUA_ENER: i16 = -5443;
 const MIN_QUA_ENER_MR122: i16 = -32768;
 const MAX_QUA_ENER: i16 = 3037;
@@ -184,11 +195,11 @@ fn qua_gain(
             let g2_pitch = mult(g_pitch, g_pitch);
             let g2_code = mult(g_code, g_code);
             let g_pit_cod = mult(g_code, g_pitch);
-            let mut l = mpy_32_16(coeff[0], coeff_lo[0], g2_pitch);
-            l = l_add(l, mpy_32_16(coeff[1], coeff_lo[1], g_pitch));
-            l = l_add(l, mpy_32_16(coeff[2], coeff_lo[2], g2_code));
-            l = l_add(l, mpy_32_16(coeff[3], coeff_lo[3], g_code));
-            l = l_add(l, mpy_32_16(coeff[4], coeff_lo[4], g_pit_cod));
+            let mut l = mpy_vq(coeff[0], coeff_lo[0], g2_pitch);
+            l = l_add(l, mpy_vq(coeff[1], coeff_lo[1], g_pitch));
+            l = l_add(l, mpy_vq(coeff[2], coeff_lo[2], g2_code));
+            l = l_add(l, mpy_vq(coeff[3], coeff_lo[3], g_code));
+            l = l_add(l, mpy_vq(coeff[4], coeff_lo[4], g_pit_cod));
             if l < dist_min {
                 dist_min = l;
                 index = i;
@@ -805,11 +816,11 @@ fn mr475_gain_quant(
         let g2_pitch = m15(g_pitch, g_pitch);
         let g2_code = m15(g_code, g_code);
         let g_pit_cod = m15(g_code, g_pitch);
-        let mut l = mpy_32_16(coeff[0], coeff_lo[0], g2_pitch)
-            .wrapping_add(mpy_32_16(coeff[1], coeff_lo[1], g_pitch))
-            .wrapping_add(mpy_32_16(coeff[2], coeff_lo[2], g2_code))
-            .wrapping_add(mpy_32_16(coeff[3], coeff_lo[3], g_code))
-            .wrapping_add(mpy_32_16(coeff[4], coeff_lo[4], g_pit_cod));
+        let mut l = mpy_vq(coeff[0], coeff_lo[0], g2_pitch)
+            .wrapping_add(mpy_vq(coeff[1], coeff_lo[1], g_pitch))
+            .wrapping_add(mpy_vq(coeff[2], coeff_lo[2], g2_code))
+            .wrapping_add(mpy_vq(coeff[3], coeff_lo[3], g_code))
+            .wrapping_add(mpy_vq(coeff[4], coeff_lo[4], g_pit_cod));
         let t = g_pitch.wrapping_sub(gp_limit);
         let g_pitch = p[2];
         if t <= 0 && g_pitch <= gp_limit {
@@ -818,11 +829,11 @@ fn mr475_gain_quant(
             let g2_code = m15(g_code, g_code);
             let g_pit_cod = m15(g_code, g_pitch);
             l = l.wrapping_add(
-                mpy_32_16(coeff[5], coeff_lo[5], g2_pitch)
-                    .wrapping_add(mpy_32_16(coeff[6], coeff_lo[6], g_pitch))
-                    .wrapping_add(mpy_32_16(coeff[7], coeff_lo[7], g2_code))
-                    .wrapping_add(mpy_32_16(coeff[8], coeff_lo[8], g_code))
-                    .wrapping_add(mpy_32_16(coeff[9], coeff_lo[9], g_pit_cod)),
+                mpy_vq(coeff[5], coeff_lo[5], g2_pitch)
+                    .wrapping_add(mpy_vq(coeff[6], coeff_lo[6], g_pitch))
+                    .wrapping_add(mpy_vq(coeff[7], coeff_lo[7], g2_code))
+                    .wrapping_add(mpy_vq(coeff[8], coeff_lo[8], g_code))
+                    .wrapping_add(mpy_vq(coeff[9], coeff_lo[9], g_pit_cod)),
             );
             if l < dist_min {
                 dist_min = l;

@@ -45,10 +45,12 @@ fn autocorr(x: &[i16], r_h: &mut [i16; MP1], r_l: &mut [i16; MP1], wind: &[i16; 
     let sum = sum << norm;
     (r_h[0], r_l[0]) = l_extract(sum);
     for i in 1..=M {
-        let mut s: i32 = 0;
-        for k in 0..L_WINDOW - i {
-            s = s.wrapping_add(i32::from(y[k]) * i32::from(y[k + i]));
-        }
+        let s = y[..L_WINDOW - i]
+            .iter()
+            .zip(&y[i..])
+            .fold(0i32, |s, (&a, &b)| {
+                s.wrapping_add(i32::from(a) * i32::from(b))
+            });
         let s = s.wrapping_shl(norm as u32 + 1);
         (r_h[i], r_l[i]) = l_extract(s);
     }

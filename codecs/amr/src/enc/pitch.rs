@@ -99,7 +99,8 @@ pub(crate) fn pre_big(
 }
 
 /// `comp_corr`: corr\[lag\] = 2·Σ s\[j\]·s\[j−lag\] for the lags searched; `s[base..]` is
-/// the frame, with `lag_max` samples of history before it.
+/// the frame, with `lag_max` samples of history before it. Four lags at a time share the
+/// frame's samples; the sums wrap, as the reference's.
 fn comp_corr(
     s: &[i16],
     base: usize,
@@ -109,13 +110,34 @@ fn comp_corr(
     corr: &mut [i32; PIT_MAX as usize + 1],
 ) {
     let frame = &s[base..base + l_frame];
-    for lag in lag_min..=lag_max {
-        let past = &s[base - lag as usize..base - lag as usize + l_frame];
+    let mut lag = lag_min as usize;
+    let top = lag_max as usize;
+    while lag + 3 <= top {
+        // The past from lag + 3 back, so that lag − k reads past[3 − k + j].
+        let past = &s[base - lag - 3..base - lag + l_frame];
+        let (mut t0, mut t1, mut t2, mut t3) = (0i32, 0i32, 0i32, 0i32);
+        for (j, &a) in frame.iter().enumerate() {
+            let a = i32::from(a);
+            let w = &past[j..j + 4];
+            t3 = t3.wrapping_add(a * i32::from(w[0]));
+            t2 = t2.wrapping_add(a * i32::from(w[1]));
+            t1 = t1.wrapping_add(a * i32::from(w[2]));
+            t0 = t0.wrapping_add(a * i32::from(w[3]));
+        }
+        corr[lag] = t0.wrapping_shl(1);
+        corr[lag + 1] = t1.wrapping_shl(1);
+        corr[lag + 2] = t2.wrapping_shl(1);
+        corr[lag + 3] = t3.wrapping_shl(1);
+        lag += 4;
+    }
+    while lag <= top {
+        let past = &s[base - lag..base - lag + l_frame];
         let mut t: i32 = 0;
         for (&a, &b) in frame.iter().zip(past) {
             t = t.wrapping_add(i32::from(a) * i32::from(b));
         }
-        corr[lag as usize] = t.wrapping_shl(1);
+        corr[lag] = t.wrapping_shl(1);
+        lag += 1;
     }
 }
 
