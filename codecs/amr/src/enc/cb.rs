@@ -802,72 +802,13 @@ fn search_10and8i40<const NB_PULSE: usize, const STEP_: usize>(
             }
             j += step;
         }
-        let (i2, i3) = (ia, ib);
         index[2] = ia;
         index[3] = ib;
         // Pulses 4 and 5, then 6 and 7 (and 8 and 9 at 12.2 kbit/s).
-        let mut chosen = [i0, i1, i2, i3, 0, 0, 0, 0];
-        let stages: &[(usize, i32, i32, i32, i32)] = if efr {
-            &[(4, 11, 12, 1, 2), (6, 10, 11, 1, 3), (8, 9, 10, 1, 3)]
-        } else {
-            &[(4, 11, 12, 1, 2), (6, 10, 11, 1, 3)]
-        };
-        for &(first, sh_jj, sh_prev, _, sh_tmp) in stages {
-            let alp0 = (i32::from(alp) << 15).wrapping_add(0x8000);
-            let mut t = 0;
-            let mut k = ipos[first + 1] as usize;
-            while k < L_CODE {
-                let mut s = r(k, k) >> 1;
-                for &c in &chosen[..first] {
-                    s += if first == 4 { r(k, c) } else { r(c, k) };
-                }
-                temp1[t] = ps.wrapping_add(dn[k]);
-                temp1[t + 1] = ((s + (1 << (sh_tmp - 1))) >> sh_tmp) as i16;
-                t += 2;
-                k += step;
-            }
-            sq = -1;
-            alp = 1;
-            let psp = ps;
-            ps = 0;
-            let _ = psp;
-            ia = ipos[first] as usize;
-            ib = ipos[first + 1] as usize;
-            let mut j = ipos[first] as usize;
-            while j < L_CODE {
-                let mut alp1 = alp0.wrapping_add(r(j, j) << sh_jj);
-                for &c in &chosen[..first] {
-                    alp1 =
-                        alp1.wrapping_add((if first == 8 { r(c, j) } else { r(j, c) }) << sh_prev);
-                }
-                let ps1 = dn[j];
-                let mut t = 0;
-                let mut k = ipos[first + 1] as usize;
-                let tmp_shift = if first == 8 { 13 } else { 14 };
-                while k < L_CODE {
-                    let ps2 = ps1.wrapping_add(temp1[t]);
-                    let alp2 = alp1.wrapping_add(r(j, k) << sh_prev);
-                    let alp_16 =
-                        (alp2.wrapping_add(i32::from(temp1[t + 1]) << tmp_shift) >> 16) as i16;
-                    let sq2 = ((i32::from(ps2) * i32::from(ps2)) >> 15) as i16;
-                    t += 2;
-                    if i32::from(sq2) * i32::from(alp) > i32::from(sq) * i32::from(alp_16) {
-                        sq = sq2;
-                        ps = ps2;
-                        alp = alp_16;
-                        ia = j;
-                        ib = k;
-                    }
-                    k += step;
-                }
-                j += step;
-            }
-            index[first] = ia;
-            index[first + 1] = ib;
-            if first + 1 < 8 {
-                chosen[first] = ia;
-                chosen[first + 1] = ib;
-            }
+        (_, alp, ps) = pulse_pair::<4, STEP_>(dn, rr, ipos, &mut index, alp, ps);
+        (sq, alp, ps) = pulse_pair::<6, STEP_>(dn, rr, ipos, &mut index, alp, ps);
+        if efr {
+            (sq, alp, _) = pulse_pair::<8, STEP_>(dn, rr, ipos, &mut index, alp, ps);
         }
         if i32::from(alpk) * i32::from(sq) > i32::from(psk) * i32::from(alp) {
             psk = sq;
@@ -880,6 +821,71 @@ fn search_10and8i40<const NB_PULSE: usize, const STEP_: usize>(
         }
         ipos[nb_pulse - 1] = pos;
     }
+}
+
+/// One pair of pulses (`FIRST`, `FIRST + 1`) of [`search_10and8i40`] after the `FIRST`
+/// already placed in `index`: answers the pair's (sq, alp, ps) and writes its positions.
+fn pulse_pair<const FIRST: usize, const STEP_: usize>(
+    dn: &[i16; L_CODE],
+    rr: &Rr,
+    ipos: &[i16],
+    index: &mut [usize; 10],
+    alp_prev: i16,
+    ps_prev: i16,
+) -> (i16, i16, i16) {
+    // The shifts of the pulse's own energy, of its correlations and of the precomputed
+    // sums' rounding, by depth, as the reference scales them.
+    let (sh_jj, sh_prev, sh_tmp, tmp_shift) = match FIRST {
+        4 => (11, 12, 2, 14),
+        6 => (10, 11, 3, 14),
+        _ => (9, 10, 3, 13),
+    };
+    let chosen: [usize; FIRST] = index[..FIRST].try_into().expect("pulses so far");
+    let alp0 = (i32::from(alp_prev) << 15).wrapping_add(0x8000);
+    let start_k = ipos[FIRST + 1] as usize;
+    // At most ten positions to a track (step 4).
+    let mut temp1 = [(0i16, 0i16); 10];
+    let mut n = 0;
+    for k in (start_k..L_CODE).step_by(STEP_) {
+        let mut s = i32::from(rr[k][k]) >> 1;
+        for &c in &chosen {
+            s += i32::from(rr[c][k]);
+        }
+        temp1[n] = (
+            ps_prev.wrapping_add(dn[k]),
+            ((s + (1 << (sh_tmp - 1))) >> sh_tmp) as i16,
+        );
+        n += 1;
+    }
+    let mut sq: i16 = -1;
+    let mut alp: i16 = 1;
+    let mut ps: i16 = 0;
+    let mut ia = ipos[FIRST] as usize;
+    let mut ib = start_k;
+    for j in (ipos[FIRST] as usize..L_CODE).step_by(STEP_) {
+        let row = &rr[j];
+        let mut alp1 = alp0.wrapping_add(i32::from(row[j]) << sh_jj);
+        for &c in &chosen {
+            alp1 = alp1.wrapping_add(i32::from(row[c]) << sh_prev);
+        }
+        let ps1 = dn[j];
+        for (&(t_ps, t_rr), k) in temp1[..n].iter().zip((start_k..L_CODE).step_by(STEP_)) {
+            let ps2 = ps1.wrapping_add(t_ps);
+            let alp2 = alp1.wrapping_add(i32::from(row[k]) << sh_prev);
+            let alp_16 = (alp2.wrapping_add(i32::from(t_rr) << tmp_shift) >> 16) as i16;
+            let sq2 = ((i32::from(ps2) * i32::from(ps2)) >> 15) as i16;
+            if i32::from(sq2) * i32::from(alp) > i32::from(sq) * i32::from(alp_16) {
+                sq = sq2;
+                ps = ps2;
+                alp = alp_16;
+                ia = j;
+                ib = k;
+            }
+        }
+    }
+    index[FIRST] = ia;
+    index[FIRST + 1] = ib;
+    (sq, alp, ps)
 }
 
 /// `code_8i40_31bits`: 10.2 kbit/s, eight pulses; the seven indices into `indx`.
