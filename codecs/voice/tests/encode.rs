@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use wxmedia_codecs::input::{read_wav, Audio};
+use wxmedia_codecs::input::read_wav;
 use wxmedia_codecs::resample::{resample, Resampler};
 
 fn have(tool: &str) -> bool {
@@ -208,7 +208,7 @@ fn mp3_decodes_to_the_input_duration() {
             .arg(&src)
             .args(["-r", &from.to_string()])
             .arg(&file));
-        let input: Audio = read_wav(&std::fs::read(&file).unwrap()).unwrap();
+        let input: wxmedia_codecs::input::Audio = read_wav(&std::fs::read(&file).unwrap()).unwrap();
         let mp3 = encode_mp3_audio(&input, kbps).unwrap();
         let out = dir.path(&format!("out-{from}.mp3"));
         std::fs::write(&out, &mp3).unwrap();
