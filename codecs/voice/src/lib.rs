@@ -101,25 +101,18 @@ pub enum VoiceError {
         /// Which, and what it may be.
         reason: &'static str,
     },
-    /// The encoder asked for is not built into this version (AMR-NB encoding, for now: see
-    /// [`amr_encode`]).
-    EncoderUnavailable {
-        /// Which encoder.
-        encoder: &'static str,
-    },
 }
 
 impl VoiceError {
     /// A stable code for callers to branch on (the npm package's `err.code`): `BAD_VOICE` for
-    /// voice that cannot be decoded or split, `BAD_AUDIO`, `UNSUPPORTED_AUDIO`, `TOO_LONG`,
-    /// `BAD_OPTION` and `ENCODER_UNAVAILABLE` for audio that cannot be encoded.
+    /// voice that cannot be decoded or split, `BAD_AUDIO`, `UNSUPPORTED_AUDIO`, `TOO_LONG` and
+    /// `BAD_OPTION` for audio that cannot be encoded.
     pub fn code(&self) -> &'static str {
         match self {
             VoiceError::BadAudio { .. } => "BAD_AUDIO",
             VoiceError::UnsupportedAudio { .. } => "UNSUPPORTED_AUDIO",
             VoiceError::InputTooLong { .. } => "TOO_LONG",
             VoiceError::BadOption { .. } => "BAD_OPTION",
-            VoiceError::EncoderUnavailable { .. } => "ENCODER_UNAVAILABLE",
             _ => "BAD_VOICE",
         }
     }
@@ -155,9 +148,6 @@ impl fmt::Display for VoiceError {
                 input::MAX_INPUT_SECONDS
             ),
             VoiceError::BadOption { reason } => write!(f, "encode: {reason}"),
-            VoiceError::EncoderUnavailable { encoder } => {
-                write!(f, "{encoder} encoding is not available yet")
-            }
         }
     }
 }

@@ -188,6 +188,28 @@ pub fn mp3_frames(bytes: &[u8]) -> Result<Vec<Frame>, VoiceError> {
     Ok(frames)
 }
 
+/// The format of AMR-NB or MP3 bytes and how long they play, in seconds (the sum of their frames'
+/// durations, counted as [`split_voice`] counts them), or `None` for bytes that are neither
+/// (a WAV file, say). Corrupt AMR or MP3 is an error, as [`split_voice`] finds it; so is input
+/// over [`MAX_SPLIT_INPUT_BYTES`].
+pub fn voice_length(bytes: &[u8]) -> Result<Option<(SplitFormat, f64)>, VoiceError> {
+    if bytes.len() > MAX_SPLIT_INPUT_BYTES {
+        return Err(VoiceError::TooLarge { len: bytes.len() });
+    }
+    let Some(format) = split_format(bytes) else {
+        return Ok(None);
+    };
+    let frames = match format {
+        SplitFormat::Amr => amr_frames(bytes)?,
+        SplitFormat::Mp3 => mp3_frames(bytes)?,
+    };
+    let seconds = frames
+        .iter()
+        .map(|f| f64::from(f.samples) / f64::from(f.sample_rate))
+        .sum();
+    Ok(Some((format, seconds)))
+}
+
 /// Splits AMR-NB or MP3 bytes into parts of at most `max_seconds` of audio and `max_bytes`
 /// bytes each (an AMR part's `#!AMR\n` counted), cut on frame boundaries: every frame of the
 /// input in exactly one part, in order. A part is as long as both limits let it be.
@@ -245,6 +267,23 @@ pub fn split_voice(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn voice_length_counts_the_frames_split_voice_cuts() {
+        let mut rng = Rng(7);
+        let file = amr(&mut rng, 123);
+        let (format, seconds) = voice_length(&file).unwrap().unwrap();
+        assert_eq!(format, SplitFormat::Amr);
+        assert!((seconds - 123.0 * 0.02).abs() < 1e-9);
+        let stream = mp3(&mut rng, 40);
+        let (format, seconds) = voice_length(&stream).unwrap().unwrap();
+        assert_eq!(format, SplitFormat::Mp3);
+        // 40 frames of 576 samples (the Info tag frame counts for nothing).
+        let rate = f64::from(frames_of(&stream)[0].sample_rate);
+        assert!((seconds - 40.0 * 576.0 / rate).abs() < 1e-9, "{seconds}");
+        assert_eq!(voice_length(b"RIFF\0\0\0\0WAVE").unwrap(), None);
+        assert!(voice_length(b"#!AMR\n\x50").is_err()); // a reserved frame type
+    }
 
     /// A deterministic pseudo-random source.
     struct Rng(u64);

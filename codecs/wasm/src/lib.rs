@@ -5,16 +5,16 @@
 //! `decode` crosses bytes in, WAV bytes out; `labelOf` and `formatOf` are the core's one rule for
 //! "is this voice" (`wxmedia_codecs::format_by_label`), so `MediaFile.wav()` decides as the
 //! Worker's `?format=wav` does. `encodeWav`, `encodePcm16` and `encodePcmFloat` encode audio to
-//! MP3 or AMR (`encodeVoice()`), `split` cuts voice into parts (`splitVoice()`). Refusals are
-//! thrown as `Error`s with a `code` ([`VoiceError::code`]: `BAD_VOICE`, `BAD_AUDIO`, …); the JS
-//! side (`npm/lib/voice.mjs`) checks the arguments and turns them into the package's
-//! `MediaValidationError` with that code.
+//! MP3 or AMR (`encodeVoice()`), `split` cuts voice into parts (`splitVoice()`), `measure` tells
+//! AMR and MP3 and their length (`uploadVoice()`). Refusals are thrown as `Error`s with a `code`
+//! ([`VoiceError::code`]: `BAD_VOICE`, `BAD_AUDIO`, …); the JS side (`npm/lib/voice.mjs`) checks
+//! the arguments and turns them into the package's `MediaValidationError` with that code.
 
 use wasm_bindgen::prelude::*;
 use wxmedia_codecs::encode::{encode_amr_audio, encode_mp3_audio};
 use wxmedia_codecs::input::{from_pcm, read_wav, Audio, Pcm};
 use wxmedia_codecs::mp3::decode_voice_mp3;
-use wxmedia_codecs::split::split_voice;
+use wxmedia_codecs::split::{split_voice, voice_length, SplitFormat};
 use wxmedia_codecs::{decode_voice, format_by_label, format_of, Label, VoiceError, VoiceFormat};
 
 /// A refusal as a JS `Error` with the error's `code`.
@@ -127,6 +127,24 @@ pub fn split(bytes: &[u8], max_seconds: f64, max_bytes: f64) -> Result<js_sys::A
         .iter()
         .map(|p| js_sys::Uint8Array::from(p.as_slice()))
         .collect())
+}
+
+/// What AMR (`#!AMR`) or MP3 bytes are and how long they play: `{ format: 'amr' | 'mp3',
+/// seconds }`, or `undefined` for bytes that are neither (audio to encode first). Corrupt AMR or
+/// MP3 throws like [`split`] (`uploadVoice()` decides with it whether to encode and to split).
+#[wasm_bindgen]
+pub fn measure(bytes: &[u8]) -> Result<JsValue, JsValue> {
+    let Some((format, seconds)) = voice_length(bytes).map_err(refusal)? else {
+        return Ok(JsValue::UNDEFINED);
+    };
+    let out = js_sys::Object::new();
+    let format = match format {
+        SplitFormat::Amr => "amr",
+        SplitFormat::Mp3 => "mp3",
+    };
+    js_sys::Reflect::set(&out, &"format".into(), &format.into())?;
+    js_sys::Reflect::set(&out, &"seconds".into(), &seconds.into())?;
+    Ok(out.into())
 }
 
 fn name(format: VoiceFormat) -> &'static str {
