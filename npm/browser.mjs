@@ -4,8 +4,8 @@
 // files (a <script type="module"> and an import map) it is fetched from the package directory.
 import init from './wxmedia.mjs';
 import initVoice, * as voiceGlue from './voice.mjs';
-import { MediaFile } from './wxmedia.mjs';
-import { installWav, voiceApi } from './lib/voice.mjs';
+import { MediaClient, MediaFile } from './wxmedia.mjs';
+import { installUploadVoice, installWav, voiceApi } from './lib/voice.mjs';
 import initPush, * as pushGlue from './push.mjs';
 import { pushApi } from './lib/push.mjs';
 
@@ -14,13 +14,14 @@ await init({ module_or_path: new URL('./wxmedia_bg.wasm', import.meta.url) });
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
 
-// The voice codecs (decodeVoice(), MediaFile.wav(), encodeVoice(), splitVoice()): their own wasm, fetched from next to
+// The voice codecs (decodeVoice(), MediaFile.wav(), encodeVoice(), splitVoice(), MediaClient.uploadVoice()): their own wasm, fetched from next to
 // this module like the core's, on the first call only.
 const voice = voiceApi(async () => {
   await initVoice({ module_or_path: new URL('./voice_bg.wasm', import.meta.url) });
   return voiceGlue;
 });
 installWav(MediaFile, voice.wav, voice.mp3);
+installUploadVoice(MediaClient, voice.uploadVoice);
 export const decodeVoice = voice.decodeVoice;
 export const encodeVoice = voice.encodeVoice;
 export const splitVoice = voice.splitVoice;

@@ -29,6 +29,49 @@ export declare class MediaClient extends wasm.MediaClient {
   upload(type: MediaType, media: Blob | Uint8Array | ArrayBuffer, options?: UploadOptions): Promise<UploadResult>;
   get(mediaId: string, options?: GetOptions): Promise<MediaFile | VideoLink>;
   getHdVoice(mediaId: string, options?: GetOptions): Promise<MediaFile>;
+  /**
+   * Uploads voice as WeChat takes it, from whatever you have: AMR or MP3 bytes go as they are;
+   * WAV bytes and `{ pcm, sampleRate, channels }` are encoded to AMR-NB (`mode`, default MR122)
+   * in the voice wasm first (loaded on the first call). Voice over `maxSeconds` (60) or
+   * `maxBytes` (2 MiB) is cut on frame boundaries (splitVoice()) and each part uploaded in order
+   * as type voice; with `split: false` it is refused instead ('TOO_LONG' / 'TOO_LARGE', with
+   * `seconds` and `limit`), before anything is sent. Resolves to one answer per part. Rejects
+   * like encodeVoice() and upload(); a part that fails rejects with upload()'s error, carrying
+   * `uploaded`: the answers of the parts uploaded before it.
+   */
+  uploadVoice(input: Uint8Array | ArrayBuffer | Blob | PcmInput, options?: UploadVoiceOptions): Promise<VoiceUploadResult[]>;
+}
+
+/** Options of MediaClient.uploadVoice(). */
+export interface UploadVoiceOptions {
+  /** The AMR-NB mode audio is encoded in, 0 (MR475) to 7 (MR122, the default). */
+  mode?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  /** Upload voice over the limits as several parts (default true); false refuses it. */
+  split?: boolean;
+  /** The longest part, in seconds. Default 60 (WeChat's limit for voice). */
+  maxSeconds?: number;
+  /** The largest part, in bytes. Default 2 MiB (WeChat's limit for voice). */
+  maxBytes?: number;
+  /** The name sent (its extension follows the format); parts are named NAME-1, NAME-2… Default 'voice'. */
+  filename?: string;
+  /** Aborts the upload of the part in flight; the parts after it are not sent. */
+  signal?: AbortSignal;
+}
+
+/** One part of MediaClient.uploadVoice(): upload()'s answer and what was sent. */
+export interface VoiceUploadResult extends UploadResult {
+  type: 'voice';
+  /** What was uploaded: 'amr' (encoded here, or AMR given) or 'mp3' (given). */
+  format: 'amr' | 'mp3';
+  /** How long this part plays. */
+  seconds: number;
+  /** Its size in bytes. */
+  size: number;
+  /** Whether the input was encoded to AMR (WAV or PCM input). */
+  encoded: boolean;
+  /** This part's index (from 0), and how many parts the voice was cut into. */
+  part: number;
+  parts: number;
 }
 
 /**
@@ -78,8 +121,8 @@ export interface PcmInput {
 export interface EncodeVoiceOptions {
   /**
    * 'mp3': MPEG Layer III, mono, 16 kHz for input at 16 kHz and up (else 8 kHz), constant
-   * bitrate. 'amr': AMR-NB at 8 kHz (WeChat's voice format) — not in this version yet: it
-   * rejects with code 'ENCODER_UNAVAILABLE'.
+   * bitrate. 'amr': AMR-NB at 8 kHz (WeChat's voice format), DTX off, bit-exact with
+   * opencore-amrnb's encoder (what `sox -t amr-nb -C MODE` writes) on 8 kHz input.
    */
   to: 'mp3' | 'amr';
   /** MP3 bitrate in kbit/s (8–64 in steps of 8). Default: 24 at 8 kHz, 32 at 16 kHz. */
@@ -93,8 +136,8 @@ export interface EncodeVoiceOptions {
  * WAVE_FORMAT_EXTENSIBLE too) or raw PCM — to voice WeChat accepts, mixed to mono and resampled
  * in the voice wasm (loaded on the first call). Rejects with a MediaValidationError: 'BAD_AUDIO'
  * (a WAV cut short, sizes past its end, zero channels, an impossible rate), 'UNSUPPORTED_AUDIO'
- * (ADPCM, A-law, RF64, more than 8 channels), 'TOO_LONG' (over 10 minutes), 'ENCODER_UNAVAILABLE'
- * (AMR, for now); a TypeError for bad arguments.
+ * (ADPCM, A-law, RF64, more than 8 channels), 'TOO_LONG' (over 10 minutes); a TypeError for bad
+ * arguments.
  */
 export declare function encodeVoice(
   input: Uint8Array | ArrayBuffer | Blob | PcmInput,

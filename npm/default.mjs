@@ -5,8 +5,8 @@
 // fs that would break a bundle).
 import init from './wxmedia.mjs';
 import initVoice, * as voiceGlue from './voice.mjs';
-import { MediaFile } from './wxmedia.mjs';
-import { installWav, voiceApi } from './lib/voice.mjs';
+import { MediaClient, MediaFile } from './wxmedia.mjs';
+import { installUploadVoice, installWav, voiceApi } from './lib/voice.mjs';
 import initPush, * as pushGlue from './push.mjs';
 import { pushApi } from './lib/push.mjs';
 
@@ -27,13 +27,14 @@ await init({ module_or_path: await wasmBytes(new URL('./wxmedia_bg.wasm', import
 export * from './lib/api.mjs';
 export { AbortError, MediaValidationError, NetworkError, TimeoutError, WeChatError } from './lib/errors.mjs';
 
-// The voice codecs (decodeVoice(), MediaFile.wav(), encodeVoice(), splitVoice()): their own wasm, read like the core's, on
+// The voice codecs (decodeVoice(), MediaFile.wav(), encodeVoice(), splitVoice(), MediaClient.uploadVoice()): their own wasm, read like the core's, on
 // the first call only.
 const voice = voiceApi(async () => {
   await initVoice({ module_or_path: await wasmBytes(new URL('./voice_bg.wasm', import.meta.url)) });
   return voiceGlue;
 });
 installWav(MediaFile, voice.wav, voice.mp3);
+installUploadVoice(MediaClient, voice.uploadVoice);
 export const decodeVoice = voice.decodeVoice;
 export const encodeVoice = voice.encodeVoice;
 export const splitVoice = voice.splitVoice;

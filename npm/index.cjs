@@ -15,13 +15,15 @@ const voice = require('./lib/voice.cjs');
 
 glue.initSync({ module: fs.readFileSync(path.join(__dirname, 'wxmedia_bg.wasm')) });
 
-// The voice codecs: their own wasm, read and instantiated on the first decodeVoice()/wav()/encodeVoice()/splitVoice().
-const { decodeVoice, wav, mp3, encodeVoice, splitVoice } = voice.voiceApi(() => {
+// The voice codecs: their own wasm, read and instantiated on the first decodeVoice()/wav()/encodeVoice()/splitVoice()/uploadVoice().
+const { decodeVoice, wav, mp3, encodeVoice, splitVoice, uploadVoice } = voice.voiceApi(() => {
   const voiceGlue = require('./voice.cjs');
   voiceGlue.initSync({ module: fs.readFileSync(path.join(__dirname, 'voice_bg.wasm')) });
   return voiceGlue;
 });
 voice.installWav(api.MediaFile, wav, mp3);
+// MediaClient.uploadVoice(): encodes (in the voice wasm) and splits, then upload()s each part.
+voice.installUploadVoice(api.MediaClient, uploadVoice);
 // Message push (verifySignature(), openMessage(), sealReply()): its own wasm, read on first use.
 const { verifySignature, openMessage, sealReply } = require('./lib/push.cjs').pushApi(() => {
   const pushGlue = require('./push.cjs');

@@ -3,7 +3,9 @@
 // built from codecs/wasm/ in the repository), loaded on the first call, so callers who never
 // touch voice never load them. Each entry passes `load`, which instantiates that wasm the way the
 // entry loads the main one and resolves to its glue (with `decode`, `encodeWav`, `encodePcm16`,
-// `encodePcmFloat`, `split`). The wasm refuses with Errors carrying a `code`; they become
+// `encodePcmFloat`, `split`, `measure`). MediaClient.prototype.uploadVoice() is installed from
+// here too, so encoding for an upload happens in the voice wasm and the core wasm knows nothing
+// of it: it only uploads the parts (through the client's own upload()). The wasm refuses with Errors carrying a `code`; they become
 // MediaValidationErrors with that code. npm/assemble.mjs also writes this module as
 // lib/voice.cjs for the Node entry.
 
@@ -19,6 +21,8 @@ const MAX_ENCODE_INPUT_BYTES = 256 * 1024 * 1024;
 /** WeChat's limits on one voice: the defaults of splitVoice(). */
 const DEFAULT_MAX_SECONDS = 60;
 const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
+/** The AMR-NB mode uploadVoice() encodes in: 7, MR122 (12.2 kbit/s), what WeChat records. */
+const DEFAULT_AMR_MODE = 7;
 
 /** A refusal thrown by the wasm (an Error with a code) as a MediaValidationError. */
 function refused(err, fallbackCode) {
@@ -167,7 +171,132 @@ export function voiceApi(load) {
     }
   }
 
-  return { decodeVoice, wav, mp3, encodeVoice, splitVoice };
+  /** What AMR or MP3 bytes are and how long they play (`{ format, seconds }`), or undefined. */
+  async function measure(bytes) {
+    const voice = await glue();
+    try {
+      return voice.measure(bytes);
+    } catch (err) {
+      throw refused(err, 'BAD_VOICE');
+    }
+  }
+
+  /**
+   * MediaClient.prototype.uploadVoice: voice WeChat takes, from whatever the caller has. AMR and
+   * MP3 bytes go as they are; WAV bytes and `{ pcm, sampleRate, channels }` are encoded to AMR-NB
+   * (`mode`, default 7: MR122) first. Voice longer than `maxSeconds` (60) or larger than
+   * `maxBytes` (2 MiB) is cut on frame boundaries by splitVoice() (or, with `split: false`,
+   * refused with 'TOO_LONG' / 'TOO_LARGE' before anything is sent), and each part is uploaded in
+   * order as type voice through upload(). Resolves to one upload answer per part, with the part's
+   * `format`, `seconds`, `size`, whether it was `encoded`, its `part` index and the `parts` count.
+   * A failed part rejects with the error of upload(), carrying `uploaded`: the answers of the
+   * parts uploaded before it.
+   */
+  async function uploadVoice(input, options) {
+    if (options != null && typeof options !== 'object') throw new TypeError('uploadVoice options must be an object');
+    const o = options ?? {};
+    const mode = o.mode ?? DEFAULT_AMR_MODE;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 7) {
+      throw new TypeError(`option mode must be an integer 0-7 (7: MR122), not ${JSON.stringify(o.mode)}`);
+    }
+    const split = o.split ?? true;
+    if (typeof split !== 'boolean') throw new TypeError(`option split must be a boolean, not ${JSON.stringify(o.split)}`);
+    const maxSeconds = o.maxSeconds ?? DEFAULT_MAX_SECONDS;
+    const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (typeof maxSeconds !== 'number' || !(maxSeconds > 0) || !Number.isFinite(maxSeconds)) {
+      throw new TypeError(`option maxSeconds must be a positive number, not ${JSON.stringify(o.maxSeconds)}`);
+    }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+      throw new TypeError(`option maxBytes must be a positive integer, not ${JSON.stringify(o.maxBytes)}`);
+    }
+    if (o.filename != null && typeof o.filename !== 'string') throw new TypeError('option filename must be a string');
+
+    let bytes;
+    let info;
+    let encoded = false;
+    if (input != null && typeof input === 'object' && 'pcm' in input) {
+      bytes = await encodeVoice(input, { to: 'amr', mode });
+      encoded = true;
+    } else {
+      try {
+        bytes = await toBytes(input);
+      } catch {
+        throw new TypeError('uploadVoice input must be AMR, MP3 or WAV bytes (a Uint8Array, an ArrayBuffer or a Blob) or { pcm, sampleRate, channels }');
+      }
+      info = await measure(bytes);
+      if (!info) {
+        // Not AMR or MP3, which WeChat would refuse: audio to encode (a WAV file, else BAD_AUDIO).
+        bytes = await encodeVoice(bytes, { to: 'amr', mode });
+        encoded = true;
+      }
+    }
+    if (encoded) info = await measure(bytes);
+    if (!(info.seconds > 0)) throw makeError('MediaValidationError', 'EMPTY', 'voice: no audio to upload');
+
+    let parts;
+    if (info.seconds <= maxSeconds + 1e-9 && bytes.length <= maxBytes) {
+      parts = [bytes];
+    } else if (!split) {
+      const seconds = Math.round(info.seconds * 100) / 100;
+      if (info.seconds > maxSeconds + 1e-9) {
+        throw makeError(
+          'MediaValidationError',
+          'TOO_LONG',
+          `voice: ${seconds} s is longer than the ${maxSeconds} s WeChat takes in one voice (split it into parts: split: true)`,
+          { seconds, limit: maxSeconds },
+        );
+      }
+      throw makeError(
+        'MediaValidationError',
+        'TOO_LARGE',
+        `voice: ${bytes.length} bytes is more than the ${maxBytes} WeChat takes in one voice (split it into parts: split: true)`,
+        { seconds, size: bytes.length, limit: maxBytes },
+      );
+    } else {
+      parts = await splitVoice(bytes, { maxSeconds, maxBytes });
+    }
+
+    const ext = `.${info.format}`;
+    const stem = o.filename != null ? o.filename.replace(/\.[^./\\]*$/, '') || 'voice' : 'voice';
+    const uploaded = [];
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      const filename = parts.length === 1 ? `${stem}${ext}` : `${stem}-${i + 1}${ext}`;
+      let answer;
+      try {
+        answer = await this.upload('voice', part, o.signal != null ? { filename, signal: o.signal } : { filename });
+      } catch (err) {
+        if (err !== null && typeof err === 'object') {
+          try {
+            err.uploaded = uploaded.slice();
+          } catch {
+            // a frozen error goes as it is
+          }
+        }
+        throw err;
+      }
+      const seconds = parts.length === 1 ? info.seconds : (await measure(part)).seconds;
+      uploaded.push({
+        ...answer,
+        format: info.format,
+        seconds: Math.round(seconds * 1000) / 1000,
+        size: part.length,
+        encoded,
+        part: i,
+        parts: parts.length,
+      });
+    }
+    return uploaded;
+  }
+
+  return { decodeVoice, wav, mp3, encodeVoice, splitVoice, uploadVoice };
+}
+
+/** Adds uploadVoice() to the glue's MediaClient class (once). */
+export function installUploadVoice(MediaClient, uploadVoice) {
+  if (uploadVoice && !Object.prototype.hasOwnProperty.call(MediaClient.prototype, 'uploadVoice')) {
+    Object.defineProperty(MediaClient.prototype, 'uploadVoice', { value: uploadVoice, writable: true, configurable: true });
+  }
 }
 
 /** Adds wav() and mp3() to the glue's MediaFile class (once). */

@@ -159,8 +159,8 @@ export interface WeChatError extends Error {
 /** The input was refused before anything was sent. */
 export interface MediaValidationError extends Error {
   name: 'MediaValidationError';
-  /** BAD_VOICE, NOT_VOICE: decodeVoice(), wav(), splitVoice(); BAD_AUDIO, UNSUPPORTED_AUDIO, TOO_LONG, BAD_OPTION, ENCODER_UNAVAILABLE: encodeVoice() (BAD_OPTION: splitVoice() too). */
-  code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' | 'BAD_VOICE' | 'NOT_VOICE' | 'BAD_AUDIO' | 'UNSUPPORTED_AUDIO' | 'TOO_LONG' | 'BAD_OPTION' | 'ENCODER_UNAVAILABLE';
+  /** BAD_VOICE, NOT_VOICE: decodeVoice(), wav(), splitVoice(); BAD_AUDIO, UNSUPPORTED_AUDIO, TOO_LONG, BAD_OPTION: encodeVoice() (BAD_OPTION: splitVoice() too); uploadVoice(): those of encodeVoice() and upload(), TOO_LONG/TOO_LARGE with split: false. */
+  code: 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' | 'BAD_VOICE' | 'NOT_VOICE' | 'BAD_AUDIO' | 'UNSUPPORTED_AUDIO' | 'TOO_LONG' | 'BAD_OPTION';
 }
 
 /** The call (or the token fetch) took longer than its timeout. */
