@@ -26,7 +26,7 @@ const CREDENTIAL_ACTIONS = new Set(['REFRESH_TOKEN_AND_RETRY', 'CONFIGURATION'])
 const HELP = `wxmedia ${VERSION} — WeChat temporary media (临时素材) from the command line
 
 Usage:
-  wxmedia upload <image|voice|video|thumb> <file> [--filename NAME]
+  wxmedia upload <image|voice|video|thumb> <file> [--filename NAME] [--split]
   wxmedia get <mediaId> [-o FILE|DIR|-] [--wav|--mp3]
   wxmedia hd-voice <mediaId> [-o FILE|DIR|-] [--wav|--mp3]
   wxmedia token
@@ -38,7 +38,10 @@ Commands:
             not read into memory. It is checked first, so a file WeChat would refuse (wrong
             format for the type, too large, empty) is refused without any request: image
             JPEG/PNG/GIF up to 10 MiB, voice AMR/MP3 up to 2 MiB, video MP4 up to 10 MiB,
-            thumb JPEG up to 64 KiB.
+            thumb JPEG up to 64 KiB. Voice may also be a WAV file (any rate, mono or stereo):
+            it is encoded to AMR-NB (12.2 kbit/s) first. Voice longer than WeChat's 60 s (or
+            over 2 MiB) is refused, naming its length, unless --split: then it is cut on frame
+            boundaries, each part is uploaded, and one media id is printed per line.
   get       Downloads media. With -o FILE it is written to FILE (through a temporary file
             renamed once complete: a download that fails leaves no FILE behind) and the path
             is printed; with -o DIR (an existing directory, or a path ending in /) the file
@@ -60,6 +63,8 @@ Options:
       --mp3            get/hd-voice: write the voice as MP3 (about a tenth of the WAV)
       --filename NAME  the filename sent with an upload (default: the file's name; its
                        extension is corrected to fit the detected format)
+      --split          upload voice: voice over 60 s (or 2 MiB) goes as several parts,
+                       one media id per line
       --base-url URL   where to send requests (default https://api.weixin.qq.com, or
                        $WXMEDIA_BASE_URL): the wxmedia Worker, or the emulator
       --video-host H   also trust video URLs on H (host or host:port; comma-separated, or
@@ -110,10 +115,11 @@ Examples:
   npx wxmedia get "$id" -o copy.jpg
   WECHAT_ACCESS_TOKEN=<api key> npx wxmedia --base-url https://media.example.com get "$id" -o .
   npx wxmedia upload voice note.amr --json   # {"type":"voice","mediaId":"…",…}
+  npx wxmedia upload voice reply.wav --split # WAV to AMR; one media id per part
 `;
 
 const COMMAND_HELP = {
-  upload: 'Usage: wxmedia upload <image|voice|video|thumb> <file> [--filename NAME] [--json]',
+  upload: 'Usage: wxmedia upload <image|voice|video|thumb> <file> [--filename NAME] [--split] [--json]',
   get: 'Usage: wxmedia get <mediaId> [-o FILE|DIR|-] [--wav|--mp3] [--json]',
   'hd-voice': 'Usage: wxmedia hd-voice <mediaId> [-o FILE|DIR|-] [--wav|--mp3] [--json]',
   token: 'Usage: wxmedia token [--json]',
@@ -135,6 +141,7 @@ const FLAG_OPTIONS = new Map([
   ['--json', 'json'],
   ['--wav', 'wav'],
   ['--mp3', 'mp3'],
+  ['--split', 'split'],
   ['--progress', 'progress'],
   ['--no-progress', 'noProgress'],
   ['-q', 'quiet'],
@@ -270,7 +277,7 @@ function exitCodeFor(err, ctx) {
   if (err instanceof UsageError) return EXIT.USAGE;
   if (ctx.interrupted) return EXIT.INTERRUPTED;
   // --wav on media that is not voice, or voice that does not decode: the download was made.
-  if (wx.MediaValidationError.is(err) && (err.code === 'NOT_VOICE' || err.code === 'BAD_VOICE')) return EXIT.FAILED;
+  if (wx.MediaValidationError.is(err) && (err.code === 'NOT_VOICE' || err.code === 'BAD_VOICE') && ctx.command !== 'upload') return EXIT.FAILED;
   if (wx.MediaValidationError.is(err)) return EXIT.REFUSED;
   if (wx.WeChatError.is(err)) return CREDENTIAL_ACTIONS.has(err.action) ? EXIT.CREDENTIALS : EXIT.FAILED;
   if (wx.NetworkError.is(err) && (err.status === 401 || err.status === 403)) return EXIT.CREDENTIALS;
@@ -284,7 +291,7 @@ function errorJson(err) {
     code: err && err.code != null ? String(err.code) : null,
     message: scrub(err && err.message ? err.message : String(err)),
   };
-  for (const key of ['errcode', 'errmsg', 'hint', 'rid', 'description', 'action', 'status', 'path']) {
+  for (const key of ['errcode', 'errmsg', 'hint', 'rid', 'description', 'action', 'status', 'path', 'seconds', 'limit']) {
     if (err && err[key] != null) out[key] = typeof err[key] === 'string' ? scrub(err[key]) : err[key];
   }
   return out;
@@ -393,9 +400,11 @@ async function cmdUpload(ctx) {
   if (!type || !file) throw new UsageError('upload needs a media type and a file');
   if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
   if (!MEDIA_TYPES.includes(type)) throw new UsageError(`unknown media type ${type}: use image, voice, video or thumb`);
+  if (ctx.opts.split && type !== 'voice') throw new UsageError('--split is for voice');
   const client = makeClient(ctx);
   const blob = await node.openMedia(file);
   const filename = ctx.opts.filename || path.basename(file);
+  if (type === 'voice') return uploadVoice(ctx, client, file, blob, filename);
   const progress = new Progress(ctx, `uploading ${path.basename(file)}`, blob.size);
   ctx.requested = true;
   let result;
@@ -409,6 +418,60 @@ async function cmdUpload(ctx) {
   } else {
     process.stdout.write(`${result.mediaId}\n`);
   }
+}
+
+/** The most bytes `upload voice` reads into memory: the WAV encodeVoice() takes (10 minutes). */
+const MAX_VOICE_INPUT = 256 * 1024 * 1024;
+
+/**
+ * `upload voice FILE`: through uploadVoice(), so a WAV is encoded to AMR-NB (MR122) first, and
+ * AMR or MP3 goes as it is. Over WeChat's 60 s (or 2 MiB) it is refused before anything is sent,
+ * naming the limit and the duration, unless --split: then each part is uploaded and one media id
+ * printed per line.
+ */
+async function uploadVoice(ctx, client, file, blob, filename) {
+  if (blob.size > MAX_VOICE_INPUT) {
+    throw wxError('TOO_LARGE', `${file}: ${formatBytes(blob.size)} is more than the ${formatBytes(MAX_VOICE_INPUT)} read for voice`);
+  }
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  const progress = new Progress(ctx, `uploading ${path.basename(file)}`, blob.size);
+  ctx.requested = true;
+  let parts;
+  try {
+    parts = await client.uploadVoice(bytes, { filename, split: Boolean(ctx.opts.split), signal: ctx.signal });
+  } catch (err) {
+    if (wx.MediaValidationError.is(err) && err.code === 'TOO_LONG' && err.seconds != null) {
+      throw wxError('TOO_LONG', `${file}: ${err.seconds} s of voice is longer than WeChat's limit of ${err.limit} s for one voice; --split uploads it as several parts`, { seconds: err.seconds, limit: err.limit });
+    }
+    if (wx.MediaValidationError.is(err) && err.code === 'TOO_LARGE' && err.size != null) {
+      throw wxError('TOO_LARGE', `${file}: ${formatBytes(err.size)} of voice is more than WeChat's limit of ${formatBytes(err.limit)} for one voice; --split uploads it as several parts`, { seconds: err.seconds, size: err.size, limit: err.limit });
+    }
+    throw err;
+  } finally {
+    progress.finish(parts ? 'uploaded' : null);
+  }
+  if (ctx.json) {
+    const [first] = parts;
+    printJson({
+      type: first.type,
+      mediaId: first.mediaId,
+      createdAt: first.createdAt,
+      file,
+      size: blob.size,
+      format: first.format,
+      encoded: first.encoded,
+      seconds: Math.round(parts.reduce((sum, p) => sum + p.seconds, 0) * 1000) / 1000,
+      mediaIds: parts.map((p) => p.mediaId),
+      parts: parts.map((p) => ({ mediaId: p.mediaId, createdAt: p.createdAt, seconds: p.seconds, size: p.size })),
+    });
+  } else {
+    process.stdout.write(parts.map((p) => `${p.mediaId}\n`).join(''));
+  }
+}
+
+/** A MediaValidationError made here (the CLI's own refusals of voice). */
+function wxError(code, message, extra) {
+  return new wx.MediaValidationError(message, Object.assign({ code }, extra));
 }
 
 /** `-o` to a kind of destination. */
