@@ -10,6 +10,10 @@
 // as times real time (issue 27's target: >= 100x). The 44.1 kHz stereo row includes mixing and
 // resampling to 16 kHz (lame: -m m --resample 16). Rows without lame installed say so.
 //
+// Then AMR-NB: the same minute as an 8 kHz mono WAV encoded to MR122 by encodeVoice() beside a
+// `sox in.wav -C 7 -t amr-nb out.amr` process (opencore-amrnb), as the ratio wasm / sox (issue
+// 27's target: <= 1.0), with a check that both wrote the same bytes.
+//
 // The 60 s inputs are made here from espeak-ng speech by the reference encoders (sox -C 7 for
 // AMR, speexref enc for Speex wideband quality 7). Needs sox + libsox-fmt-all, espeak-ng,
 // libspeex-dev and gcc (scripts/setup installs them), and pkg/ (make pkg).
@@ -140,5 +144,27 @@ for (const [name, size, secs, wasm, lame] of encodeRows) {
       `${(60_000 / wasm).toFixed(0).padStart(11)}x ${lame == null ? '      —' : lame.toFixed(1).padStart(8)} ${lame == null ? '         —' : `${(wasm / lame).toFixed(2).padStart(9)}x`}`,
   );
 }
+// AMR-NB encoding: 60 s of speech as an 8 kHz mono WAV to MR122 by encodeVoice(), beside a sox
+// process (opencore-amrnb's encoder) doing the same; the two must agree byte for byte.
+{
+  const wav = readFileSync(at('minute8.wav'));
+  let amr = await encodeVoice(wav, { to: 'amr', mode: 7 }); // warm-up
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = process.hrtime.bigint();
+    amr = await encodeVoice(wav, { to: 'amr', mode: 7 });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  const wasm = median(times);
+  const native = timeNative('sox', [at('minute8.wav'), '-C', '7', '-t', 'amr-nb', at('minute8.sox.amr')]);
+  const same = Buffer.from(amr).equals(readFileSync(at('minute8.sox.amr')));
+  console.log(`\nAMR-NB encoding of 60 s of speech (8 kHz mono WAV in, MR122), median of ${RUNS} runs (wasm in Node vs a sox process)`);
+  console.log('input              amr size   wasm ms  x real time  sox ms  wasm/sox  bit-exact');
+  console.log(
+    `${'8 kHz mono, 12.2k'.padEnd(17)} ${String(amr.length).padStart(7)} B ${wasm.toFixed(1).padStart(8)} ${(60_000 / wasm).toFixed(0).padStart(11)}x ` +
+      `${native.toFixed(1).padStart(7)} ${(wasm / native).toFixed(2).padStart(8)}x  ${same ? 'yes' : 'NO'}`,
+  );
+}
+
 const voiceWasm = path.join(root, 'pkg/voice_bg.wasm');
 console.log(`voice wasm: ${statSync(voiceWasm).size} B, ${gzipSync(readFileSync(voiceWasm), { level: 9 }).length} B gzipped`);
