@@ -2,7 +2,7 @@
 //! [`crate::resample`] to the encoder's rate, and handed to the AMR-NB encoder
 //! ([`crate::amr_encode::encode_amr`], 8 kHz) or the MP3 encoder ([`crate::mp3`], 8 or 16 kHz).
 
-use crate::amr_encode::encode_amr;
+use crate::amr_encode::encode_amr_dtx;
 use crate::input::Audio;
 use crate::resample::{resample, to_i16};
 use crate::VoiceError;
@@ -29,15 +29,24 @@ pub fn samples_at(audio: &Audio, rate: u32) -> Vec<i16> {
 }
 
 /// Audio as an AMR-NB storage file in `mode` (0..=7; [`DEFAULT_AMR_MODE`] when `None`),
-/// resampled to 8 kHz, through the encoder's seam ([`encode_amr`]).
+/// resampled to 8 kHz, DTX off, through the encoder's seam ([`crate::amr_encode::encode_amr`]).
 pub fn encode_amr_audio(audio: &Audio, mode: Option<u8>) -> Result<Vec<u8>, VoiceError> {
+    encode_amr_audio_dtx(audio, mode, false)
+}
+
+/// [`encode_amr_audio`] with DTX on or off (see [`encode_amr_dtx`]).
+pub fn encode_amr_audio_dtx(
+    audio: &Audio,
+    mode: Option<u8>,
+    dtx: bool,
+) -> Result<Vec<u8>, VoiceError> {
     let mode = mode.unwrap_or(DEFAULT_AMR_MODE);
     if mode > 7 {
         return Err(VoiceError::BadOption {
             reason: "the AMR mode must be 0..=7",
         });
     }
-    encode_amr(&samples_at(audio, 8000), mode)
+    encode_amr_dtx(&samples_at(audio, 8000), mode, dtx)
 }
 
 /// Audio as MP3 (mono, constant bitrate) at [`mp3_rate`], `kbps` one of [`MP3_KBPS`] (the

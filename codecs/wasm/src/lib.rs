@@ -11,7 +11,7 @@
 //! the arguments and turns them into the package's `MediaValidationError` with that code.
 
 use wasm_bindgen::prelude::*;
-use wxmedia_codecs::encode::{encode_amr_audio, encode_mp3_audio};
+use wxmedia_codecs::encode::{encode_amr_audio_dtx, encode_mp3_audio};
 use wxmedia_codecs::input::{from_pcm, read_wav, Audio, Pcm};
 use wxmedia_codecs::mp3::decode_voice_mp3;
 use wxmedia_codecs::split::{split_voice, voice_length, SplitFormat};
@@ -56,17 +56,18 @@ pub fn decode(
     made.map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Mono audio encoded `to` `"mp3"` (at `bitrate` kbit/s) or `"amr"` (in `mode`).
+/// Mono audio encoded `to` `"mp3"` (at `bitrate` kbit/s) or `"amr"` (in `mode`, with `dtx`).
 fn encode_audio(
     audio: Result<Audio, VoiceError>,
     to: &str,
     bitrate: Option<u32>,
     mode: Option<u8>,
+    dtx: Option<bool>,
 ) -> Result<Vec<u8>, JsValue> {
     let audio = audio.map_err(refusal)?;
     match to {
         "mp3" => encode_mp3_audio(&audio, bitrate),
-        "amr" => encode_amr_audio(&audio, mode),
+        "amr" => encode_amr_audio_dtx(&audio, mode, dtx.unwrap_or(false)),
         _ => Err(VoiceError::BadOption {
             reason: "to must be 'mp3' or 'amr'",
         }),
@@ -75,15 +76,16 @@ fn encode_audio(
 }
 
 /// A WAV file (PCM 8/16/24/32-bit or float, any rate, mono or stereo) encoded `to` `"mp3"` or
-/// `"amr"`. Throws an `Error` with a `code` for what cannot be read or encoded.
+/// `"amr"` (DTX off unless `dtx`). Throws an `Error` with a `code` for what cannot be read or encoded.
 #[wasm_bindgen(js_name = encodeWav)]
 pub fn encode_wav(
     bytes: &[u8],
     to: &str,
     bitrate: Option<u32>,
     mode: Option<u8>,
+    dtx: Option<bool>,
 ) -> Result<Vec<u8>, JsValue> {
-    encode_audio(read_wav(bytes), to, bitrate, mode)
+    encode_audio(read_wav(bytes), to, bitrate, mode, dtx)
 }
 
 /// Interleaved 16-bit PCM at `rate` Hz with `channels` channels, encoded like [`encode_wav`].
@@ -95,8 +97,15 @@ pub fn encode_pcm16(
     to: &str,
     bitrate: Option<u32>,
     mode: Option<u8>,
+    dtx: Option<bool>,
 ) -> Result<Vec<u8>, JsValue> {
-    encode_audio(from_pcm(Pcm::I16(pcm), rate, channels), to, bitrate, mode)
+    encode_audio(
+        from_pcm(Pcm::I16(pcm), rate, channels),
+        to,
+        bitrate,
+        mode,
+        dtx,
+    )
 }
 
 /// Interleaved float PCM (`-1..1`) at `rate` Hz with `channels` channels, encoded like
@@ -109,8 +118,15 @@ pub fn encode_pcm_float(
     to: &str,
     bitrate: Option<u32>,
     mode: Option<u8>,
+    dtx: Option<bool>,
 ) -> Result<Vec<u8>, JsValue> {
-    encode_audio(from_pcm(Pcm::F32(pcm), rate, channels), to, bitrate, mode)
+    encode_audio(
+        from_pcm(Pcm::F32(pcm), rate, channels),
+        to,
+        bitrate,
+        mode,
+        dtx,
+    )
 }
 
 /// AMR or MP3 bytes split into parts of at most `max_seconds` and `max_bytes` each, on frame
