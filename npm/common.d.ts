@@ -46,6 +46,8 @@ export declare class MediaClient extends wasm.MediaClient {
 export interface UploadVoiceOptions {
   /** The AMR-NB mode audio is encoded in, 0 (MR475) to 7 (MR122, the default). */
   mode?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  /** AMR-NB discontinuous transmission when encoding (default false; see EncodeVoiceOptions). */
+  dtx?: boolean;
   /** Upload voice over the limits as several parts (default true); false refuses it. */
   split?: boolean;
   /** The longest part, in seconds. Default 60 (WeChat's limit for voice). */
@@ -121,14 +123,21 @@ export interface PcmInput {
 export interface EncodeVoiceOptions {
   /**
    * 'mp3': MPEG Layer III, mono, 16 kHz for input at 16 kHz and up (else 8 kHz), constant
-   * bitrate. 'amr': AMR-NB at 8 kHz (WeChat's voice format), DTX off, bit-exact with
-   * opencore-amrnb's encoder (what `sox -t amr-nb -C MODE` writes) on 8 kHz input.
+   * bitrate. 'amr': AMR-NB at 8 kHz (WeChat's voice format), bit-exact with opencore-amrnb's
+   * encoder on 8 kHz input (with `dtx: true`, what `sox -t amr-nb -C MODE` writes).
    */
   to: 'mp3' | 'amr';
   /** MP3 bitrate in kbit/s (8–64 in steps of 8). Default: 24 at 8 kHz, 32 at 16 kHz. */
   bitrate?: 8 | 16 | 24 | 32 | 40 | 48 | 56 | 64;
   /** AMR-NB mode, 0 (MR475, 4.75 kbit/s) to 7 (MR122, 12.2 kbit/s, the default). */
   mode?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  /**
+   * AMR-NB discontinuous transmission (default false): pauses become SID and NO_DATA frames, a
+   * smaller file. With it the file is byte for byte what `sox -t amr-nb -C MODE` (opencore-amrnb,
+   * which always encodes with DTX) writes for 8 kHz input; without it, what opencore writes with
+   * DTX off.
+   */
+  dtx?: boolean;
 }
 
 /**

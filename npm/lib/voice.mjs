@@ -21,6 +21,8 @@ const MAX_ENCODE_INPUT_BYTES = 256 * 1024 * 1024;
 /** WeChat's limits on one voice: the defaults of splitVoice(). */
 const DEFAULT_MAX_SECONDS = 60;
 const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
+/** How WAV files start (RF64, BW64 and RIFX ones are refused by the wasm, by name). */
+const WAV_MAGIC = ['RIFF', 'RF64', 'BW64', 'RIFX'];
 /** The AMR-NB mode uploadVoice() encodes in: 7, MR122 (12.2 kbit/s), what WeChat records. */
 const DEFAULT_AMR_MODE = 7;
 
@@ -100,17 +102,20 @@ export function voiceApi(load) {
    * Audio encoded to voice WeChat takes: `input` is WAV bytes (PCM 8/16/24/32-bit or float, any
    * rate, mono or stereo) or `{ pcm: Int16Array | Float32Array, sampleRate, channels = 1 }`
    * (interleaved); `to` 'mp3' (mono, 8 or 16 kHz, `bitrate` kbit/s) or 'amr' (AMR-NB, 8 kHz,
-   * `mode` 0–7). Mixed to mono and resampled in the wasm.
+   * `mode` 0–7, `dtx` off unless asked). Mixed to mono and resampled in the wasm.
    */
   async function encodeVoice(input, options) {
     if (options == null || typeof options !== 'object') throw new TypeError("encodeVoice needs options: { to: 'mp3' | 'amr' }");
-    const { to, bitrate, mode } = options;
+    const { to, bitrate, mode, dtx } = options;
     if (!ENCODINGS.has(to)) throw new TypeError(`option to must be 'mp3' or 'amr', not ${JSON.stringify(to)}`);
     if (bitrate != null && (to !== 'mp3' || !MP3_KBPS.includes(bitrate))) {
       throw new TypeError(`option bitrate is for to: 'mp3', one of ${MP3_KBPS.join(', ')} (kbit/s), not ${JSON.stringify(bitrate)}`);
     }
     if (mode != null && (to !== 'amr' || !Number.isInteger(mode) || mode < 0 || mode > 7)) {
       throw new TypeError(`option mode is for to: 'amr', an integer 0-7 (7: MR122), not ${JSON.stringify(mode)}`);
+    }
+    if (dtx != null && (to !== 'amr' || typeof dtx !== 'boolean')) {
+      throw new TypeError(`option dtx is for to: 'amr', a boolean, not ${JSON.stringify(dtx)}`);
     }
     let call;
     if (input != null && typeof input === 'object' && 'pcm' in input) {
@@ -126,7 +131,7 @@ export function voiceApi(load) {
       if (pcm.byteLength > MAX_ENCODE_INPUT_BYTES) {
         throw makeError('MediaValidationError', 'TOO_LONG', `audio: ${pcm.byteLength} bytes of PCM is more than the ${MAX_ENCODE_INPUT_BYTES} accepted`);
       }
-      call = (voice) => voice[kind](pcm, sampleRate, channels, to, bitrate ?? undefined, mode ?? undefined);
+      call = (voice) => voice[kind](pcm, sampleRate, channels, to, bitrate ?? undefined, mode ?? undefined, dtx ?? undefined);
     } else {
       let bytes;
       try {
@@ -137,7 +142,7 @@ export function voiceApi(load) {
       if (bytes.byteLength > MAX_ENCODE_INPUT_BYTES) {
         throw makeError('MediaValidationError', 'TOO_LONG', `audio: ${bytes.byteLength} bytes of WAV is more than the ${MAX_ENCODE_INPUT_BYTES} accepted`);
       }
-      call = (voice) => voice.encodeWav(bytes, to, bitrate ?? undefined, mode ?? undefined);
+      call = (voice) => voice.encodeWav(bytes, to, bitrate ?? undefined, mode ?? undefined, dtx ?? undefined);
     }
     const voice = await glue();
     try {
@@ -199,6 +204,8 @@ export function voiceApi(load) {
     if (!Number.isInteger(mode) || mode < 0 || mode > 7) {
       throw new TypeError(`option mode must be an integer 0-7 (7: MR122), not ${JSON.stringify(o.mode)}`);
     }
+    const dtx = o.dtx ?? false;
+    if (typeof dtx !== 'boolean') throw new TypeError(`option dtx must be a boolean, not ${JSON.stringify(o.dtx)}`);
     const split = o.split ?? true;
     if (typeof split !== 'boolean') throw new TypeError(`option split must be a boolean, not ${JSON.stringify(o.split)}`);
     const maxSeconds = o.maxSeconds ?? DEFAULT_MAX_SECONDS;
@@ -215,7 +222,7 @@ export function voiceApi(load) {
     let info;
     let encoded = false;
     if (input != null && typeof input === 'object' && 'pcm' in input) {
-      bytes = await encodeVoice(input, { to: 'amr', mode });
+      bytes = await encodeVoice(input, { to: 'amr', mode, dtx });
       encoded = true;
     } else {
       try {
@@ -223,11 +230,16 @@ export function voiceApi(load) {
       } catch {
         throw new TypeError('uploadVoice input must be AMR, MP3 or WAV bytes (a Uint8Array, an ArrayBuffer or a Blob) or { pcm, sampleRate, channels }');
       }
-      info = await measure(bytes);
-      if (!info) {
-        // Not AMR or MP3, which WeChat would refuse: audio to encode (a WAV file, else BAD_AUDIO).
-        bytes = await encodeVoice(bytes, { to: 'amr', mode });
+      // A WAV file (RIFF, or RF64/RIFX, which encodeVoice() refuses by name) is audio WeChat
+      // would refuse: encoded. Anything else must be AMR or MP3.
+      if (WAV_MAGIC.includes(String.fromCharCode(...bytes.subarray(0, 4)))) {
+        bytes = await encodeVoice(bytes, { to: 'amr', mode, dtx });
         encoded = true;
+      } else {
+        info = await measure(bytes);
+        if (!info) {
+          throw makeError('MediaValidationError', 'BAD_FORMAT', 'voice must be AMR, MP3 or WAV (or { pcm, sampleRate }): these bytes are none of them');
+        }
       }
     }
     if (encoded) info = await measure(bytes);

@@ -190,15 +190,15 @@ pub fn mp3_frames(bytes: &[u8]) -> Result<Vec<Frame>, VoiceError> {
 
 /// The format of AMR-NB or MP3 bytes and how long they play, in seconds (the sum of their frames'
 /// durations, counted as [`split_voice`] counts them), or `None` for bytes that are neither
-/// (a WAV file, say). Corrupt AMR or MP3 is an error, as [`split_voice`] finds it; so is input
-/// over [`MAX_SPLIT_INPUT_BYTES`].
+/// (a WAV file, say). Corrupt AMR or MP3 is an error, as [`split_voice`] finds it; so is AMR or
+/// MP3 over [`MAX_SPLIT_INPUT_BYTES`].
 pub fn voice_length(bytes: &[u8]) -> Result<Option<(SplitFormat, f64)>, VoiceError> {
-    if bytes.len() > MAX_SPLIT_INPUT_BYTES {
-        return Err(VoiceError::TooLarge { len: bytes.len() });
-    }
     let Some(format) = split_format(bytes) else {
         return Ok(None);
     };
+    if bytes.len() > MAX_SPLIT_INPUT_BYTES {
+        return Err(VoiceError::TooLarge { len: bytes.len() });
+    }
     let frames = match format {
         SplitFormat::Amr => amr_frames(bytes)?,
         SplitFormat::Mp3 => mp3_frames(bytes)?,
