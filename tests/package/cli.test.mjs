@@ -485,3 +485,68 @@ test('npx wxmedia runs the installed bin, offline', async () => {
   assert.equal(stdout.trim(), process.env.WXMEDIA_VERSION || stdout.trim());
   assert.match(stdout.trim(), /^\d+\.\d+\.\d+/);
 });
+
+test('upload voice: a WAV is encoded to AMR; over 60 s it is refused naming the limit and its length, or --split uploads each part', async (t) => {
+  await h.reset();
+  const dir = h.tempDir(t);
+  const one = path.join(dir, 'one.wav');
+  execFileSync('espeak-ng', ['-w', one, 'Thank you for your message. 我们会尽快回复。']);
+  const wavOf = (seconds) => {
+    const file = path.join(dir, `reply-${seconds}.wav`);
+    execFileSync('sox', ['-R', '-D', one, '-r', '16000', file, 'pad', '0', '0.5', 'repeat', String(Math.ceil(seconds / 2)), 'trim', '0', String(seconds)]);
+    return file;
+  };
+  const { MediaClient, encodeVoice } = await import('wxmedia');
+  const client = new MediaClient({ appId: h.APPID, appSecret: h.SECRET, baseUrl: h.EMU });
+  const downloaded = async (id) => Buffer.from(await (await client.get(id)).arrayBuffer());
+
+  const short = wavOf(4);
+  const r = await h.cli(['upload', 'voice', short, ...base]);
+  h.exits(r, 0);
+  assert.match(r.out, /^[\w-]{16,}\n$/);
+  const amr = await downloaded(r.out.trim());
+  assert.ok(amr.equals(Buffer.from(await encodeVoice(fs.readFileSync(short), { to: 'amr' }))), 'the WAV encoded to AMR (MR122)');
+  assert.equal((amr[6] >> 3) & 15, 7);
+
+  const long = wavOf(75);
+  await h.reset();
+  const refused = await h.cli(['upload', 'voice', long, ...base]);
+  h.exits(refused, 3);
+  assert.match(refused.err, /reply-75\.wav: 75 s of voice is longer than WeChat's limit of 60 s for one voice; --split uploads it as several parts/);
+  assert.equal(refused.out, '');
+  const json = await h.cli(['upload', 'voice', long, '--json', ...base]);
+  h.exits(json, 3);
+  assert.deepEqual(JSON.parse(json.out).error, {
+    name: 'MediaValidationError', code: 'TOO_LONG', message: JSON.parse(json.out).error.message, seconds: 75, limit: 60,
+  });
+  assert.equal((await h.requests('/cgi-bin/media/upload')).length, 0, 'nothing was sent');
+
+  const split = await h.cli(['upload', 'voice', long, '--split', ...base]);
+  h.exits(split, 0);
+  const ids = split.out.trim().split('\n');
+  assert.equal(ids.length, 2);
+  const frames = [];
+  for (const id of ids) {
+    const part = await downloaded(id);
+    assert.equal(part.subarray(0, 6).toString('latin1'), '#!AMR\n');
+    frames.push(part.subarray(6));
+  }
+  assert.deepEqual(frames.map((f) => f.length / 32), [3000, 750]);
+  const whole = Buffer.from(await encodeVoice(fs.readFileSync(long), { to: 'amr' }));
+  assert.ok(Buffer.concat([Buffer.from('#!AMR\n'), ...frames]).equals(whole), 'the parts hold every frame once');
+  assert.deepEqual((await h.storedMedia()).map((m) => m.type), ['voice', 'voice']);
+
+  const j = await h.cli(['upload', 'voice', long, '--split', '--json', ...base]);
+  h.exits(j, 0);
+  const out = JSON.parse(j.out);
+  assert.equal(out.mediaIds.length, 2);
+  assert.equal(out.mediaId, out.mediaIds[0]);
+  assert.deepEqual(out.parts.map((p) => p.seconds), [60, 15]);
+  assert.equal(out.seconds, 75);
+  assert.equal(out.encoded, true);
+  assert.equal(out.format, 'amr');
+
+  const usage = await h.cli(['upload', 'image', short, '--split', ...base]);
+  h.exits(usage, 2);
+  assert.match(usage.err, /--split is for voice/);
+});

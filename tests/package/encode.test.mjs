@@ -1,7 +1,8 @@
 // encodeVoice() and splitVoice() in Node, through import and require: speech from espeak-ng in
 // every WAV sample format sox writes (and raw PCM) encoded to MP3 that ffmpeg decodes to the
-// input's duration ± one frame (sox: plus the codec's delay, which it does not trim); hostile WAVs
-// and bad options refused with typed errors; AMR refused until its encoder is in; WeChat voice
+// input's duration ± one frame (sox: plus the codec's delay, which it does not trim), and to AMR
+// in all eight modes, with DTX byte for byte what sox writes for 8 kHz input (upload-voice.test.mjs
+// does the same on live speech); hostile WAVs and bad options refused with typed errors; WeChat voice
 // (the AMR fixtures) and MP3 split on frame boundaries with every frame in exactly one part. The
 // same facts in Deno, Bun, a Worker and Chromium: fixtures/roundtrip.mjs.
 
@@ -18,7 +19,7 @@ import { encodeFacts } from './fixtures/roundtrip.mjs';
 
 const require = createRequire(import.meta.url);
 
-test('through import, the facts every runtime checks (MP3 from WAV and PCM, hostile WAVs, AMR, splitVoice)', async () => {
+test('through import, the facts every runtime checks (MP3 and AMR from WAV and PCM, hostile WAVs, splitVoice)', async () => {
   await h.assertEncodeFacts(await encodeFacts(await import('wxmedia')), 'Node ESM');
 });
 
@@ -74,9 +75,13 @@ test('bad options are TypeErrors; what cannot be encoded is a MediaValidationErr
     encodeVoice({ pcm: new Int16Array(8000 * 601), sampleRate: 8000 }, { to: 'mp3' }),
     (err) => err instanceof MediaValidationError && err.code === 'TOO_LONG',
   );
+  // AMR takes what MP3 takes, and refuses what it refuses.
+  const amr = await encodeVoice({ pcm: new Float32Array(8000), sampleRate: 16000 }, { to: 'amr', mode: 5 });
+  assert.equal(amr.length, 6 + 25 * 21, 'half a second of MR795: 25 frames of 21 bytes');
+  await assert.rejects(encodeVoice(wav, { to: 'amr' }), (err) => err instanceof MediaValidationError && err.code === 'BAD_AUDIO');
   await assert.rejects(
-    encodeVoice({ pcm: new Float32Array(8000), sampleRate: 16000 }, { to: 'amr', mode: 5 }),
-    (err) => err instanceof MediaValidationError && err.code === 'ENCODER_UNAVAILABLE' && /AMR encoding is not available yet/.test(err.message),
+    encodeVoice({ pcm: new Int16Array(8000 * 601), sampleRate: 8000 }, { to: 'amr' }),
+    (err) => err instanceof MediaValidationError && err.code === 'TOO_LONG',
   );
   await assert.rejects(splitVoice(wav, { maxSeconds: 0 }), TypeError);
   await assert.rejects(splitVoice(wav, { maxBytes: 1.5 }), TypeError);

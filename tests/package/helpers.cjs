@@ -222,6 +222,75 @@ function assertMp3Duration(mp3, seconds, rate, label) {
   assert.ok(got.sox - seconds >= 0 && got.sox - seconds <= 3 * frame, `${label}: sox decodes ${got.sox} s of ${seconds} s`);
 }
 
+/** How many 8 kHz samples sox (opencore-amrnb) decodes `amr` to. */
+function amrSamples(amr) {
+  const { execFileSync } = require('node:child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxmedia-amr-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'v.amr'), amr);
+    return execFileSync('sox', ['-t', 'amr-nb', path.join(dir, 'v.amr'), '-t', 's16', '-'], { maxBuffer: 1 << 28 }).length / 2;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What `sox in.wav -r 8000 -c 1 -C MODE -t amr-nb out.amr` writes for the WAV `wav`. */
+function soxAmr(wav, mode) {
+  const { execFileSync } = require('node:child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxmedia-amr-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'in.wav'), wav);
+    execFileSync('sox', [path.join(dir, 'in.wav'), '-r', '8000', '-c', '1', '-C', String(mode), '-t', 'amr-nb', path.join(dir, 'out.amr')]);
+    return fs.readFileSync(path.join(dir, 'out.amr'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Asserts that `amr` is an AMR-NB file in `mode` that sox decodes to `seconds` (± one 20 ms
+ * frame: the encoder pads the last frame with silence).
+ */
+function assertAmrDuration(amr, seconds, mode, label) {
+  assert.equal(Buffer.from(amr.subarray(0, 6)).toString('latin1'), '#!AMR\n', `${label}: the AMR magic`);
+  assert.equal((amr[6] >> 3) & 15, mode, `${label}: the first frame's mode`);
+  const got = amrSamples(amr) / 8000;
+  assert.ok(Math.abs(got - seconds) <= 0.02 + 1e-9, `${label}: sox decodes ${got} s of ${seconds} s`);
+}
+
+/** The frame types of the records of an AMR file (8: SID, 15: NO_DATA). */
+function amrFrameTypes(amr) {
+  const payload = [12, 13, 15, 17, 19, 20, 26, 31, 5, -1, -1, -1, -1, -1, -1, 0];
+  const out = [];
+  for (let at = 6; at < amr.length; at += 1 + payload[(amr[at] >> 3) & 15]) out.push((amr[at] >> 3) & 15);
+  return out;
+}
+
+/**
+ * The AMR facts of fixtures/roundtrip.mjs: in all eight modes, the 8 kHz mono 16-bit WAV
+ * (speech, a pause, speech) encodes with DTX to exactly what sox (opencore-amrnb, which always
+ * encodes with DTX) writes for it, pause frames and all; without DTX (the default) to a frame of
+ * the mode for every 20 ms; both inputs decode to their duration; the default mode is MR122.
+ */
+function assertAmrFacts(a, label) {
+  const wav = Buffer.from(a.wav, 'base64');
+  const seconds = (wav.length - 44) / 2 / 8000;
+  for (let mode = 0; mode < 8; mode++) {
+    const amr = Buffer.from(a.fromWav[mode], 'base64');
+    const what = `${label}: encodeVoice(WAV, { to: 'amr', mode: ${mode}`;
+    assertAmrDuration(amr, seconds, mode, `${what}, dtx: true })`);
+    assert.ok(amr.equals(soxAmr(wav, mode)), `${what}, dtx: true }) differs from what sox writes`);
+    assert.ok(amrFrameTypes(amr).some((t) => t === 8 || t === 15), `${what}, dtx: true }): the pause is SID/NO_DATA frames`);
+    const plain = Buffer.from(a.noDtx[mode], 'base64');
+    assertAmrDuration(plain, seconds, mode, `${what} })`);
+    assert.deepEqual(new Set(amrFrameTypes(plain)), new Set([mode]), `${what} }): every frame in the mode`);
+    assertAmrDuration(Buffer.from(a.fromPcm[mode], 'base64'), 0.75, mode, `${label}: encodeVoice(PCM, { to: 'amr', mode: ${mode} })`);
+  }
+  assert.equal(a.byDefault, a.noDtx[7], `${label}: the default AMR mode is MR122, without DTX`);
+  assert.deepEqual(a.badMode, { name: 'TypeError', code: null, instanceOf: false }, `${label}: AMR mode 8`);
+  assert.deepEqual(a.dtxOnMp3, { name: 'TypeError', code: null, instanceOf: false }, `${label}: dtx for MP3`);
+}
+
 /** The encodeVoice/splitVoice facts of fixtures/roundtrip.mjs, checked with ffmpeg and sox. */
 async function assertEncodeFacts(e, label, { browser = false } = {}) {
   const wx = require('wxmedia');
@@ -238,7 +307,7 @@ async function assertEncodeFacts(e, label, { browser = false } = {}) {
   for (const [name, [, code]] of Object.entries(hostileWavs())) {
     assert.deepEqual(e.hostile[name], typed(code), `${label}: hostile WAV, ${name}`);
   }
-  assert.deepEqual(e.amr, typed('ENCODER_UNAVAILABLE'), `${label}: AMR`);
+  assertAmrFacts(e.amr, label);
   assert.deepEqual(e.badRate, { name: 'TypeError', code: null, instanceOf: false }, `${label}: a rate of 2^32`);
   assert.deepEqual(e.zeroChannels, typed('BAD_AUDIO'), `${label}: zero channels`);
   assert.deepEqual(e.badTo, { name: 'TypeError', code: null, instanceOf: false }, `${label}: to 'ogg'`);
@@ -263,6 +332,13 @@ async function assertRoundTrip(r, label, { browser = false } = {}) {
     reopened: true,
     forged: { name: 'PushError', code: 'BAD_SIGNATURE', instanceOf: true },
   }, `${label}: message push`);
+  assert.deepEqual(r.uploadVoice, {
+    answers: [['voice', 'amr', true, 0.5, 0, 2, 'string'], ['voice', 'amr', true, 0.5, 1, 2, 'string']],
+    headers: ['#!AMR\n', '#!AMR\n'],
+    everyFrameOnce: true,
+    asIs: [1, false, true],
+    tooLong: { name: 'MediaValidationError', code: 'TOO_LONG', seconds: 1, limit: 0.5 },
+  }, `${label}: uploadVoice`);
   assert.ok(r.uploaded > 0);
   assert.equal(r.downloaded, r.uploaded, `${label}: downloaded ${r.downloaded} of ${r.uploaded} bytes`);
   assert.equal(r.same, true, `${label}: the downloaded bytes differ from the uploaded ones`);
@@ -328,6 +404,10 @@ module.exports = {
   NODE_ONLY,
   assertRoundTrip,
   assertMp3Duration,
+  assertAmrDuration,
+  amrFrameTypes,
+  soxAmr,
+  amrSamples,
   assertEncodeFacts,
   mp3Seconds,
 };

@@ -14,3 +14,5 @@ if (err instanceof WeChatError) {
 const file = await client.get('x');
 file.contentType; // expect TS2339
 await client.download('x'); // expect TS2554
+await client.uploadVoice(new Uint8Array(1), { mode: 8 }); // expect TS2322
+await client.uploadVoice('reply.wav'); // expect TS2345

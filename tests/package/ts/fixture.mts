@@ -40,7 +40,9 @@ import {
   type TransferProgress,
   type UploadOptions,
   type UploadResult,
+  type UploadVoiceOptions,
   type ValidatedMedia,
+  type VoiceUploadResult,
   type VideoLink,
 } from 'wxmedia';
 
@@ -64,7 +66,7 @@ export function describe(err: unknown): string {
   if (err instanceof MediaValidationError) {
     const code:
       | 'TOO_LARGE' | 'BAD_FORMAT' | 'EMPTY' | 'BAD_TYPE' | 'BAD_MEDIA_ID' | 'BAD_VOICE' | 'NOT_VOICE'
-      | 'BAD_AUDIO' | 'UNSUPPORTED_AUDIO' | 'TOO_LONG' | 'BAD_OPTION' | 'ENCODER_UNAVAILABLE' = err.code;
+      | 'BAD_AUDIO' | 'UNSUPPORTED_AUDIO' | 'TOO_LONG' | 'BAD_OPTION' = err.code;
     return code;
   }
   if (err instanceof TimeoutError) {
@@ -144,15 +146,25 @@ async function main(): Promise<void> {
   check(typeof toMp3 === 'function', 'mp3() is typed');
   const decode: (v: Blob, o?: DecodeVoiceOptions) => Promise<Uint8Array> = decodeVoice;
   check(typeof toWav === 'function' && typeof decode === 'function' && decodeOptions.format === 'speex', 'voice types');
-  // encodeVoice() from PCM to MP3; splitVoice() of it; AMR refused with a code until its encoder is in.
+  // encodeVoice() from PCM to MP3 and to AMR; splitVoice() of it; uploadVoice() of the PCM.
   const pcmIn: PcmInput = { pcm: new Float32Array(16000).map((_, i) => Math.sin(i / 10) / 4), sampleRate: 16000 };
   const encodeOptions: EncodeVoiceOptions = { to: 'mp3', bitrate: 32 };
   const encoded: Uint8Array = await encodeVoice(pcmIn, encodeOptions);
   const splitOptions: SplitVoiceOptions = { maxSeconds: 0.5 };
   const voiceParts: Uint8Array[] = await splitVoice(encoded, splitOptions);
   check(encoded[0] === 0xff && voiceParts.length >= 2, 'encodeVoice and splitVoice');
-  const noAmr = await encodeVoice(pcmIn, { to: 'amr', mode: 7 }).catch((e: unknown) => e);
-  check(noAmr instanceof MediaValidationError && noAmr.code === 'ENCODER_UNAVAILABLE', 'AMR encoding is refused with a code');
+  const amrOut: Uint8Array = await encodeVoice(pcmIn, { to: 'amr', mode: 7, dtx: false });
+  check(String.fromCharCode(...amrOut.subarray(0, 6)) === '#!AMR\n' && amrOut.length === 6 + 50 * 32, 'encodeVoice to AMR (MR122)');
+  const uploadVoiceOptions: UploadVoiceOptions = { mode: 7, dtx: false, maxSeconds: 0.5, filename: 'reply.wav', split: true };
+  const voiceUps: VoiceUploadResult[] = await client.uploadVoice(pcmIn, uploadVoiceOptions);
+  check(
+    voiceUps.length === 2 && voiceUps.every((u, i) => u.type === 'voice' && u.format === 'amr' && u.encoded && u.part === i && u.parts === 2 && u.seconds === 0.5),
+    'uploadVoice: one answer per part',
+  );
+  const asIs: VoiceUploadResult[] = await client.uploadVoice(amrOut);
+  check(asIs.length === 1 && !asIs[0].encoded && asIs[0].size === amrOut.length && typeof asIs[0].mediaId === 'string', 'uploadVoice of AMR');
+  const tooLong = await client.uploadVoice(amrOut, { split: false, maxSeconds: 0.5 }).catch((e: unknown) => e);
+  check(tooLong instanceof MediaValidationError && tooLong.code === 'TOO_LONG', 'uploadVoice with split: false refuses what is too long');
   const filename: string | undefined = file.filename;
   const length: number | undefined = file.contentLength;
   check(contentType === 'image/jpeg' && filename !== undefined && length === jpeg.length, 'MediaFile metadata');
