@@ -1,8 +1,9 @@
-//! **The AMR-NB encoder's seam.** [`encode_amr`] is the one function every AMR encoding goes
-//! through ([`crate::encode::encode_amr_audio`], the npm `encodeVoice(…, { to: 'amr' })`): 8 kHz
-//! mono 16-bit samples and a mode in, an `#!AMR\n` storage file out, over `wxmedia-amr`'s
-//! encoder (our port of the 3GPP TS 26.073 reference, bit-exact with opencore-amrnb; with DTX
-//! on, [`encode_amr_dtx`], that is what `sox -t amr-nb -C MODE` writes).
+//! **The AMR-NB encoder's seam.** [`encode_amr_dtx`] (and [`encode_amr`], DTX off) is where
+//! every AMR encoding goes ([`crate::encode::encode_amr_audio_dtx`], the npm
+//! `encodeVoice(…, { to: 'amr' })` and `uploadVoice()`): 8 kHz mono 16-bit samples and a mode
+//! in, an `#!AMR\n` storage file out, over `wxmedia-amr`'s encoder (our port of the 3GPP TS
+//! 26.073 reference, bit-exact with opencore-amrnb; with DTX on, that is what
+//! `sox -t amr-nb -C MODE` writes).
 
 use wxmedia_amr::{Encoder, Mode, AMR_MAGIC, L_FRAME};
 

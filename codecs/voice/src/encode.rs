@@ -29,7 +29,7 @@ pub fn samples_at(audio: &Audio, rate: u32) -> Vec<i16> {
 }
 
 /// Audio as an AMR-NB storage file in `mode` (0..=7; [`DEFAULT_AMR_MODE`] when `None`),
-/// resampled to 8 kHz, DTX off, through the encoder's seam ([`crate::amr_encode::encode_amr`]).
+/// resampled to 8 kHz, DTX off, through the encoder's seam ([`crate::amr_encode`]).
 pub fn encode_amr_audio(audio: &Audio, mode: Option<u8>) -> Result<Vec<u8>, VoiceError> {
     encode_amr_audio_dtx(audio, mode, false)
 }
