@@ -176,11 +176,15 @@ pub async fn push(
     };
     let state = match log::ask(env, &config.appid, &begin).await {
         Ok(LogAnswer::State(state)) => state,
-        Ok(_) | Err(_) => {
+        other => {
             // Without the log nothing can be kept exactly once: WeChat gets `success` (it will
             // not redeliver), and the failure is in the isolate's log.
+            let why = match other {
+                Err(e) => e,
+                Ok(_) => "an answer of another kind".to_string(),
+            };
             worker::console_error!(
-                "wxmedia: the push log did not answer; a push was answered without handling"
+                "wxmedia: the push log did not answer ({why}); a push was answered without handling"
             );
             return text("success");
         }
