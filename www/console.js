@@ -283,11 +283,57 @@ function link(href, text) {
   return el('a', { href, textContent: text ?? href, target: '_blank', rel: 'noopener' });
 }
 
+/** The voice's download formats: WeChat's own bytes play in no browser, these play everywhere. */
+const RENDITIONS = [['wav', 'WAV'], ['mp3', 'MP3']];
+
 /**
- * The preview of downloaded media: an image, a player for voice (`loadWav()` fetches its WAV),
- * a link for video.
+ * Links to a voice's WAV and MP3 (the Worker's `?format=wav`, `?format=mp3`): the media's URL with
+ * the format added when that URL works without the key (public or signed downloads), else links
+ * that download with the key and save what came.
  */
-function renderPreview(box, got, title, loadWav) {
+function renditionLinks(title, { mediaUrl, loadRendition }) {
+  const p = el('p', { className: 'save renditions' }, 'Download as ');
+  RENDITIONS.forEach(([format, label], i) => {
+    const a = el('a', { textContent: label, href: '#' });
+    a.setAttribute('aria-label', `Download ${title} as ${label}`);
+    a.dataset.format = format;
+    if (i) p.append(' · ');
+    p.append(a);
+    mediaUrl().then((u) => {
+      if (u) {
+        const url = new URL(u, location.href);
+        url.searchParams.set('format', format);
+        a.href = url.href;
+        a.download = '';
+        return;
+      }
+      // Downloads need the key, which a link cannot send: fetch with it, then save the Blob.
+      a.addEventListener('click', async (e) => {
+        e.preventDefault();
+        try {
+          const got = await loadRendition(format);
+          const blobUrl = URL.createObjectURL(got.blob);
+          const save = el('a', { href: blobUrl, download: got.filename ?? `voice.${format}` });
+          document.body.append(save);
+          save.click();
+          save.remove();
+          setTimeout(() => URL.revokeObjectURL(blobUrl), 10_000);
+        } catch (err) {
+          const box = el('span', { className: 'error', role: 'alert' });
+          api.showError(box, err);
+          p.append(' ', box);
+        }
+      });
+    });
+  });
+  return p;
+}
+
+/**
+ * The preview of downloaded media: an image, a player for voice (`voice.loadRendition('wav')`
+ * fetches its WAV) with its WAV and MP3 downloads, a link for video.
+ */
+function renderPreview(box, got, title, voice) {
   const previous = box.dataset.objectUrl;
   box.replaceChildren();
   if (got.kind === 'video') {
@@ -308,7 +354,8 @@ function renderPreview(box, got, title, loadWav) {
     const cannot = (why) => audio.replaceWith(el('p', { className: 'note', textContent: `${why}; save the file to listen.` }));
     audio.addEventListener('error', () => cannot(`This browser cannot play the WAV of ${got.contentType}`), { once: true });
     box.append(audio);
-    (loadWav ? loadWav() : Promise.reject(new Error('no WAV')))
+    box.append(renditionLinks(title, voice));
+    voice.loadRendition('wav')
       .then((wav) => {
         const wavUrl = URL.createObjectURL(wav.blob);
         const before = box.dataset.wavUrl;
@@ -353,12 +400,19 @@ function showResult({ title, type, mediaId, url, hdVoice = false }) {
     copyUrl.hidden = false;
     copyUrl.onclick = () => copy(u, copyUrl);
   };
-  if (url) setUrl(url);
-  else {
-    api.sign({ key: apiKey(), mediaId, hdVoice })
-      .then(({ url: u }) => setUrl(u))
-      .catch(() => { urlBox.textContent = 'not available (the API key is needed to sign one)'; });
-  }
+  // The media's URL as the Worker gave it (signed when downloads are): null when there is none.
+  const urlReady = url
+    ? Promise.resolve(url)
+    : api.sign({ key: apiKey(), mediaId, hdVoice }).then(({ url: u }) => u).catch(() => null);
+  urlReady.then((u) => {
+    if (u) setUrl(u);
+    else urlBox.textContent = 'not available (the API key is needed to sign one)';
+  });
+  const voice = {
+    // A URL a link can open: not when downloads need the key.
+    mediaUrl: () => Promise.all([urlReady, health]).then(([u, h]) => (h?.downloadAuth === 'key' ? null : u)),
+    loadRendition: (format) => api.download({ key: apiKey(), mediaId, hdVoice, format }),
+  };
   const preview = $('.preview', card);
   const error = $('.card-error', card);
   const table = $('table', card);
@@ -382,7 +436,7 @@ function showResult({ title, type, mediaId, url, hdVoice = false }) {
         el('td', { textContent: got.kind === 'video' ? '—' : bytes(got.blob.size) })));
       table.hidden = false;
       if (!type) $('.card-type', card).textContent = hdVoice ? 'HD voice' : kindOf(got);
-      renderPreview(preview, got, title, () => api.download({ key: apiKey(), mediaId, hdVoice, wav: true }));
+      renderPreview(preview, got, title, voice);
     } catch (e) {
       api.showError(error, e);
     } finally {
