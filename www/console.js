@@ -460,6 +460,138 @@ $('#fetch-form').addEventListener('submit', (e) => {
   showResult({ title: hdVoice ? `HD voice ${mediaId}` : mediaId, mediaId, hdVoice });
 });
 
+// ---- voice replies from the microphone ---------------------------------------------------------
+
+const recordButton = $('#record');
+const stopButton = $('#record-stop');
+const recordTime = $('#record-time');
+const recordStatus = $('#record-status');
+const take = $('#record-take');
+const takeAudio = $('#record-play');
+const takeUpload = $('#record-upload');
+const takeDiscard = $('#record-discard');
+/** The recorder module (./recorder.js), imported on the first recording. */
+let recorderModule = null;
+/** The recording in progress: what startRecording() resolved to. */
+let recording = null;
+/** The last recording, encoded: `{ file, seconds }`, until uploaded or discarded. */
+let recorded = null;
+
+const clock = (secs) => `${Math.floor(secs / 60)}:${String(Math.floor(secs % 60)).padStart(2, '0')}`;
+
+function recorderSays(text, isError = false) {
+  recordStatus.textContent = text;
+  recordStatus.classList.toggle('error', isError);
+  recordStatus.setAttribute('role', isError ? 'alert' : 'status');
+}
+
+function dropTake() {
+  recorded = null;
+  take.hidden = true;
+  const before = takeAudio.src;
+  takeAudio.removeAttribute('src');
+  if (before) URL.revokeObjectURL(before);
+}
+
+recordButton.addEventListener('click', async () => {
+  dropTake();
+  recordButton.disabled = true;
+  recorderSays('Asking for the microphone…');
+  try {
+    recorderModule ??= await import('./recorder.js');
+    const { startRecording, MAX_SECONDS } = recorderModule;
+    recordTime.textContent = `${clock(0)} / ${clock(MAX_SECONDS)}`;
+    // Loaded while the user speaks, so stopping does not wait for it.
+    recorderModule.voiceCodecs().catch(() => { /* encodeAmr says so */ });
+    recording = await startRecording({
+      onProgress: (secs) => { recordTime.textContent = `${clock(secs)} / ${clock(MAX_SECONDS)}`; },
+    });
+    recordTime.classList.add('live');
+    stopButton.disabled = false;
+    stopButton.focus();
+    recorderSays(`Recording (${recording.sampleRate} Hz)… press Stop when done.`);
+    const { pcm, sampleRate, limited } = await recording.done;
+    recording = null;
+    recordTime.classList.remove('live');
+    stopButton.disabled = true;
+    await encodeTake(pcm, sampleRate, limited);
+  } catch (e) {
+    recording = null;
+    recordTime.classList.remove('live');
+    stopButton.disabled = true;
+    recorderSays(`Cannot record: ${e?.message ?? e}.`, true);
+  } finally {
+    recordButton.disabled = false;
+  }
+});
+
+stopButton.addEventListener('click', () => {
+  stopButton.disabled = true;
+  recording?.stop();
+});
+
+/** Encodes a finished recording to AMR and offers it for listening and upload. */
+async function encodeTake(pcm, sampleRate, limited) {
+  const captured = pcm.length / sampleRate;
+  if (pcm.length === 0) {
+    recorderSays('Nothing was recorded.', true);
+    return;
+  }
+  recorderSays('Encoding to AMR…');
+  const { encodeAmr, amrToWav } = recorderModule;
+  const amr = await encodeAmr(pcm, sampleRate);
+  const { wav, seconds } = await amrToWav(amr);
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+  const file = new File([amr], `voice-reply-${stamp}.amr`, { type: 'audio/amr' });
+  recorded = { file, seconds };
+  takeAudio.src = URL.createObjectURL(new Blob([wav], { type: 'audio/wav' }));
+  take.hidden = false;
+  recorderSays(`${limited ? 'Stopped at the 1-minute limit. ' : ''}Recorded ${captured.toFixed(2)} s: `
+    + `AMR ${seconds.toFixed(2)} s, ${bytes(amr.length)}. Listen, then upload it.`);
+  takeUpload.focus();
+}
+
+takeDiscard.addEventListener('click', () => {
+  dropTake();
+  recorderSays('Discarded.');
+  recordButton.focus();
+});
+
+takeUpload.addEventListener('click', async () => {
+  if (!recorded) return;
+  if (!apiKey()) {
+    recorderSays('Enter the API key first.', true);
+    keyInput.focus();
+    return;
+  }
+  const { file, seconds } = recorded;
+  takeUpload.disabled = true;
+  takeDiscard.disabled = true;
+  try {
+    // The same check as a picked file's, with the Worker's limits.
+    const [m, h] = await Promise.all([core, health]);
+    if (m) await m.validateMedia('voice', file, { filename: file.name, limits: h?.limits });
+    recorderSays('Uploading… 0%');
+    const result = await api.upload({
+      key: apiKey(), type: 'voice', file,
+      onProgress: (f) => recorderSays(`Uploading… ${Math.round(f * 100)}%`),
+    });
+    dropTake();
+    recorderSays(`Uploaded as ${result.mediaId}`);
+    showResult({ title: `Voice reply, ${seconds.toFixed(2)} s`, type: result.type, mediaId: result.mediaId, url: result.url });
+  } catch (e) {
+    if (e?.name === 'MediaValidationError') recorderSays(`Refused before upload: ${e.message}.`, true);
+    else {
+      api.showError(recordStatus, e);
+      recordStatus.classList.add('error');
+      recordStatus.setAttribute('role', 'alert');
+    }
+  } finally {
+    takeUpload.disabled = false;
+    takeDiscard.disabled = false;
+  }
+});
+
 // ---- the inbox: fans' media kept by the callback endpoint -------------------------------------
 
 const inbox = $('#inbox');
