@@ -538,6 +538,8 @@ async function encodeTake(pcm, sampleRate, limited) {
     return;
   }
   recorderSays('Encoding to AMR…');
+  // Let the page show that before the encoder holds the main thread (about 0.5 s for a minute).
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   const { encodeAmr, amrToWav } = recorderModule;
   const amr = await encodeAmr(pcm, sampleRate);
   const { wav, seconds } = await amrToWav(amr);
