@@ -38,14 +38,19 @@ worker: setup www
 # files with the same rules as the Worker. The Worker serves it with the rest of www/. Built in
 # target/ and moved into place, so a running `wrangler dev` never serves a half-built copy;
 # wasm-opt runs separately because wasm-pack's own pass lists the directory while writing to it
-# and sometimes picks up its own temporary file.
+# and sometimes picks up its own temporary file. Beside it the voice codecs (codecs/wasm/, the
+# npm package's voice_bg.wasm, built the same way as `make pkg` builds it), which the page loads
+# only when it first records a voice reply: the core wasm does not carry the encoders.
 www: setup
-	rm -rf target/www-pkg
+	rm -rf target/www-pkg target/www-voice-pkg
 	wasm-pack --log-level warn build --release --no-opt --target web --out-dir target/www-pkg --out-name wxmedia
 	wasm-opt -Oz target/www-pkg/wxmedia_bg.wasm -o target/www-pkg/wxmedia_bg.opt.wasm
 	mv target/www-pkg/wxmedia_bg.opt.wasm target/www-pkg/wxmedia_bg.wasm
+	wasm-pack --log-level warn build codecs/wasm --profile voice --no-opt --target web --out-dir ../../target/www-voice-pkg --out-name voice
+	wasm-opt -O3 target/www-voice-pkg/voice_bg.wasm -o target/www-pkg/voice_bg.wasm
+	mv target/www-voice-pkg/voice.js target/www-pkg/
 	mkdir -p www/pkg
-	mv -f target/www-pkg/wxmedia_bg.wasm target/www-pkg/wxmedia.js www/pkg/
+	mv -f target/www-pkg/wxmedia_bg.wasm target/www-pkg/wxmedia.js target/www-pkg/voice_bg.wasm target/www-pkg/voice.js www/pkg/
 
 # The npm package in pkg/: wasm-pack's web build of the core crate's JS API (`js` feature: one
 # wasm file and its ES module glue), with the per-runtime entry points, the glue as CommonJS for
