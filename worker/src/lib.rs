@@ -9,6 +9,7 @@
 //! with `cargo test`; the rest runs only in workerd and is tested there (`tests/worker/`).
 
 pub mod config;
+pub mod encode;
 pub mod error;
 pub mod media;
 pub mod push;
