@@ -159,6 +159,17 @@ describe('WAV uploads as voice (encoded to AMR in the Worker)', () => {
     assert.deepEqual(await upstreamCalls(emu), []);
   });
 
+  it('a WAV body over 16 MiB: 413 before it is read, WeChat never called', async () => {
+    await clearLog(emu);
+    const big = Buffer.alloc(17 << 20);
+    tone('head.wav', 0.1).copy(big, 0, 0, 44);
+    const r = await w.fetch('/media?type=voice', { method: 'POST', headers: auth, body: big });
+    assert.equal(r.status, 413, r.text());
+    assert.equal(r.json().error.code, 'TOO_LARGE');
+    assert.match(r.json().error.message, /16777216 bytes/);
+    assert.deepEqual(await upstreamCalls(emu), []);
+  });
+
   it('split=1 over 60 s: one media id per part, the parts holding every frame once', async () => {
     // 8 kHz mono: no resampling, so opencore's encoder (sox) must write the very same frames.
     const seconds = 130;
