@@ -202,6 +202,18 @@ describe('WAV uploads as voice (encoded to AMR in the Worker)', () => {
     const joined = Buffer.concat([AMR_MAGIC, ...frames]);
     assert.equal(joined.length, 6 + seconds * 50 * 32);
     assert.ok(joined.equals(reference), 'the parts, joined, are opencore\'s encoding of the whole');
+
+    // Voice that is already AMR is cut the same way (nothing to encode: no `encoded`).
+    const again = await w.fetch('/media?type=voice&split=1&filename=lecture.amr', { method: 'POST', headers: auth, body: reference });
+    assert.equal(again.status, 201, again.text());
+    assert.equal(again.json().encoded, undefined);
+    assert.deepEqual(again.json().parts.map((p) => p.seconds), [60, 60, 10]);
+    const stored2 = [];
+    for (const part of again.json().parts) stored2.push((await stored(emu, part.mediaId)).subarray(6));
+    assert.ok(Buffer.concat([AMR_MAGIC, ...stored2]).equals(reference));
+    // split is for voice.
+    const image = await w.fetch('/media?type=image&split=1', { method: 'POST', headers: auth, body: wav });
+    assert.equal(image.status, 400);
   });
 
   it('split=1 within 60 s is one part', async () => {

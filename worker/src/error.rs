@@ -573,6 +573,10 @@ mod tests {
         let wx = |code: ErrorCode| ApiError::new(code, "m").wechat_errcode().0;
         assert_eq!(wx(ErrorCode::TooLarge), 40006);
         assert_eq!(wx(ErrorCode::BadFormat), 40005);
+        assert_eq!(wx(ErrorCode::BadAudio), 40005);
+        assert_eq!(wx(ErrorCode::UnsupportedAudio), 40005);
+        assert_eq!(ErrorCode::BadAudio.status(), 400);
+        assert_eq!(ErrorCode::UnsupportedAudio.status(), 415);
         assert_eq!(wx(ErrorCode::Empty), 41005);
         assert_eq!(wx(ErrorCode::BadType), 40004);
         assert_eq!(wx(ErrorCode::BadMediaId), 40007);

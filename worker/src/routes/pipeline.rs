@@ -172,10 +172,10 @@ pub async fn accept_upload(
     split: bool,
     map_err: impl Fn(&wxmedia::protocol::Error) -> ApiError,
 ) -> std::result::Result<Accepted, ApiError> {
-    let incoming = read_upload(req, media_type, config, filename).await?;
     if split && media_type != MediaType::Voice {
         return Err(ApiError::bad_request("split=1 is for voice uploads"));
     }
+    let incoming = read_upload(req, media_type, config, filename).await?;
     if media_type == MediaType::Voice {
         let head = read_head(&incoming.blob).await.map_err(|e| map_err(&e))?;
         if encode::is_wav(&head) {
