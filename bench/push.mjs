@@ -15,11 +15,13 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ROOT, APPID, SECRET, API_KEY, ENTRY } from '../tests/worker/harness.mjs';
 import { requireWrk, startScript, wrk } from './lib/workerd.mjs';
+import { openLoop } from './lib/openloop.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
 const THREADS = Number(process.env.BENCH_THREADS || 2);
+const RATE = Number(process.env.BENCH_RATE || 1000);
 const TOKEN = 'benchtoken';
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 
@@ -126,6 +128,24 @@ console.log('target                        pushes/s (median; rounds)     p50 ms 
 for (const [name, s] of Object.entries(summary)) {
   console.log(`${name.padEnd(28)} ${s.rps.toFixed(0).padStart(7)} (${s.all.padEnd(17)})  ${s.p50.toFixed(2).padStart(7)}  ${s.p99.toFixed(2).padStart(7)}  ${(s.rps / base.rps).toFixed(2).padStart(8)}  ${(s.rps / peer.rps).toFixed(2).padStart(12)}   ${s.bad}`);
 }
-console.log(`targets: >= 1000 pushes/s (${us.rps >= 1000 ? 'met' : 'NOT met'}: ${us.rps.toFixed(0)}), p99 <= 100 ms (${us.p99 <= 100 ? 'met' : 'NOT met'}: ${us.p99.toFixed(1)} ms)`);
+// Answer times at the target's load: RATE pushes a second offered whatever the Worker does (open
+// loop), each one's time counted from when it was due. wrk's p99 above is at saturation.
+console.log(`\nanswer times at ${RATE} pushes/s offered (open loop, ${SECONDS} s, distinct pushes; median of ${ROUNDS} rounds)`);
+console.log('target                        achieved/s   p50 ms   p99 ms   max ms   errors');
+const paced = {};
+for (const t of targets) {
+  const rs = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const list = t.list().map(([p, body]) => ({ method: 'POST', path: p, headers: { 'Content-Type': 'text/xml' }, body }));
+    rs.push(await openLoop(t.server.url, list, { rate: RATE, seconds: SECONDS }));
+  }
+  const m = (k) => median(rs.map((r) => r[k]));
+  paced[t.name] = { rate: m('rate'), p50: m('p50'), p99: m('p99'), max: m('max'), bad: rs.reduce((a, r) => a + r.bad, 0) };
+  const s = paced[t.name];
+  console.log(`${t.name.padEnd(28)} ${s.rate.toFixed(0).padStart(10)} ${s.p50.toFixed(2).padStart(8)} ${s.p99.toFixed(2).padStart(8)} ${s.max.toFixed(1).padStart(8)}   ${s.bad}`);
+}
+const ourPaced = paced['wxmedia, safe mode'];
+console.log(`targets: >= 1000 pushes/s (${us.rps >= 1000 ? 'met' : 'NOT met'}: ${us.rps.toFixed(0)} at saturation), p99 <= 100 ms at ${RATE}/s (${ourPaced.p99 <= 100 && ourPaced.rate >= 0.98 * RATE ? 'met' : 'NOT met'}: ${ourPaced.p99.toFixed(1)} ms, ${ourPaced.rate.toFixed(0)}/s answered)`);
+console.log(`(wrk's p99 at saturation: ${us.p99.toFixed(1)} ms)`);
 for (const t of targets) await t.server.stop();
 process.exit(0);

@@ -7,9 +7,30 @@
 // a voice rendition, a refusal, another route), a lookup that finds nothing, fails or outlives
 // the plan's deadline — goes to the full handler unchanged. The shell adds no rule:
 // tests/worker/shell.test.mjs checks that both answer byte for byte alike.
-import Handler, { HitShell, PushLog, TokenHolder } from './build/index.js';
+import { DurableObject } from 'cloudflare:workers';
+import Handler, { HitShell, PushLog as RustPushLog, TokenHolder } from './build/index.js';
 
-export { PushLog, TokenHolder };
+export { TokenHolder };
+
+/**
+ * The push log (worker/src/push/log.rs) as a Durable Object that takes Workers RPC: the runtime
+ * offers RPC only to classes declared `extends DurableObject`, which worker-build's are not. The
+ * Rust object does everything; `ask` (a JSON ask in, a JSON answer out) is what the Worker calls.
+ */
+export class PushLog extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.log = new RustPushLog(ctx, env);
+  }
+
+  fetch(request) {
+    return this.log.fetch(request);
+  }
+
+  ask(json) {
+    return this.log.ask(json);
+  }
+}
 
 // A plan's flags (worker/src/shell.rs).
 const MEMORY = 1;

@@ -123,13 +123,14 @@ function dispositionName(value) {
 }
 
 /**
- * `GET /media/{id}[/hd-voice][?format=wav]` with the key in a header (never in a URL). Resolves to
+ * `GET /media/{id}[/hd-voice][?format=wav|mp3]` with the key in a header (never in a URL). Resolves to
  * `{ kind: 'media', blob, contentType, filename, cache, source, ms }` or
  * `{ kind: 'video', videoUrl, ms }`.
  */
-export async function download({ key, mediaId, hdVoice = false, wav = false }) {
-  // wav: the Worker's WAV rendition of voice (`?format=wav`), which browsers can play.
-  const path = `${prefix}/media/${encodeURIComponent(mediaId)}${hdVoice ? '/hd-voice' : ''}${wav ? '?format=wav' : ''}`;
+export async function download({ key, mediaId, hdVoice = false, format = null }) {
+  // format: the Worker's WAV or MP3 rendition of voice (`?format=wav`, `?format=mp3`), which
+  // browsers can play.
+  const path = `${prefix}/media/${encodeURIComponent(mediaId)}${hdVoice ? '/hd-voice' : ''}${format ? `?format=${encodeURIComponent(format)}` : ''}`;
   const started = performance.now();
   const r = await call(path, { headers: { ...bearer(key), Accept: 'application/json, */*;q=0.5' }, cache: 'no-store' });
   const contentType = r.headers.get('Content-Type') ?? 'application/octet-stream';

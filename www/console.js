@@ -283,11 +283,57 @@ function link(href, text) {
   return el('a', { href, textContent: text ?? href, target: '_blank', rel: 'noopener' });
 }
 
+/** The voice's download formats: WeChat's own bytes play in no browser, these play everywhere. */
+const RENDITIONS = [['wav', 'WAV'], ['mp3', 'MP3']];
+
 /**
- * The preview of downloaded media: an image, a player for voice (`loadWav()` fetches its WAV),
- * a link for video.
+ * Links to a voice's WAV and MP3 (the Worker's `?format=wav`, `?format=mp3`): the media's URL with
+ * the format added when that URL works without the key (public or signed downloads), else links
+ * that download with the key and save what came.
  */
-function renderPreview(box, got, title, loadWav) {
+function renditionLinks(title, { mediaUrl, loadRendition }) {
+  const p = el('p', { className: 'save renditions' }, 'Download as ');
+  RENDITIONS.forEach(([format, label], i) => {
+    const a = el('a', { textContent: label, href: '#' });
+    a.setAttribute('aria-label', `Download ${title} as ${label}`);
+    a.dataset.format = format;
+    if (i) p.append(' · ');
+    p.append(a);
+    mediaUrl().then((u) => {
+      if (u) {
+        const url = new URL(u, location.href);
+        url.searchParams.set('format', format);
+        a.href = url.href;
+        a.download = '';
+        return;
+      }
+      // Downloads need the key, which a link cannot send: fetch with it, then save the Blob.
+      a.addEventListener('click', async (e) => {
+        e.preventDefault();
+        try {
+          const got = await loadRendition(format);
+          const blobUrl = URL.createObjectURL(got.blob);
+          const save = el('a', { href: blobUrl, download: got.filename ?? `voice.${format}` });
+          document.body.append(save);
+          save.click();
+          save.remove();
+          setTimeout(() => URL.revokeObjectURL(blobUrl), 10_000);
+        } catch (err) {
+          const box = el('span', { className: 'error', role: 'alert' });
+          api.showError(box, err);
+          p.append(' ', box);
+        }
+      });
+    });
+  });
+  return p;
+}
+
+/**
+ * The preview of downloaded media: an image, a player for voice (`voice.loadRendition('wav')`
+ * fetches its WAV) with its WAV and MP3 downloads, a link for video.
+ */
+function renderPreview(box, got, title, voice) {
   const previous = box.dataset.objectUrl;
   box.replaceChildren();
   if (got.kind === 'video') {
@@ -308,7 +354,8 @@ function renderPreview(box, got, title, loadWav) {
     const cannot = (why) => audio.replaceWith(el('p', { className: 'note', textContent: `${why}; save the file to listen.` }));
     audio.addEventListener('error', () => cannot(`This browser cannot play the WAV of ${got.contentType}`), { once: true });
     box.append(audio);
-    (loadWav ? loadWav() : Promise.reject(new Error('no WAV')))
+    box.append(renditionLinks(title, voice));
+    voice.loadRendition('wav')
       .then((wav) => {
         const wavUrl = URL.createObjectURL(wav.blob);
         const before = box.dataset.wavUrl;
@@ -353,12 +400,19 @@ function showResult({ title, type, mediaId, url, hdVoice = false }) {
     copyUrl.hidden = false;
     copyUrl.onclick = () => copy(u, copyUrl);
   };
-  if (url) setUrl(url);
-  else {
-    api.sign({ key: apiKey(), mediaId, hdVoice })
-      .then(({ url: u }) => setUrl(u))
-      .catch(() => { urlBox.textContent = 'not available (the API key is needed to sign one)'; });
-  }
+  // The media's URL as the Worker gave it (signed when downloads are): null when there is none.
+  const urlReady = url
+    ? Promise.resolve(url)
+    : api.sign({ key: apiKey(), mediaId, hdVoice }).then(({ url: u }) => u).catch(() => null);
+  urlReady.then((u) => {
+    if (u) setUrl(u);
+    else urlBox.textContent = 'not available (the API key is needed to sign one)';
+  });
+  const voice = {
+    // A URL a link can open: not when downloads need the key.
+    mediaUrl: () => Promise.all([urlReady, health]).then(([u, h]) => (h?.downloadAuth === 'key' ? null : u)),
+    loadRendition: (format) => api.download({ key: apiKey(), mediaId, hdVoice, format }),
+  };
   const preview = $('.preview', card);
   const error = $('.card-error', card);
   const table = $('table', card);
@@ -382,7 +436,7 @@ function showResult({ title, type, mediaId, url, hdVoice = false }) {
         el('td', { textContent: got.kind === 'video' ? '—' : bytes(got.blob.size) })));
       table.hidden = false;
       if (!type) $('.card-type', card).textContent = hdVoice ? 'HD voice' : kindOf(got);
-      renderPreview(preview, got, title, () => api.download({ key: apiKey(), mediaId, hdVoice, wav: true }));
+      renderPreview(preview, got, title, voice);
     } catch (e) {
       api.showError(error, e);
     } finally {
@@ -404,6 +458,140 @@ $('#fetch-form').addEventListener('submit', (e) => {
   if (!mediaId) return;
   const hdVoice = $('#fetch-hd').checked;
   showResult({ title: hdVoice ? `HD voice ${mediaId}` : mediaId, mediaId, hdVoice });
+});
+
+// ---- voice replies from the microphone ---------------------------------------------------------
+
+const recordButton = $('#record');
+const stopButton = $('#record-stop');
+const recordTime = $('#record-time');
+const recordStatus = $('#record-status');
+const take = $('#record-take');
+const takeAudio = $('#record-play');
+const takeUpload = $('#record-upload');
+const takeDiscard = $('#record-discard');
+/** The recorder module (./recorder.js), imported on the first recording. */
+let recorderModule = null;
+/** The recording in progress: what startRecording() resolved to. */
+let recording = null;
+/** The last recording, encoded: `{ file, seconds }`, until uploaded or discarded. */
+let recorded = null;
+
+const clock = (secs) => `${Math.floor(secs / 60)}:${String(Math.floor(secs % 60)).padStart(2, '0')}`;
+
+function recorderSays(text, isError = false) {
+  recordStatus.textContent = text;
+  recordStatus.classList.toggle('error', isError);
+  recordStatus.setAttribute('role', isError ? 'alert' : 'status');
+}
+
+function dropTake() {
+  recorded = null;
+  take.hidden = true;
+  const before = takeAudio.src;
+  takeAudio.removeAttribute('src');
+  if (before) URL.revokeObjectURL(before);
+}
+
+recordButton.addEventListener('click', async () => {
+  dropTake();
+  recordButton.disabled = true;
+  recorderSays('Asking for the microphone…');
+  try {
+    recorderModule ??= await import('./recorder.js');
+    const { startRecording, MAX_SECONDS } = recorderModule;
+    recordTime.textContent = `${clock(0)} / ${clock(MAX_SECONDS)}`;
+    // Loaded while the user speaks, so stopping does not wait for it.
+    recorderModule.voiceCodecs().catch(() => { /* encodeAmr says so */ });
+    recording = await startRecording({
+      onProgress: (secs) => { recordTime.textContent = `${clock(secs)} / ${clock(MAX_SECONDS)}`; },
+    });
+    recordTime.classList.add('live');
+    stopButton.disabled = false;
+    stopButton.focus();
+    recorderSays(`Recording (${recording.sampleRate} Hz)… press Stop when done.`);
+    const { pcm, sampleRate, limited } = await recording.done;
+    recording = null;
+    recordTime.classList.remove('live');
+    stopButton.disabled = true;
+    await encodeTake(pcm, sampleRate, limited);
+  } catch (e) {
+    recording = null;
+    recordTime.classList.remove('live');
+    stopButton.disabled = true;
+    recorderSays(`Cannot record: ${e?.message ?? e}.`, true);
+  } finally {
+    recordButton.disabled = false;
+  }
+});
+
+stopButton.addEventListener('click', () => {
+  stopButton.disabled = true;
+  recording?.stop();
+});
+
+/** Encodes a finished recording to AMR and offers it for listening and upload. */
+async function encodeTake(pcm, sampleRate, limited) {
+  const captured = pcm.length / sampleRate;
+  if (pcm.length === 0) {
+    recorderSays('Nothing was recorded.', true);
+    return;
+  }
+  recorderSays('Encoding to AMR…');
+  // Let the page show that before the encoder holds the main thread (about 0.5 s for a minute).
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  const { encodeAmr, amrToWav } = recorderModule;
+  const amr = await encodeAmr(pcm, sampleRate);
+  const { wav, seconds } = await amrToWav(amr);
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+  const file = new File([amr], `voice-reply-${stamp}.amr`, { type: 'audio/amr' });
+  recorded = { file, seconds };
+  takeAudio.src = URL.createObjectURL(new Blob([wav], { type: 'audio/wav' }));
+  take.hidden = false;
+  recorderSays(`${limited ? 'Stopped at the 1-minute limit. ' : ''}Recorded ${captured.toFixed(2)} s: `
+    + `AMR ${seconds.toFixed(2)} s, ${bytes(amr.length)}. Listen, then upload it.`);
+  takeUpload.focus();
+}
+
+takeDiscard.addEventListener('click', () => {
+  dropTake();
+  recorderSays('Discarded.');
+  recordButton.focus();
+});
+
+takeUpload.addEventListener('click', async () => {
+  if (!recorded) return;
+  if (!apiKey()) {
+    recorderSays('Enter the API key first.', true);
+    keyInput.focus();
+    return;
+  }
+  const { file, seconds } = recorded;
+  takeUpload.disabled = true;
+  takeDiscard.disabled = true;
+  try {
+    // The same check as a picked file's, with the Worker's limits.
+    const [m, h] = await Promise.all([core, health]);
+    if (m) await m.validateMedia('voice', file, { filename: file.name, limits: h?.limits });
+    recorderSays('Uploading… 0%');
+    const result = await api.upload({
+      key: apiKey(), type: 'voice', file,
+      onProgress: (f) => recorderSays(`Uploading… ${Math.round(f * 100)}%`),
+    });
+    dropTake();
+    recorderSays(`Uploaded as ${result.mediaId}`);
+    showResult({ title: `Voice reply, ${seconds.toFixed(2)} s`, type: result.type, mediaId: result.mediaId, url: result.url });
+  } catch (e) {
+    if (e?.name === 'MediaValidationError') recorderSays(`Refused before upload: ${e.message}.`, true);
+    else {
+      api.showError(recordStatus, e);
+      recordStatus.classList.add('error');
+      recordStatus.setAttribute('role', 'alert');
+    }
+  } finally {
+    takeUpload.disabled = false;
+    takeDiscard.disabled = false;
+  }
 });
 
 // ---- the inbox: fans' media kept by the callback endpoint -------------------------------------

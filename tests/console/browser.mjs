@@ -6,14 +6,14 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
-/** A headless Chromium with a fresh profile. Returns { context, close }. */
-export async function launch() {
+/** A headless Chromium with a fresh profile and `args` added to its flags. Returns { context, close }. */
+export async function launch({ args = [] } = {}) {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'wxmedia-console-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args],
     viewport: { width: 1100, height: 800 },
   });
   context.setDefaultTimeout(20_000);

@@ -64,6 +64,11 @@ pub enum ErrorCode {
     NotVoice,
     /// 422: voice that cannot be decoded (`?format=wav`).
     BadVoice,
+    /// 400: a WAV uploaded as voice that cannot be read (cut short, sizes past its end, zero
+    /// channels, an impossible rate).
+    BadAudio,
+    /// 415: a WAV uploaded as voice in a kind that is not read (ADPCM, A-law, RF64…).
+    UnsupportedAudio,
     /// 403: a push (or URL check) whose signature or timestamp does not verify.
     PushRefused,
     /// 400: a push that is not a WeChat message (broken XML, a DOCTYPE or entity, a bad
@@ -73,7 +78,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::BadRequest,
         ErrorCode::BadMediaId,
         ErrorCode::MissingMediaId,
@@ -99,6 +104,8 @@ impl ErrorCode {
         ErrorCode::UpstreamTimeout,
         ErrorCode::NotVoice,
         ErrorCode::BadVoice,
+        ErrorCode::BadAudio,
+        ErrorCode::UnsupportedAudio,
         ErrorCode::PushRefused,
         ErrorCode::PushMalformed,
     ];
@@ -136,6 +143,8 @@ impl ErrorCode {
             ErrorCode::UpstreamTimeout => "UPSTREAM_TIMEOUT",
             ErrorCode::NotVoice => "NOT_VOICE",
             ErrorCode::BadVoice => "BAD_VOICE",
+            ErrorCode::BadAudio => "BAD_AUDIO",
+            ErrorCode::UnsupportedAudio => "UNSUPPORTED_AUDIO",
             ErrorCode::PushRefused => "PUSH_REFUSED",
             ErrorCode::PushMalformed => "PUSH_MALFORMED",
         }
@@ -149,6 +158,7 @@ impl ErrorCode {
             | ErrorCode::MissingMediaId
             | ErrorCode::BadType
             | ErrorCode::Empty
+            | ErrorCode::BadAudio
             | ErrorCode::PushMalformed => 400,
             ErrorCode::Unauthorized => 401,
             ErrorCode::SignatureRequired
@@ -159,7 +169,7 @@ impl ErrorCode {
             ErrorCode::NotFound | ErrorCode::UnknownApp => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::TooLarge => 413,
-            ErrorCode::BadFormat | ErrorCode::NotVoice => 415,
+            ErrorCode::BadFormat | ErrorCode::NotVoice | ErrorCode::UnsupportedAudio => 415,
             ErrorCode::BadVoice => 422,
             ErrorCode::QuotaExceeded | ErrorCode::RateLimited => 429,
             ErrorCode::Config | ErrorCode::Internal => 500,
@@ -193,7 +203,10 @@ impl ErrorCode {
     const fn validation(self) -> Option<ValidationCode> {
         match self {
             ErrorCode::TooLarge => Some(ValidationCode::TooLarge),
-            ErrorCode::BadFormat => Some(ValidationCode::BadFormat),
+            // Audio WeChat would not take as voice: its "invalid file type".
+            ErrorCode::BadFormat | ErrorCode::BadAudio | ErrorCode::UnsupportedAudio => {
+                Some(ValidationCode::BadFormat)
+            }
             ErrorCode::Empty => Some(ValidationCode::Empty),
             ErrorCode::BadType => Some(ValidationCode::BadType),
             ErrorCode::BadMediaId => Some(ValidationCode::BadMediaId),
@@ -240,6 +253,8 @@ impl ErrorCode {
             ErrorCode::UpstreamTimeout => "WeChat did not answer in time",
             ErrorCode::NotVoice => "This media is not voice, so it has no WAV",
             ErrorCode::BadVoice => "The voice could not be decoded",
+            ErrorCode::BadAudio => "The WAV could not be read, so it was not encoded",
+            ErrorCode::UnsupportedAudio => "This kind of WAV is not encoded",
             ErrorCode::PushRefused => "The push's signature or timestamp does not verify",
             ErrorCode::PushMalformed => "The push is not a WeChat message",
         }
@@ -558,6 +573,10 @@ mod tests {
         let wx = |code: ErrorCode| ApiError::new(code, "m").wechat_errcode().0;
         assert_eq!(wx(ErrorCode::TooLarge), 40006);
         assert_eq!(wx(ErrorCode::BadFormat), 40005);
+        assert_eq!(wx(ErrorCode::BadAudio), 40005);
+        assert_eq!(wx(ErrorCode::UnsupportedAudio), 40005);
+        assert_eq!(ErrorCode::BadAudio.status(), 400);
+        assert_eq!(ErrorCode::UnsupportedAudio.status(), 415);
         assert_eq!(wx(ErrorCode::Empty), 41005);
         assert_eq!(wx(ErrorCode::BadType), 40004);
         assert_eq!(wx(ErrorCode::BadMediaId), 40007);

@@ -5,10 +5,12 @@
 //! (`/cgi-bin/media/…`, with an API key as `access_token`). Each route is a small function in
 //! [`routes`] or [`compat`], over the steps they share in [`pipeline`]; configuration is read from `env` once per isolate ([`config`]).
 //!
-//! The pure parts ([`auth`], [`config`], [`error`], [`keys`]) compile natively and are unit-tested
+//! The pure parts ([`auth`], [`config`], [`error`], [`keys`], [`encode`]: WAV voice uploads
+//! encoded to AMR) compile natively and are unit-tested
 //! with `cargo test`; the rest runs only in workerd and is tested there (`tests/worker/`).
 
 pub mod config;
+pub mod encode;
 pub mod error;
 pub mod media;
 pub mod push;

@@ -2,11 +2,11 @@
 //! reference (opencore-amr's C) gives them, shared by the decoder and the encoder.
 //!
 //! Each operator saturates where the reference does and wraps where the reference's C does plain
-//! integer arithmetic. The reference also keeps an `Overflow` flag; the decoder never reads it,
-//! so the plain operators here drop it, and the few encoder steps that branch on it use the `_o`
-//! variants, which raise `o` exactly where the reference raises `*pOverflow`.
-
-#![allow(dead_code)]
+//! integer arithmetic. The reference also threads an `Overflow` flag through them, but reads it
+//! in two places only: a check in `Decoder_amr` that opencore's synthesis filter never raises
+//! (so it is dead there), and `G_pitch`, which clears the flag and then detects the overflow of
+//! its own sum; `enc::pitch::g_pitch` does that locally. The operators here therefore carry no
+//! flag.
 
 /// Largest 16-bit value.
 pub const MAX_16: i16 = i16::MAX;
@@ -28,30 +28,10 @@ pub fn add(a: i16, b: i16) -> i16 {
     a.saturating_add(b)
 }
 
-/// `add` raising the overflow flag.
-#[inline(always)]
-pub fn add_o(a: i16, b: i16, o: &mut bool) -> i16 {
-    let s = i32::from(a) + i32::from(b);
-    if !(-32768..=32767).contains(&s) {
-        *o = true;
-    }
-    sat16(s)
-}
-
 /// `sub`: 16-bit difference, saturated.
 #[inline(always)]
 pub fn sub(a: i16, b: i16) -> i16 {
     a.saturating_sub(b)
-}
-
-/// `sub` raising the overflow flag.
-#[inline(always)]
-pub fn sub_o(a: i16, b: i16, o: &mut bool) -> i16 {
-    let s = i32::from(a) - i32::from(b);
-    if !(-32768..=32767).contains(&s) {
-        *o = true;
-    }
-    sat16(s)
 }
 
 /// `mult`: (a·b) >> 15, saturated (only −1·−1 saturates).
@@ -59,18 +39,6 @@ pub fn sub_o(a: i16, b: i16, o: &mut bool) -> i16 {
 pub fn mult(a: i16, b: i16) -> i16 {
     let p = (i32::from(a) * i32::from(b)) >> 15;
     if p > 0x7fff {
-        MAX_16
-    } else {
-        p as i16
-    }
-}
-
-/// `mult` raising the overflow flag.
-#[inline(always)]
-pub fn mult_o(a: i16, b: i16, o: &mut bool) -> i16 {
-    let p = (i32::from(a) * i32::from(b)) >> 15;
-    if p > 0x7fff {
-        *o = true;
         MAX_16
     } else {
         p as i16
@@ -96,52 +64,16 @@ pub fn l_mult(a: i16, b: i16) -> i32 {
     }
 }
 
-/// `L_mult` raising the overflow flag.
-#[inline(always)]
-pub fn l_mult_o(a: i16, b: i16, o: &mut bool) -> i32 {
-    let p = i32::from(a) * i32::from(b);
-    if p != 0x4000_0000 {
-        p << 1
-    } else {
-        *o = true;
-        MAX_32
-    }
-}
-
 /// `L_add`: 32-bit sum, saturated.
 #[inline(always)]
 pub fn l_add(a: i32, b: i32) -> i32 {
     a.saturating_add(b)
 }
 
-/// `L_add` raising the overflow flag.
-#[inline(always)]
-pub fn l_add_o(a: i32, b: i32, o: &mut bool) -> i32 {
-    match a.checked_add(b) {
-        Some(s) => s,
-        None => {
-            *o = true;
-            a.saturating_add(b)
-        }
-    }
-}
-
 /// `L_sub`: 32-bit difference, saturated.
 #[inline(always)]
 pub fn l_sub(a: i32, b: i32) -> i32 {
     a.saturating_sub(b)
-}
-
-/// `L_sub` raising the overflow flag.
-#[inline(always)]
-pub fn l_sub_o(a: i32, b: i32, o: &mut bool) -> i32 {
-    match a.checked_sub(b) {
-        Some(s) => s,
-        None => {
-            *o = true;
-            a.saturating_sub(b)
-        }
-    }
 }
 
 /// `L_mac`: acc + 2·a·b, saturated as the reference does: a product of −1·−1 gives `MAX_32`
@@ -156,29 +88,10 @@ pub fn l_mac(acc: i32, a: i16, b: i16) -> i32 {
     }
 }
 
-/// `L_mac` raising the overflow flag.
-#[inline(always)]
-pub fn l_mac_o(acc: i32, a: i16, b: i16, o: &mut bool) -> i32 {
-    let p = i32::from(a) * i32::from(b);
-    if p != 0x4000_0000 {
-        l_add_o(acc, p << 1, o)
-    } else {
-        *o = true;
-        MAX_32
-    }
-}
-
 /// `L_msu`: acc − 2·a·b, saturated.
 #[inline(always)]
 pub fn l_msu(acc: i32, a: i16, b: i16) -> i32 {
     l_sub(acc, l_mult(a, b))
-}
-
-/// `L_msu` raising the overflow flag.
-#[inline(always)]
-pub fn l_msu_o(acc: i32, a: i16, b: i16, o: &mut bool) -> i32 {
-    let p = l_mult_o(a, b, o);
-    l_sub_o(acc, p, o)
 }
 
 /// `shl`: arithmetic shift left (right for a negative count), saturated on the left.
@@ -210,13 +123,6 @@ pub fn shl(a: i16, n: i16) -> i16 {
 /// `shr`: arithmetic shift right (left, saturated, for a negative count).
 #[inline(always)]
 pub fn shr(a: i16, n: i16) -> i16 {
-    let mut o = false;
-    shr_o(a, n, &mut o)
-}
-
-/// `shr` raising the overflow flag.
-#[inline(always)]
-pub fn shr_o(a: i16, n: i16, o: &mut bool) -> i16 {
     if n == 0 {
         a
     } else if n > 0 {
@@ -225,7 +131,6 @@ pub fn shr_o(a: i16, n: i16, o: &mut bool) -> i16 {
         let n = (-i32::from(n)).min(15);
         let r = (i32::from(a) << n) as i16;
         if (i32::from(r) >> n) != i32::from(a) {
-            *o = true;
             if a > 0 {
                 MAX_16
             } else {
@@ -311,12 +216,6 @@ pub fn l_shr_r(a: i32, n: i16) -> i32 {
 #[inline(always)]
 pub fn round(a: i32) -> i16 {
     (l_add(a, 0x8000) >> 16) as i16
-}
-
-/// `round` raising the overflow flag.
-#[inline(always)]
-pub fn round_o(a: i32, o: &mut bool) -> i16 {
-    (l_add_o(a, 0x8000, o) >> 16) as i16
 }
 
 /// `negate`, saturated.

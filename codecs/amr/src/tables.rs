@@ -2,8 +2,6 @@
 //! tables, bit orders and the tables behind `log2`, `pow2`, `inv_sqrt`, `sqrt_l` and the LSP/LSF
 //! conversions. Some serve only the encoder.
 
-#![allow(dead_code)]
-
 pub(crate) static BITNO_MR475: [i16; 17] = [8, 8, 7, 8, 7, 2, 8, 4, 7, 2, 4, 7, 2, 8, 4, 7, 2];
 
 pub(crate) static BITNO_MR515: [i16; 19] =
@@ -114,9 +112,6 @@ pub(crate) static REORDERBITS_MR122: [i16; 244] = [
     135, 134, 133, 176, 175, 174, 179, 178, 177, 182, 181, 180, 185, 184, 183, 188, 187, 186, 226,
     225, 224, 229, 228, 227, 232, 231, 230, 235, 234, 233, 238, 237, 236, 96, 199,
 ];
-
-pub(crate) static NUMCOMPRESSEDBYTES: [i16; 16] =
-    [13, 14, 16, 18, 19, 21, 26, 31, 6, 6, 6, 6, 0, 0, 0, 1];
 
 pub(crate) static QUA_GAIN_PITCH: [i16; 16] = [
     0, 3277, 6556, 8192, 9830, 11469, 12288, 13107, 13926, 14746, 15565, 16384, 17203, 18022,

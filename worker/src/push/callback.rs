@@ -106,6 +106,17 @@ async fn read_push(req: &Request) -> Result<Vec<u8>, ApiError> {
         return Err(refused(&PushError::TooLarge));
     }
     let raw: &web_sys::Request = req.inner();
+    // A declared length is the body's length (the runtime frames the body by it): read it
+    // whole in one call. Without one, stream it and stop at the cap.
+    if declared.is_some() {
+        let buffer = Settled::new(
+            &raw.array_buffer()
+                .map_err(crate::routes::pipeline::js_internal)?,
+        )
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::BadRequest, "the push body could not be read"))?;
+        return Ok(js_sys::Uint8Array::new(&buffer).to_vec());
+    }
     let Some(stream) = raw.body() else {
         return Ok(Vec::new());
     };
@@ -165,11 +176,15 @@ pub async fn push(
     };
     let state = match log::ask(env, &config.appid, &begin).await {
         Ok(LogAnswer::State(state)) => state,
-        Ok(_) | Err(_) => {
+        other => {
             // Without the log nothing can be kept exactly once: WeChat gets `success` (it will
             // not redeliver), and the failure is in the isolate's log.
+            let why = match other {
+                Err(e) => e,
+                Ok(_) => "an answer of another kind".to_string(),
+            };
             worker::console_error!(
-                "wxmedia: the push log did not answer; a push was answered without handling"
+                "wxmedia: the push log did not answer ({why}); a push was answered without handling"
             );
             return text("success");
         }

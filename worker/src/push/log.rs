@@ -3,7 +3,7 @@
 //! (so a redelivery is answered once and handled once), and the archive's index.
 
 use serde::Deserialize;
-use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
 use worker::{SqlStorage, SqlStorageValue};
 
 use super::records::{
@@ -15,22 +15,34 @@ use crate::config::PUSHES_BINDING;
 /// ended): a redelivery then answers `success` at once instead of waiting.
 pub const IN_FLIGHT_STALE_MS: u64 = 30_000;
 
-/// Asks the app's log.
+/// Asks the app's log, over Workers RPC (the object's `ask` method: a JSON string each way, no
+/// Request or Response to build, convert and read on either side).
 pub async fn ask(env: &Env, appid: &str, ask: &LogAsk) -> Result<LogAnswer, String> {
+    use wasm_bindgen::{JsCast, JsValue};
     let stub = env
         .durable_object(PUSHES_BINDING)
         .and_then(|ns| ns.id_from_name(appid)?.get_stub())
         .map_err(|e| format!("push log: {e}"))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(serde_json::to_string(ask).unwrap_or_default().into()));
-    let request = Request::new_with_init("https://pushes.internal/log", &init)
-        .map_err(|e| format!("push log: {e}"))?;
-    let mut response = stub
-        .fetch_with_request(request)
+    let stub: JsValue = stub.into_rpc();
+    let js = |e: JsValue| format!("push log: {}", wxmedia::client::js_message(&e, "unknown"));
+    // An RPC method of a stub is callable but no `Function` instance: checked by `typeof`.
+    let method = js_sys::Reflect::get(&stub, &JsValue::from_str("ask")).map_err(js)?;
+    if !method.is_function() {
+        return Err("push log: the object has no ask method".to_string());
+    }
+    let method: js_sys::Function = method.unchecked_into();
+    let json = serde_json::to_string(ask).map_err(|e| format!("push log: {e}"))?;
+    // `Reflect.apply`, not `method.call(…)`: any property of an RPC stub, `call` included, is
+    // another remote method.
+    let args = js_sys::Array::of1(&JsValue::from_str(&json));
+    let promise = js_sys::Reflect::apply(&method, &stub, &args).map_err(js)?;
+    let answer = wxmedia::client::Settled::new(&promise.unchecked_into())
         .await
-        .map_err(|e| format!("push log: {e}"))?;
-    match response.json::<LogAnswer>().await {
+        .map_err(js)?;
+    let text = answer
+        .as_string()
+        .ok_or_else(|| "push log: an answer that is not text".to_string())?;
+    match serde_json::from_str::<LogAnswer>(&text) {
         Ok(LogAnswer::Failed { message }) => Err(format!("push log: {message}")),
         Ok(answer) => Ok(answer),
         Err(e) => Err(format!("push log: {e}")),
@@ -62,7 +74,24 @@ mod object {
         }
 
         async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-            let answer = match req.json::<LogAsk>().await {
+            let text = req.text().await?;
+            Response::ok(self.answer(&text))
+        }
+    }
+
+    #[wasm_bindgen::prelude::wasm_bindgen]
+    impl PushLog {
+        /// The log's RPC method (what [`super::ask`] calls): a JSON `LogAsk` in, a JSON
+        /// `LogAnswer` out (`Failed` for an ask it cannot read or carry out).
+        #[wasm_bindgen(js_name = ask)]
+        pub fn rpc_ask(&self, ask: &str) -> String {
+            self.answer(ask)
+        }
+    }
+
+    impl PushLog {
+        fn answer(&self, ask: &str) -> String {
+            let answer = match serde_json::from_str::<LogAsk>(ask) {
                 Ok(ask) => self.handle(ask).unwrap_or_else(|e| LogAnswer::Failed {
                     message: e.to_string(),
                 }),
@@ -70,11 +99,9 @@ mod object {
                     message: format!("an ask the log cannot read: {e}"),
                 },
             };
-            Response::from_json(&answer)
+            serde_json::to_string(&answer).unwrap_or_default()
         }
-    }
 
-    impl PushLog {
         fn handle(&self, ask: LogAsk) -> worker::Result<LogAnswer> {
             Ok(match ask {
                 LogAsk::Begin {

@@ -1,17 +1,19 @@
-//! What the REST routes and the WeChat-shaped routes share: reading an upload, uploading it and
-//! writing it through to the cache, the fill context of a download, and the client-facing answer
-//! of a cached response. Both route families call into this module; neither imports the other's
-//! handlers.
+//! What the REST routes and the WeChat-shaped routes share: reading an upload, encoding a WAV
+//! voice to AMR ([`crate::encode`]), uploading it (or its parts) and writing it through to the
+//! cache, the fill context of a download, and the client-facing answer of a cached response.
+//! Both route families call into this module; neither imports the other's handlers.
 
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, Headers};
 use worker::{Context, Env, Request};
-use wxmedia::client::{Settled, UploadMedia, UploadOptions};
+use wxmedia::client::{read_head, Settled, UploadMedia, UploadOptions};
 use wxmedia::protocol::sign::SignedKind;
-use wxmedia::protocol::{check_size_hint, MediaType};
+use wxmedia::protocol::{check_size_hint, validate, MediaType, Uploaded, SNIFF_LEN};
 
 use crate::bindings;
 use crate::config::{Config, BUCKET_BINDING};
+use crate::encode::{self, Part, MAX_WAV_BYTES};
 use crate::error::{ApiError, ErrorCode};
 use crate::media::keys;
 use crate::media::{self, FillContext};
@@ -72,11 +74,17 @@ pub async fn read_upload(
         .flatten()
         .and_then(|v| v.trim().parse::<u64>().ok())
     {
-        // The core's size rule, on the most the media can be: the body less its framing.
+        // The core's size rule, on the most the media can be: the body less its framing. Voice
+        // may be a WAV to encode (told by its bytes, once read): up to MAX_WAV_BYTES.
         let slack = if multipart { MULTIPART_SLACK } else { 0 };
         if declared > slack {
-            check_size_hint(media_type, declared - slack, &config.limits)
-                .map_err(|e| ApiError::from_validation(&e))?;
+            let most = declared - slack;
+            if media_type != MediaType::Voice {
+                check_size_hint(media_type, most, &config.limits)
+                    .map_err(|e| ApiError::from_validation(&e))?;
+            } else if most > MAX_WAV_BYTES.max(config.limits.voice) {
+                return Err(voice_too_large(most, config));
+            }
         }
     }
     let inner = req.inner();
@@ -107,6 +115,18 @@ pub async fn read_upload(
     }
 }
 
+/// A voice upload over what the Worker reads: its limit for AMR and MP3, and for a WAV to encode.
+fn voice_too_large(size: u64, config: &Config) -> ApiError {
+    ApiError::new(
+        ErrorCode::TooLarge,
+        format!(
+            "voice of {size} bytes is over the limits: {} bytes of AMR or MP3, or a WAV of at \
+             most {MAX_WAV_BYTES} bytes to encode",
+            config.limits.voice
+        ),
+    )
+}
+
 /// The first value of query parameter `name`, decoded.
 pub fn query(req: &Request, name: &str) -> Option<String> {
     req.url()
@@ -116,9 +136,32 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// One media WeChat took.
+pub struct UploadedPart {
+    /// WeChat's answer.
+    pub uploaded: Uploaded,
+    /// How long it plays, when the Worker made or cut it (voice parts).
+    pub seconds: Option<f64>,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// What an upload became: the media WeChat took (one, or one per part when parts were asked
+/// for), and what the Worker encoded, if it did.
+pub struct Accepted {
+    /// Each upload, in order.
+    pub uploads: Vec<UploadedPart>,
+    /// The answer's `encoded` object ([`encode::Encoded::describe`]) and the same in a header's
+    /// words ([`encode::Encoded::header`]), when a WAV was encoded.
+    pub encoded: Option<(serde_json::Value, String)>,
+}
+
 /// The upload pipeline both route families share: read the media (refusing a declared
-/// length over the limit unread), upload it through the core (which validates first), and
-/// schedule the write-through. `map_err` shapes the core's errors for the route family.
+/// length over the limit unread); a voice that is a WAV (by its bytes) is encoded to AMR first,
+/// and with `split` a voice is cut into parts WeChat accepts; every part is checked before the
+/// first is sent; each is uploaded through the core (which validates first), and the
+/// write-through scheduled. `map_err` shapes the core's errors for the route family.
+#[allow(clippy::too_many_arguments)]
 pub async fn accept_upload(
     req: &Request,
     env: &Env,
@@ -126,9 +169,38 @@ pub async fn accept_upload(
     config: &Config,
     media_type: MediaType,
     filename: Option<String>,
+    split: bool,
     map_err: impl Fn(&wxmedia::protocol::Error) -> ApiError,
-) -> std::result::Result<wxmedia::protocol::Uploaded, ApiError> {
+) -> std::result::Result<Accepted, ApiError> {
+    if split && media_type != MediaType::Voice {
+        return Err(ApiError::bad_request("split=1 is for voice uploads"));
+    }
     let incoming = read_upload(req, media_type, config, filename).await?;
+    if media_type == MediaType::Voice {
+        let head = read_head(&incoming.blob).await.map_err(|e| map_err(&e))?;
+        if encode::is_wav(&head) {
+            let wav = read_bytes(&incoming.blob, MAX_WAV_BYTES, config).await?;
+            let encoded = encode::encode_wav(&wav, config.limits.voice, split)?;
+            drop(wav);
+            let note = Some((encoded.describe(), encoded.header()));
+            let uploads =
+                upload_parts(ctx, env, config, &incoming, encoded.parts, &map_err).await?;
+            return Ok(Accepted {
+                uploads,
+                encoded: note,
+            });
+        }
+        if split {
+            let voice = read_bytes(&incoming.blob, MAX_WAV_BYTES, config).await?;
+            let parts = encode::split_parts(&voice, config.limits.voice)?;
+            drop(voice);
+            let uploads = upload_parts(ctx, env, config, &incoming, parts, &map_err).await?;
+            return Ok(Accepted {
+                uploads,
+                encoded: None,
+            });
+        }
+    }
     let fill = fill_context(env, config)?;
     let options = UploadOptions {
         filename: incoming.filename,
@@ -152,7 +224,110 @@ pub async fn accept_upload(
         &checked,
         media_type,
     );
-    Ok(uploaded)
+    Ok(Accepted {
+        uploads: vec![UploadedPart {
+            uploaded,
+            seconds: None,
+            bytes: incoming.blob.size() as u64,
+        }],
+        encoded: None,
+    })
+}
+
+/// The upload's bytes, read into wasm memory (at most `max`, refused unread beyond it).
+async fn read_bytes(
+    blob: &Blob,
+    max: u64,
+    config: &Config,
+) -> std::result::Result<Vec<u8>, ApiError> {
+    let size = blob.size() as u64;
+    if size > max {
+        return Err(voice_too_large(size, config));
+    }
+    let buffer = Settled::new(&blob.array_buffer())
+        .await
+        .map_err(|_| ApiError::bad_request("the upload's bytes could not be read"))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Uploads voice parts the Worker made, in order: every part checked by the core's rules before
+/// the first is sent, each sent as a fresh form over its own Blob (attempts never re-send a spent
+/// body), each written through to the cache. A failure after some parts were taken says which
+/// were, with their media ids.
+async fn upload_parts(
+    ctx: &Context,
+    env: &Env,
+    config: &Config,
+    incoming: &Incoming,
+    parts: Vec<Part>,
+    map_err: &impl Fn(&wxmedia::protocol::Error) -> ApiError,
+) -> std::result::Result<Vec<UploadedPart>, ApiError> {
+    let count = parts.len();
+    let mut ready = Vec::with_capacity(count);
+    for (i, part) in parts.into_iter().enumerate() {
+        let name = encode::part_filename(incoming.filename.as_deref(), i + 1, count);
+        let head = &part.bytes[..part.bytes.len().min(SNIFF_LEN)];
+        validate(
+            MediaType::Voice,
+            part.bytes.len() as u64,
+            head,
+            Some(&name),
+            &config.limits,
+        )
+        .map_err(|e| ApiError::from_validation(&e))?;
+        let blob =
+            Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(&part.bytes[..])))
+                .map_err(js_internal)?;
+        ready.push((blob, name, part.seconds, part.bytes.len() as u64));
+    }
+    let fill = fill_context(env, config)?;
+    let mut uploads: Vec<UploadedPart> = Vec::with_capacity(count);
+    for (i, (blob, name, seconds, bytes)) in ready.into_iter().enumerate() {
+        let options = UploadOptions {
+            filename: Some(name),
+            ..Default::default()
+        };
+        let sent = fill
+            .client
+            .upload_checked(MediaType::Voice, &UploadMedia::Blob(blob.clone()), &options)
+            .await;
+        match sent {
+            Ok((uploaded, checked)) => {
+                schedule_write_through(
+                    ctx,
+                    &fill,
+                    config,
+                    &uploaded.media_id,
+                    &blob,
+                    &checked,
+                    MediaType::Voice,
+                );
+                uploads.push(UploadedPart {
+                    uploaded,
+                    seconds: Some(seconds),
+                    bytes,
+                });
+            }
+            Err(e) => {
+                let mut err = map_err(&e);
+                if !uploads.is_empty() {
+                    let ids: Vec<&str> = uploads
+                        .iter()
+                        .map(|u| u.uploaded.media_id.as_str())
+                        .collect();
+                    err.message = format!(
+                        "part {} of {count} was not uploaded ({}); parts 1 to {} were, as {}",
+                        i + 1,
+                        err.message,
+                        uploads.len(),
+                        ids.join(", ")
+                    );
+                }
+                return Err(err);
+            }
+        }
+    }
+    Ok(uploads)
 }
 
 /// Writes uploaded bytes into the cache tiers after the answer is on its way. Videos are

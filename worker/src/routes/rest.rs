@@ -152,7 +152,9 @@ fn healthz(apps: &Apps) -> std::result::Result<Response, ApiError> {
     Ok(response)
 }
 
-/// `POST /media?type=T[&filename=F]`.
+/// `POST /media?type=T[&filename=F][&split=1]`: a voice that is a WAV is encoded to AMR first
+/// (the answer's `encoded`); with `split=1` a voice is uploaded in parts of at most 60 s and the
+/// voice limit, answered as `parts`.
 async fn upload(
     req: Request,
     env: &Env,
@@ -168,23 +170,48 @@ async fn upload(
         .parse()
         .map_err(|e: UnknownMediaType| ApiError::from_validation(&e.into()))?;
     let filename = query(&req, "filename");
-    let uploaded = accept_upload(&req, env, ctx, config, media_type, filename, |e| {
+    let split = match query(&req, "split").as_deref() {
+        None | Some("" | "0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "split must be 1 or 0, not '{other}'"
+            )))
+        }
+    };
+    let accepted = accept_upload(&req, env, ctx, config, media_type, filename, split, |e| {
         ApiError::from_core(e, media::now_secs())
     })
     .await?;
-    let url = media_url(
-        &req,
-        config,
-        &uploaded.media_id,
-        SignedKind::Media,
-        SIGNED_URL_SECS,
-    )?;
-    let body = json!({
-        "type": uploaded.media_type.as_str(),
-        "mediaId": uploaded.media_id,
-        "createdAt": uploaded.created_at,
-        "url": url.0,
-    });
+    let mut body = json!({ "type": media_type.as_str() });
+    if split {
+        let mut parts = Vec::with_capacity(accepted.uploads.len());
+        for part in &accepted.uploads {
+            let id = &part.uploaded.media_id;
+            let url = media_url(&req, config, id, SignedKind::Media, SIGNED_URL_SECS)?;
+            parts.push(json!({
+                "mediaId": id,
+                "createdAt": part.uploaded.created_at,
+                "url": url.0,
+                "seconds": part.seconds.map(crate::encode::round_ms),
+                "bytes": part.bytes,
+            }));
+        }
+        body["parts"] = json!(parts);
+    } else {
+        let part = accepted
+            .uploads
+            .first()
+            .ok_or_else(|| ApiError::internal("no upload was made"))?;
+        let id = &part.uploaded.media_id;
+        let url = media_url(&req, config, id, SignedKind::Media, SIGNED_URL_SECS)?;
+        body["mediaId"] = json!(id);
+        body["createdAt"] = json!(part.uploaded.created_at);
+        body["url"] = json!(url.0);
+    }
+    if let Some((encoded, _)) = accepted.encoded {
+        body["encoded"] = encoded;
+    }
     Ok(Response::from_json(&body)
         .map_err(internal)?
         .with_status(201))

@@ -50,18 +50,58 @@ async fn upload_inner(
         .unwrap_or_default()
         .parse()
         .map_err(|e: UnknownMediaType| ApiError::from_validation(&e.into()))?;
-    let uploaded = accept_upload(req, env, ctx, config, media_type, None, wechat_error).await?;
+    let accepted = accept_upload(req, env, ctx, config, media_type, None, false, wechat_error)
+        .await
+        .map_err(detailed)?;
+    let uploaded = &accepted
+        .uploads
+        .first()
+        .ok_or_else(|| ApiError::internal("no upload was made"))?
+        .uploaded;
     let id_key = if media_type == MediaType::Thumb {
         "thumb_media_id"
     } else {
         "media_id"
     };
+    // Exactly WeChat's answer: what the Worker encoded is said in a header, never in the body.
     let body = json!({
         "type": media_type.as_str(),
         id_key: uploaded.media_id,
         "created_at": uploaded.created_at,
     });
-    Response::from_json(&body).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+    let mut response = Response::from_json(&body)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    if let Some((_, header)) = &accepted.encoded {
+        response
+            .headers_mut()
+            .set(ENCODED_HEADER, header)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    }
+    Ok(response)
+}
+
+/// The header a WeChat-shaped upload answer carries when the Worker encoded the upload (a WAV
+/// to AMR): `from=wav; to=amr; mode=MR122; seconds=…`. The body stays exactly WeChat's.
+pub const ENCODED_HEADER: &str = "X-Wxmedia-Encoded";
+
+/// A refusal of the Worker's own (no errcode of WeChat's) as WeChat words it, with what was
+/// refused after it: `invalid meida size: voice is at most 60 s …`. SDKs branch on the errcode.
+fn detailed(err: ApiError) -> ApiError {
+    match (err.errcode, err.code.wechat_errcode()) {
+        (None, Some((errcode, errmsg)))
+            if matches!(
+                err.code,
+                ErrorCode::TooLarge | ErrorCode::BadAudio | ErrorCode::UnsupportedAudio
+            ) =>
+        {
+            ApiError {
+                errcode: Some(errcode),
+                message: format!("{errmsg}: {}", err.message),
+                ..err
+            }
+        }
+        _ => err,
+    }
 }
 
 /// WeChat's own errors pass through with their errcode and message; others are mapped.
