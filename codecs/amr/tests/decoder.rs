@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use wxmedia_testkit::{have, run, Scratch};
+
 use wxmedia_amr::{record_len, Decoder, AMR_MAGIC, L_FRAME};
 
 fn voice_fixtures() -> PathBuf {
@@ -57,40 +59,6 @@ fn decoder_matches_opencore_fixtures() {
     }
 }
 
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().expect("tool runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A scratch directory removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("wxmedia-amr-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&p).unwrap();
-        Scratch(p)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn live_decoder_matches_sox_in_every_mode() {
     if !have("sox") || !have("espeak-ng") {
@@ -98,17 +66,17 @@ fn live_decoder_matches_sox_in_every_mode() {
         return;
     }
     let dir = Scratch::new("live-dec");
-    let wav = dir.0.join("speech.wav");
+    let wav = dir.path("speech.wav");
     run(Command::new("espeak-ng").arg("-w").arg(&wav).arg(
         "The decoder is checked against the reference on speech made just now, in all eight modes.",
     ));
     // The speech, and the speech loud enough to clip, which takes the saturating paths.
-    let loud = dir.0.join("loud.wav");
+    let loud = dir.path("loud.wav");
     run(Command::new("sox").arg(&wav).arg(&loud).args(["vol", "6"]));
     for mode in 0..8 {
         for input in [&wav, &loud] {
-            let amr = dir.0.join(format!("m{mode}.amr"));
-            let pcm = dir.0.join(format!("m{mode}.s16"));
+            let amr = dir.path(&format!("m{mode}.amr"));
+            let pcm = dir.path(&format!("m{mode}.s16"));
             run(Command::new("sox")
                 .arg(input)
                 .args(["-r", "8000", "-c", "1", "-C", &mode.to_string()])
@@ -174,8 +142,8 @@ fn live_decoder_matches_sox_on_random_frames() {
                 }
             }
         }
-        let amr = dir.0.join(format!("r{seed}.amr"));
-        let pcm = dir.0.join(format!("r{seed}.s16"));
+        let amr = dir.path(&format!("r{seed}.amr"));
+        let pcm = dir.path(&format!("r{seed}.s16"));
         std::fs::write(&amr, &file).unwrap();
         run(Command::new("sox")
             .args(["-t", "amr-nb"])

@@ -2,8 +2,10 @@
 //! (scripts/amr-fixtures), the same tools run live on speech made now, and the round trip
 //! through both decoders.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+use wxmedia_testkit::{have, run, Scratch};
 
 use wxmedia_amr::{record_len, Decoder, Encoder, Mode, AMR_MAGIC, L_FRAME};
 
@@ -149,44 +151,6 @@ fn records_have_the_size_of_their_mode_and_the_q_bit() {
         assert_eq!(Some(rec.len()), record_len(rec[0]));
     }
     assert_eq!(Encoder::new(Mode::default(), false).mode(), Mode::MR122);
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().expect("tool runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A scratch directory removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("wxmedia-amr-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&p).unwrap();
-        Scratch(p)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 const RAW: [&str; 10] = [

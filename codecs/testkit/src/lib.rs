@@ -1,0 +1,49 @@
+//! What the codecs' live tests share (`codecs/amr/tests/`, `codecs/voice/tests/`): they run the
+//! reference tools (sox with opencore-amrnb, espeak-ng, gcc, ffmpeg) on input made during the
+//! test, and skip with a message when a tool is not installed.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Whether `tool --version` runs and succeeds.
+pub fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Runs `cmd`, failing the test with its stderr unless it succeeds; answers its stdout.
+pub fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A scratch directory of one test (named by the test and the process), removed on drop.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A fresh directory `wxmedia-{name}-{pid}` in the system's temporary directory.
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("wxmedia-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// The path of `name` in the directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
