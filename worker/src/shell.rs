@@ -99,7 +99,9 @@ impl HitShell {
         let Some(plan) = hit::plan(&apps, &asked, media::now_secs()) else {
             return JsValue::UNDEFINED;
         };
-        let config = apps.app(&plan.appid).unwrap_or(&apps.default);
+        // The app's place in the configuration, for `keep` (`apps.app` is the same lookup).
+        let app = apps.apps.iter().position(|c| c.appid == plan.appid);
+        let config = app.map_or(&apps.default, |i| &apps.apps[i]);
         let held = if plan.memory {
             media::memory::held(&plan.key, config)
         } else {
@@ -120,17 +122,12 @@ impl HitShell {
                 flags |= bit;
             }
         }
-        let app = apps
-            .apps
-            .iter()
-            .position(|c| c.appid == plan.appid)
-            .unwrap_or(usize::MAX);
         let out = Array::new_with_length(if held.is_some() { 7 } else { 5 });
         out.set(0, JsValue::from_str(&plan.key));
         out.set(1, JsValue::from(flags));
         out.set(2, JsValue::from_f64(plan.timeout_ms as f64));
         out.set(3, ops_array(plan.ops).into());
-        out.set(4, JsValue::from_f64(app as f64));
+        out.set(4, JsValue::from_f64(app.unwrap_or(usize::MAX) as f64));
         if let Some((headers, blob)) = held {
             out.set(5, headers.into());
             out.set(6, blob.into());
