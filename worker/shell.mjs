@@ -23,10 +23,6 @@ export class PushLog extends DurableObject {
     this.log = new RustPushLog(ctx, env);
   }
 
-  fetch(request) {
-    return this.log.fetch(request);
-  }
-
   ask(json) {
     return this.log.ask(json);
   }

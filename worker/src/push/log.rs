@@ -73,9 +73,9 @@ mod object {
             Self { sql }
         }
 
-        async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-            let text = req.text().await?;
-            Response::ok(self.answer(&text))
+        /// The log is asked over RPC ([`PushLog::rpc_ask`]); `fetch` is only the trait's due.
+        async fn fetch(&self, _req: Request) -> worker::Result<Response> {
+            Response::error("the push log is asked over RPC (ask)", 405)
         }
     }
 
