@@ -49,53 +49,62 @@ function headersFor(source, ops) {
   return headers;
 }
 
-/** The cache's answer to the plan's lookup (kept in the memory tier when the plan says so). */
-async function lookup(key, flags, app, range, ifNoneMatch, env) {
-  let found;
+/**
+ * The cache's answer to the plan's lookup, kept in the memory tier when the plan says so, or
+ * `undefined` when it finds nothing, fails, or has not settled within `ms` (the timer is cleared
+ * as soon as it settles: a pending timer holds memory until it fires).
+ */
+function lookup(key, flags, ms, app, range, ifNoneMatch, env) {
+  let asked;
   if ((flags & (CARRY_RANGE | CARRY_IF_NONE_MATCH)) === 0) {
-    found = await caches.default.match(key);
+    asked = key;
   } else {
     const headers = new Headers();
     if (flags & CARRY_RANGE) headers.set('range', range);
     if (flags & CARRY_IF_NONE_MATCH) headers.set('if-none-match', ifNoneMatch);
-    found = await caches.default.match(new Request(key, { headers }));
+    asked = new Request(key, { headers });
   }
-  if (found && flags & MEMORY) found = await HitShell.keep(env, app, key, found);
-  return found;
-}
-
-/** `work`, or `undefined` once `ms` have passed without it settling. */
-function within(ms, work) {
-  let timer;
-  const late = new Promise((resolve) => { timer = setTimeout(resolve, ms); });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const settle = (found) => { clearTimeout(timer); resolve(found); };
+    let found = caches.default.match(asked);
+    if (flags & MEMORY) found = found.then((hit) => hit && HitShell.keep(env, app, key, hit));
+    found.then(settle, () => settle(undefined));
+  });
 }
 
 export default {
   async fetch(request, env, ctx) {
     const h = request.headers;
+    const url = request.url;
     const range = h.get('range');
     const ifNoneMatch = h.get('if-none-match');
     let plan;
     try {
-      plan = HitShell.plan(env, request.method, request.url, range, ifNoneMatch,
+      plan = HitShell.plan(env, request.method, url, range, ifNoneMatch,
         h.get('authorization'), h.get('origin'));
     } catch {
       // The handler meets the same failure, and answers (or recovers) as it does.
-      plan = undefined;
+      plan = -1;
     }
-    if (plan === undefined) return handle(request, env, ctx);
-    const [key, flags, timeoutMs, ops, app] = plan;
+    if (plan < 0) return handle(request, env, ctx);
+    // The plan's number (worker/src/shell.rs): its shape, whether the memory tier holds the
+    // media, and where the media id is in the URL.
+    const high = Math.floor(plan / 4294967296);
+    const shape = HitShell.shape(high >>> 1);
+    const flags = shape[0];
+    const key = shape[4] + url.slice((plan >>> 16) & 0xffff, plan & 0xffff) + shape[5];
     let status = 200;
     let source;
     let body;
-    if (plan.length > 5) {
-      source = plan[5];
-      body = plan[6];
+    if (high & 1) {
+      const held = HitShell.held();
+      source = held[0];
+      body = held[1];
     } else {
       let found;
       try {
-        found = await within(timeoutMs, lookup(key, flags, app, range, ifNoneMatch, env));
+        found = await lookup(key, flags, shape[1], shape[3], range, ifNoneMatch, env);
       } catch {
         found = undefined;
       }
@@ -109,7 +118,7 @@ export default {
       if (body instanceof ReadableStream) body.cancel();
       body = null;
     }
-    return new Response(body, { status, headers: headersFor(source, ops) });
+    return new Response(body, { status, headers: headersFor(source, shape[2]) });
   },
 
   /** The archive Queue's consumer: the full handler's. */

@@ -146,6 +146,9 @@ describe('the JS entry answers as the Rust handler does', () => {
       ['GET', `/cgi-bin/media/get?media_id=${img}`],
       ['GET', `/cgi-bin/media/get?access_token=${API_KEY}`],
       ['GET', `/apps/${APPID}/cgi-bin/media/get?access_token=${API_KEY}&media_id=${img}`],
+      // The same media, its id's first character escaped: not a piece of the URL, so no plan
+      // (the key is built from the URL's own characters); the full handler answers it.
+      ['GET', `/cgi-bin/media/get?access_token=${API_KEY}&media_id=%${img.charCodeAt(0).toString(16)}${img.slice(1)}`],
       ['GET', '/healthz'],
     ];
     // Planned, but the cache holds nothing: the shell hands them to the full handler (a video
@@ -171,6 +174,9 @@ describe('the JS entry answers as the Rust handler does', () => {
       if (answered[i].status === 200 || answered[i].status === 206) assert.equal(answered[i].headers.get('x-cache'), 'HIT');
     }
     for (const row of others) assert.equal(await planOf(probe, base, row), null, `${row[0]} ${row[1]} has a plan`);
+    // The memory tier (on here) may answer a plain lookup, never one carrying a Range.
+    assert.equal((await planOf(probe, base, hits[0])).memory, true);
+    assert.equal((await planOf(probe, base, hits[3])).memory, false);
     // The hits included 206, 304 and 416 answers and CORS: the comparison covered them.
     const statuses = new Set(answered.slice(0, hits.length).map((r) => r.status));
     for (const s of [200, 206, 304, 416]) assert.ok(statuses.has(s), `no ${s} among the hits`);

@@ -4,25 +4,34 @@
 //! tier. The entry does the IO (the memory tier's bytes, `caches.default.match`, the Response)
 //! and nothing else: no route, credential or header rule lives in JS.
 //!
-//! A plan is an array `[key, flags, timeoutMs, ops, app, heldHeaders, heldBlob]`, kept small because it
-//! is made for every request: `flags` has bit 1 set when the memory tier may answer (and keep
-//! what the cache answers), 2 for a `HEAD`, 4 when the lookup carries the request's `Range`, 8
-//! when it carries its `If-None-Match` (each as the request sent it); `ops` is a flat array of
-//! `[op, name, value]` triples (`"s"` set, `"a"` append, `"d"` delete, value `""`) applied in
-//! order to the cached response's headers, the same array for every request with the same
-//! operations; `app` the app's place in the configuration (for [`HitShell::keep`]);
-//! `heldHeaders` and `heldBlob` are what the memory tier holds, when it does.
+//! A plan crosses as one number, so that a hit allocates nothing in the crossing: `-1` when the
+//! full handler answers, else `(shape * 2 + held) * 2^32 + start * 2^16 + end`.
+//! - `shape` names a shape array ([`HitShell::shape`]): the rest of the decision, the same array
+//!   for every request decided alike (a handful per isolate). It is `[flags, timeoutMs, ops,
+//!   app, keyPrefix, keySuffix]`. `flags` has bit 1 set when the memory tier may answer (and
+//!   keep what the cache answers), 2 for a `HEAD`, 4 when the lookup carries the request's
+//!   `Range`, 8 when it carries its `If-None-Match` (each as the request sent it). `ops` is a
+//!   flat array of `[op, name, value]` triples (`"s"` set, `"a"` append, `"d"` delete, value
+//!   `""`) applied in order to the cached response's headers. `app` is the app's place in the
+//!   configuration (for [`HitShell::keep`]).
+//! - The cache key is `keyPrefix + url.slice(start, end) + keySuffix`: the media id is that
+//!   piece of the URL the entry passed (a plan whose media id is not a piece of it, such as one
+//!   decoded from `%`-escapes, is left to the full handler).
+//! - `held` is 1 when the memory tier holds the media: [`HitShell::held`] then gives its
+//!   `[headers, blob]`, once.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use worker::Env;
+use wxmedia::protocol::sign::SignedKind;
 
 use crate::config::Apps;
 use crate::media;
-use crate::routes::hit::{self, Asked, HeaderOp};
+use crate::media::keys;
+use crate::routes::hit::{self, Answer, Asked, CacheControl, Cors, HeaderOp};
+use crate::routes::url::slice_of;
 
 /// The JS entry's way into the Worker's rules (a class of static functions, so it is exported
 /// beside the Durable Objects, not as an RPC method of the entrypoint).
@@ -35,43 +44,116 @@ const HEAD: u32 = 2;
 const CARRY_RANGE: u32 = 4;
 const CARRY_IF_NONE_MATCH: u32 = 8;
 
-thread_local! {
-    /// The JS arrays of header operations made so far, by their operations: a handful per
-    /// isolate (one per app, route family and CORS answer), so a plan hands out an existing array.
-    static OPS: RefCell<HashMap<Vec<HeaderOp>, Array>> = RefCell::new(HashMap::new());
+/// What makes two plans' shapes the same array: everything in it, with the answer's CORS origin
+/// owned.
+#[derive(PartialEq, Eq)]
+struct ShapeKey {
+    flags: u32,
+    timeout_ms: u64,
+    app: usize,
+    kind: SignedKind,
+    cache_control: CacheControl,
+    cors: Option<Option<String>>,
 }
 
-/// Bounds the memo: an `Origin` echoed back makes one entry per allowed origin.
-const MAX_OPS_ENTRIES: usize = 64;
-
-fn ops_array(ops: Vec<HeaderOp>) -> Array {
-    OPS.with(|memo| {
-        let mut memo = memo.borrow_mut();
-        if let Some(array) = memo.get(&ops) {
-            return array.clone();
+impl ShapeKey {
+    fn new(flags: u32, timeout_ms: u64, app: usize, kind: SignedKind, answer: &Answer<'_>) -> Self {
+        let cors = match answer.cors {
+            Cors::None => None,
+            Cors::Any => Some(None),
+            Cors::Origin(origin) => Some(Some(origin.to_string())),
+        };
+        ShapeKey {
+            flags,
+            timeout_ms,
+            app,
+            kind,
+            cache_control: answer.cache_control,
+            cors,
         }
-        let array = Array::new();
-        for op in &ops {
-            let (code, name, value) = match op {
+    }
+
+    /// Whether this is [`ShapeKey::new`]'s key for these (without making one).
+    fn matches(
+        &self,
+        flags: u32,
+        timeout_ms: u64,
+        app: usize,
+        kind: SignedKind,
+        answer: &Answer<'_>,
+    ) -> bool {
+        let cors = match (&self.cors, answer.cors) {
+            (None, Cors::None) | (Some(None), Cors::Any) => true,
+            (Some(Some(kept)), Cors::Origin(origin)) => kept == origin,
+            _ => false,
+        };
+        cors && self.flags == flags
+            && self.timeout_ms == timeout_ms
+            && self.app == app
+            && self.kind == kind
+            && self.cache_control == answer.cache_control
+    }
+}
+
+thread_local! {
+    /// The shapes made so far, each at its number: a handful per isolate (per app, route
+    /// family, flags and CORS answer), looked through in order. Numbers are never reused.
+    static SHAPES: RefCell<Vec<(ShapeKey, JsValue)>> = const { RefCell::new(Vec::new()) };
+    /// What the memory tier held for the last plan, until [`HitShell::held`] takes it.
+    static HELD: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+}
+
+/// Bounds the shapes: an `Origin` echoed back makes one per allowed origin. Past this, new
+/// shapes are the full handler's to answer.
+const MAX_SHAPES: usize = 64;
+
+/// The number of a plan's shape (see the module docs), made the first time; `None` when there
+/// are [`MAX_SHAPES`] already.
+fn shape_number(plan: &hit::HitPlan<'_>, flags: u32, app: usize) -> Option<usize> {
+    SHAPES.with(|shapes| {
+        let mut shapes = shapes.borrow_mut();
+        if let Some(n) = shapes
+            .iter()
+            .position(|(key, _)| key.matches(flags, plan.timeout_ms, app, plan.kind, &plan.answer))
+        {
+            return Some(n);
+        }
+        if shapes.len() >= MAX_SHAPES {
+            return None;
+        }
+        let ops = Array::new();
+        for op in plan.answer.ops() {
+            let (code, name, value) = match &op {
                 HeaderOp::Set(name, value) => ("s", *name, value.as_str()),
                 HeaderOp::Append(name, value) => ("a", *name, value.as_str()),
                 HeaderOp::Delete(name) => ("d", *name, ""),
             };
-            array.push(&JsValue::from_str(code));
-            array.push(&JsValue::from_str(name));
-            array.push(&JsValue::from_str(value));
+            ops.push(&JsValue::from_str(code));
+            ops.push(&JsValue::from_str(name));
+            ops.push(&JsValue::from_str(value));
         }
-        if memo.len() >= MAX_OPS_ENTRIES {
-            memo.clear();
-        }
-        memo.insert(ops, array.clone());
-        array
+        let (prefix, suffix) = keys::cache_key_parts(plan.appid, plan.kind);
+        let shape = Array::of3(
+            &JsValue::from(flags),
+            &JsValue::from_f64(plan.timeout_ms as f64),
+            &ops,
+        );
+        shape.push(&JsValue::from_f64(app as f64));
+        shape.push(&JsValue::from_str(&prefix));
+        shape.push(&JsValue::from_str(suffix));
+        let key = ShapeKey::new(flags, plan.timeout_ms, app, plan.kind, &plan.answer);
+        shapes.push((key, shape.into()));
+        Some(shapes.len() - 1)
     })
 }
 
+/// A plan that crosses as `-1`: the full handler answers.
+const NO_PLAN: f64 = -1.0;
+
 #[wasm_bindgen]
 impl HitShell {
-    /// The plan for a request (see the module docs), or `undefined`: the full handler answers.
+    /// The plan for a request, as a number (see the module docs), or `-1`: the full handler
+    /// answers.
     #[allow(
         clippy::too_many_arguments,
         reason = "plain values from the JS entry, one call per request"
@@ -84,9 +166,9 @@ impl HitShell {
         if_none_match: Option<String>,
         authorization: Option<String>,
         origin: Option<String>,
-    ) -> JsValue {
+    ) -> f64 {
         let Ok(apps) = Apps::cached(&env) else {
-            return JsValue::UNDEFINED;
+            return NO_PLAN;
         };
         let asked = Asked {
             method,
@@ -97,19 +179,27 @@ impl HitShell {
             origin: origin.as_deref(),
         };
         let Some(plan) = hit::plan(&apps, &asked, media::now_secs()) else {
-            return JsValue::UNDEFINED;
+            return NO_PLAN;
         };
+        // Where the media id is in the URL the entry holds.
+        let Some((start, id)) = slice_of(url, &plan.media_id) else {
+            return NO_PLAN;
+        };
+        let end = start + id.len();
+        if end > 0xffff {
+            return NO_PLAN;
+        }
         // The app's place in the configuration, for `keep` (`apps.app` is the same lookup).
         let app = apps.apps.iter().position(|c| c.appid == plan.appid);
         let config = app.map_or(&apps.default, |i| &apps.apps[i]);
         let held = if plan.memory {
-            media::memory::held(&plan.key, config)
+            media::memory::held(&plan.key(), config)
         } else {
             None
         };
         // A zone whose cache stores nothing: only the full handler's fill can answer.
         if held.is_none() && media::CACHE_IS_NOOP.with(Cell::get) {
-            return JsValue::UNDEFINED;
+            return NO_PLAN;
         }
         let mut flags = 0;
         for (on, bit) in [
@@ -122,17 +212,30 @@ impl HitShell {
                 flags |= bit;
             }
         }
-        let out = Array::new_with_length(if held.is_some() { 7 } else { 5 });
-        out.set(0, JsValue::from_str(&plan.key));
-        out.set(1, JsValue::from(flags));
-        out.set(2, JsValue::from_f64(plan.timeout_ms as f64));
-        out.set(3, ops_array(plan.ops).into());
-        out.set(4, JsValue::from_f64(app.unwrap_or(usize::MAX) as f64));
-        if let Some((headers, blob)) = held {
-            out.set(5, headers.into());
-            out.set(6, blob.into());
-        }
-        out.into()
+        let Some(shape) = shape_number(&plan, flags, app.unwrap_or(usize::MAX)) else {
+            return NO_PLAN;
+        };
+        let is_held = held.is_some();
+        HELD.with(|h| {
+            *h.borrow_mut() = held.map(|(headers, blob)| Array::of2(&headers, &blob).into());
+        });
+        ((shape * 2 + usize::from(is_held)) as f64) * 4_294_967_296.0 + ((start << 16) | end) as f64
+    }
+
+    /// Shape number `n` of a plan (see the module docs).
+    pub fn shape(n: usize) -> JsValue {
+        SHAPES.with(|shapes| {
+            shapes
+                .borrow()
+                .get(n)
+                .map_or(JsValue::UNDEFINED, |(_, shape)| shape.clone())
+        })
+    }
+
+    /// What the memory tier held for the last plan that said so: `[headers, blob]`, once.
+    pub fn held() -> JsValue {
+        HELD.with(|h| h.borrow_mut().take())
+            .unwrap_or(JsValue::UNDEFINED)
     }
 
     /// Passes the cache's answer to a plan's lookup on, keeping a copy in the memory tier when it

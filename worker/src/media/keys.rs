@@ -14,13 +14,19 @@ pub fn check_media_id(id: &str) -> Result<(), ApiError> {
 
 /// The cache (and R2) key: the app id and media id, never the token.
 pub fn cache_key(appid: &str, media_id: &str, kind: SignedKind) -> String {
+    let (prefix, suffix) = cache_key_parts(appid, kind);
+    prefix + media_id + suffix
+}
+
+/// What comes before and after the media id in its [`cache_key`].
+pub fn cache_key_parts(appid: &str, kind: SignedKind) -> (String, &'static str) {
     let suffix = match kind {
         SignedKind::Media => "",
         SignedKind::HdVoice => "/hd-voice",
     };
-    format!(
-        "https://wxmedia.cache/{}/{media_id}{suffix}",
-        encode_query_value(appid)
+    (
+        format!("https://wxmedia.cache/{}/", encode_query_value(appid)),
+        suffix,
     )
 }
 

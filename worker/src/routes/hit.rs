@@ -11,11 +11,16 @@
 //! [`answer_ops`] and [`cors_ops`], and checks credentials with [`super::auth`], so the two
 //! paths cannot drift apart; `tests/worker/shell.test.mjs` compares their answers byte for byte.
 
+use std::borrow::Cow;
+
+use wxmedia::protocol::sign::SignedKind;
+
 use crate::config::{Apps, Config, DownloadAuth};
 use crate::media::keys;
 use crate::media::memory::{bytes_range, is_plain};
 use crate::routes::auth::{self, DownloadCredentials};
 use crate::routes::table::{classify, scope, Route};
+use crate::routes::url::{slice_of, split};
 
 /// The headers CORS exposes to scripts on an allowed origin.
 pub const EXPOSED_HEADERS: &str = "Content-Disposition, Content-Length, Content-Range, ETag, X-Cache, X-Cache-Source, Retry-After";
@@ -46,41 +51,119 @@ pub fn answer_ops(cache_control: &str, hit: bool, source: &str) -> Vec<HeaderOp>
     ]
 }
 
+/// What CORS adds to an answer: nothing (no `Origin`, or one `CORS_ORIGINS` does not list), any
+/// origin (`*`), or the request's own origin echoed back (and `Vary: Origin`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cors<'a> {
+    /// No CORS headers.
+    None,
+    /// `Access-Control-Allow-Origin: *`.
+    Any,
+    /// The origin echoed back.
+    Origin(&'a str),
+}
+
+impl<'a> Cors<'a> {
+    /// What CORS adds for a request from `origin` when `CORS_ORIGINS` is `allowed`.
+    pub fn of(origin: Option<&'a str>, allowed: &[String]) -> Self {
+        let Some(origin) = origin else {
+            return Cors::None;
+        };
+        if allowed.iter().any(|o| o == "*") {
+            Cors::Any
+        } else if allowed.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
+            Cors::Origin(origin)
+        } else {
+            Cors::None
+        }
+    }
+
+    /// Its header operations.
+    pub fn ops(self) -> Vec<HeaderOp> {
+        let allow = match self {
+            Cors::None => return Vec::new(),
+            Cors::Any => "*",
+            Cors::Origin(origin) => origin,
+        };
+        let mut ops = vec![
+            HeaderOp::Set("access-control-allow-origin", allow.to_string()),
+            HeaderOp::Set("access-control-expose-headers", EXPOSED_HEADERS.to_string()),
+        ];
+        if let Cors::Origin(_) = self {
+            ops.push(HeaderOp::Append("vary", "Origin".to_string()));
+        }
+        ops
+    }
+}
+
 /// The CORS headers for a request from `origin` when `CORS_ORIGINS` (`allowed`) lets it in;
 /// none otherwise.
 pub fn cors_ops(origin: Option<&str>, allowed: &[String]) -> Vec<HeaderOp> {
-    let Some(origin) = origin else {
-        return Vec::new();
-    };
-    let any = allowed.iter().any(|o| o == "*");
-    if !any && !allowed.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
-        return Vec::new();
-    }
-    let mut ops = vec![
-        HeaderOp::Set(
-            "access-control-allow-origin",
-            if any { "*" } else { origin }.to_string(),
-        ),
-        HeaderOp::Set("access-control-expose-headers", EXPOSED_HEADERS.to_string()),
-    ];
-    if !any {
-        ops.push(HeaderOp::Append("vary", "Origin".to_string()));
-    }
-    ops
+    Cors::of(origin, allowed).ops()
 }
 
-/// The Cache-Control of a REST download: shared caches may keep public media; anything behind
-/// a key or a signature is private.
+/// A download's Cache-Control, as a value: shared caches may keep public media from the REST
+/// routes; anything behind a key or a signature, and anything through WeChat's shapes (always
+/// behind a key), is private.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CacheControl {
+    /// `public, max-age={0}, immutable`.
+    Public(u64),
+    /// `private, max-age={0}`.
+    Private(u64),
+}
+
+impl CacheControl {
+    /// A REST download's.
+    pub fn download(config: &Config) -> Self {
+        match config.download_auth {
+            DownloadAuth::Public => CacheControl::Public(config.cache_ttl_secs),
+            _ => CacheControl::Private(config.cache_ttl_secs),
+        }
+    }
+
+    /// A download's through the WeChat-shaped routes.
+    pub fn wechat(config: &Config) -> Self {
+        CacheControl::Private(config.cache_ttl_secs)
+    }
+
+    /// The header's value.
+    pub fn header(self) -> String {
+        match self {
+            CacheControl::Public(ttl) => format!("public, max-age={ttl}, immutable"),
+            CacheControl::Private(ttl) => format!("private, max-age={ttl}"),
+        }
+    }
+}
+
+/// The Cache-Control of a REST download ([`CacheControl::download`]).
 pub fn download_cache_control(config: &Config) -> String {
-    match config.download_auth {
-        DownloadAuth::Public => format!("public, max-age={}, immutable", config.cache_ttl_secs),
-        _ => format!("private, max-age={}", config.cache_ttl_secs),
-    }
+    CacheControl::download(config).header()
 }
 
-/// The Cache-Control of a download through the WeChat-shaped routes (always behind a key).
+/// The Cache-Control of a download through the WeChat-shaped routes ([`CacheControl::wechat`]).
 pub fn wechat_cache_control(config: &Config) -> String {
-    format!("private, max-age={}", config.cache_ttl_secs)
+    CacheControl::wechat(config).header()
+}
+
+/// How a hit's answer differs from the cached response, as values: the header operations are
+/// [`Answer::ops`], which the JS entry asks for once per distinct answer, not per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Answer<'a> {
+    /// Its Cache-Control.
+    pub cache_control: CacheControl,
+    /// Its CORS headers.
+    pub cors: Cors<'a>,
+}
+
+impl Answer<'_> {
+    /// The header operations: the full handler's for a hit ([`answer_ops`]) and CORS's
+    /// ([`cors_ops`], which the full handler applies after them).
+    pub fn ops(self) -> Vec<HeaderOp> {
+        let mut ops = answer_ops(&self.cache_control.header(), true, "cache");
+        ops.extend(self.cors.ops());
+        ops
+    }
 }
 
 /// What the entry knows of a request without reading its body: its method, URL and the few
@@ -103,75 +186,111 @@ pub struct Asked<'a> {
 
 /// How to answer a download that the cache tiers may hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HitPlan {
+pub struct HitPlan<'a> {
     /// The app whose media it is.
-    pub appid: String,
-    /// The cache key (no token in it).
-    pub key: String,
+    pub appid: &'a str,
+    /// The media id, as the request gave it: borrowed from the request's URL when it is written
+    /// there as it stands (the JS entry builds the key from it without another string crossing
+    /// from wasm), owned when it was decoded.
+    pub media_id: Cow<'a, str>,
+    /// Which download.
+    pub kind: SignedKind,
     /// The `Range` the cache lookup carries (bytes ranges only; the cache answers 206 or 416).
-    pub range: Option<String>,
+    pub range: Option<&'a str>,
     /// The `If-None-Match` the cache lookup carries (the cache answers 304).
-    pub if_none_match: Option<String>,
+    pub if_none_match: Option<&'a str>,
     /// Whether the memory tier may answer, and keep what the cache answers: a plain lookup, with
     /// the tier on.
     pub memory: bool,
     /// A `HEAD`: the answer has no body.
     pub head: bool,
-    /// The changes from the cached response's headers to the answer's, in order.
-    pub ops: Vec<HeaderOp>,
+    /// How the answer's headers differ from the cached response's ([`Answer::ops`]).
+    pub answer: Answer<'a>,
     /// How long the cache lookup (and keeping a copy in memory) may take: past this, the full
     /// handler answers.
     pub timeout_ms: u64,
 }
 
+impl HitPlan<'_> {
+    /// The cache key (no token in it): [`keys::cache_key`].
+    pub fn key(&self) -> String {
+        keys::cache_key(self.appid, &self.media_id, self.kind)
+    }
+}
+
 /// The plan for `asked` if it is a download the cache tiers may answer as it stands — a known
 /// route, a valid media id, credentials that pass, no voice rendition — or `None`, and the full
 /// handler answers (whatever the reason: a refusal is its to word).
-pub fn plan(apps: &Apps, asked: &Asked<'_>, now_secs: u64) -> Option<HitPlan> {
+pub fn plan<'a>(apps: &'a Apps, asked: &Asked<'a>, now_secs: u64) -> Option<HitPlan<'a>> {
     let head = asked.method == "HEAD";
-    let url = worker::Url::parse(asked.url).ok()?;
-    let first = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
+    // A plain URL (as the runtime serializes one) is read where it stands; anything else parsed.
+    let parsed;
+    let (path, query) = match split(asked.url) {
+        Some(parts) => parts,
+        None => {
+            parsed = worker::Url::parse(asked.url).ok()?;
+            (parsed.path(), parsed.query())
+        }
     };
-    let (config, segments) = scope(apps, url.path()).ok()?;
+    // `Url::query_pairs`, which is this over the query (borrowing what needs no decoding).
+    let first = |name: &str| {
+        form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    };
+    let (config, segments) = scope(apps, path).ok()?;
     let (config, media_id, kind, cache_control) = match classify(asked.method, &segments) {
         Route::Download { id, kind } => {
             keys::check_media_id(id).ok()?;
             // `?format=`: a voice rendition (or a refusal of one), the full handler's.
-            if first("format").is_some() {
+            if query.is_some() && first("format").is_some() {
                 return None;
             }
-            let (exp, sig) = (first("exp"), first("sig"));
+            let (exp, sig) = match query {
+                Some(_) => (first("exp"), first("sig")),
+                None => (None, None),
+            };
             let creds = DownloadCredentials {
                 authorization: asked.authorization,
                 exp: exp.as_deref(),
                 sig: sig.as_deref(),
             };
             auth::check_download(config, kind, id, &creds, now_secs).ok()?;
-            (config, id.to_string(), kind, download_cache_control(config))
+            (
+                config,
+                Cow::Borrowed(id),
+                kind,
+                CacheControl::download(config),
+            )
         }
         // WeChat's shapes: `scope` keeps them at the root.
         Route::WeChatDownload { kind } => {
             let config = auth::app_for_key(apps, &first("access_token")?).ok()??;
             let media_id = first("media_id").filter(|id| !id.is_empty())?;
             keys::check_media_id(&media_id).ok()?;
-            (config, media_id, kind, wechat_cache_control(config))
+            (config, media_id, kind, CacheControl::wechat(config))
         }
         _ => return None,
     };
+    // Borrowed from the request's URL when it is a piece of it; a copy otherwise (decoded, or
+    // from a parsed URL).
+    let media_id = match slice_of(asked.url, &media_id) {
+        Some((_, id)) => Cow::Borrowed(id),
+        None => Cow::Owned(media_id.into_owned()),
+    };
     let range = asked.range.filter(|r| bytes_range(r));
-    let mut ops = answer_ops(&cache_control, true, "cache");
-    ops.extend(cors_ops(asked.origin, &apps.default.cors_origins));
     Some(HitPlan {
-        appid: config.appid.clone(),
-        key: keys::cache_key(&config.appid, &media_id, kind),
-        range: range.map(str::to_string),
-        if_none_match: asked.if_none_match.map(str::to_string),
+        appid: &config.appid,
+        media_id,
+        kind,
+        range,
+        if_none_match: asked.if_none_match,
         memory: config.memory_cache_bytes != 0 && is_plain(asked.range, asked.if_none_match),
         head,
-        ops,
+        answer: Answer {
+            cache_control,
+            cors: Cors::of(asked.origin, &apps.default.cors_origins),
+        },
         timeout_ms: config.upstream_timeout_ms,
     })
 }
@@ -214,15 +333,15 @@ mod tests {
             0,
         )
         .unwrap();
-        assert_eq!(plan.key, keys::cache_key("wxA", ID, SignedKind::Media));
+        assert_eq!(plan.key(), keys::cache_key("wxA", ID, SignedKind::Media));
         assert_eq!(plan.appid, "wxA");
         assert!(plan.memory && !plan.head);
         assert_eq!(
-            plan.ops[0],
+            plan.answer.ops()[0],
             HeaderOp::Set("cache-control", "public, max-age=600, immutable".into())
         );
         assert_eq!(
-            plan.ops,
+            plan.answer.ops(),
             answer_ops("public, max-age=600, immutable", true, "cache")
         );
         let hd = super::plan(
@@ -231,7 +350,7 @@ mod tests {
             0,
         )
         .unwrap();
-        assert_eq!(hd.key, keys::cache_key("wxA", ID, SignedKind::HdVoice));
+        assert_eq!(hd.key(), keys::cache_key("wxA", ID, SignedKind::HdVoice));
         assert!(hd.head);
     }
 
@@ -282,7 +401,7 @@ mod tests {
         assert_eq!(plan(&keyed, &with("Bearer nope"), 0), None);
         let ok = plan(&keyed, &with("Bearer k1"), 0).unwrap();
         assert_eq!(
-            ok.ops[0],
+            ok.answer.ops()[0],
             HeaderOp::Set("cache-control", "private, max-age=259200".into())
         );
 
@@ -323,11 +442,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plan.appid, "wxB");
-        assert_eq!(plan.key, keys::cache_key("wxB", "ABC", SignedKind::HdVoice));
         assert_eq!(
-            plan.ops[0],
+            plan.key(),
+            keys::cache_key("wxB", "ABC", SignedKind::HdVoice)
+        );
+        assert_eq!(
+            plan.answer.ops()[0],
             HeaderOp::Set("cache-control", "private, max-age=259200".into())
         );
+    }
+
+    #[test]
+    fn the_media_id_is_borrowed_from_the_url_when_it_is_written_there() {
+        let apps = apps(&[("DOWNLOAD_AUTH", "key")]);
+        let url = "https://w/media/ABC";
+        let rest = Asked {
+            authorization: Some("Bearer k1"),
+            ..ask("GET", url)
+        };
+        let plan = plan(&apps, &rest, 0).unwrap();
+        assert!(matches!(plan.media_id, Cow::Borrowed("ABC")));
+        assert_eq!(plan.key(), keys::cache_key("wxA", "ABC", SignedKind::Media));
+        let wechat = "https://w/cgi-bin/media/get?access_token=k1&media_id=ABC";
+        let plain = super::plan(&apps, &ask("GET", wechat), 0).unwrap();
+        assert!(matches!(plain.media_id, Cow::Borrowed("ABC")));
+        // Decoded from an escape: the same media, but not a piece of the URL.
+        let escaped = "https://w/cgi-bin/media/get?access_token=k1&media_id=%41BC";
+        let decoded = super::plan(&apps, &ask("GET", escaped), 0).unwrap();
+        assert!(matches!(&decoded.media_id, Cow::Owned(id) if id == "ABC"));
+        assert_eq!(decoded.key(), plain.key());
     }
 
     #[test]
@@ -343,7 +486,7 @@ mod tests {
             0,
         )
         .unwrap();
-        assert_eq!(ranged.range.as_deref(), Some("bytes=0-9"));
+        assert_eq!(ranged.range, Some("bytes=0-9"));
         assert!(!ranged.memory);
         // A range in another unit is ignored: a plain lookup.
         let other = plan(
@@ -366,7 +509,7 @@ mod tests {
             0,
         )
         .unwrap();
-        assert_eq!(validated.if_none_match.as_deref(), Some("\"ABC\""));
+        assert_eq!(validated.if_none_match, Some("\"ABC\""));
         assert!(!validated.memory);
         let off = apps_with_no_memory();
         assert!(!plan(&off, &ask("GET", url), 0).unwrap().memory);
@@ -411,6 +554,6 @@ mod tests {
         .unwrap();
         let shown = format!("{plan:?}");
         assert!(!shown.contains("k1"), "{shown}");
-        assert!(!plan.key.contains("k1"));
+        assert!(!plan.key().contains("k1"));
     }
 }

@@ -13,10 +13,10 @@ use crate::error::{ApiError, ErrorCode};
 /// The app whose routes a path names and the path's segments under it: `/apps/{appid}/…` is
 /// that app's (only its media, archive and callback routes), anything else the default app's.
 /// An unknown app, or another route under `/apps/{appid}`, is refused.
-pub fn scope<'a>(
+pub fn scope<'a, 'p>(
     apps: &'a Apps,
-    path: &'a str,
-) -> Result<(&'a Rc<Config>, Vec<&'a str>), ApiError> {
+    path: &'p str,
+) -> Result<(&'a Rc<Config>, Vec<&'p str>), ApiError> {
     let all: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match all.as_slice() {
         ["apps", appid, rest @ ..] => match (apps.app(appid), rest) {
