@@ -93,32 +93,27 @@ export default {
     const high = Math.floor(plan / 4294967296);
     const shape = HitShell.shape(high >>> 1);
     const flags = shape[0];
-    const key = shape[4] + url.slice((plan >>> 16) & 0xffff, plan & 0xffff) + shape[5];
-    let status = 200;
-    let source;
-    let body;
     if (high & 1) {
+      // The memory tier's bytes, and the client's headers made from them for this shape.
       const held = HitShell.held();
-      source = held[0];
-      body = held[1];
-    } else {
-      let found;
-      try {
-        found = await lookup(key, flags, shape[1], shape[3], range, ifNoneMatch, env);
-      } catch {
-        found = undefined;
-      }
-      if (!found) return handle(request, env, ctx);
-      status = found.status;
-      source = found.headers;
-      body = found.body;
+      return new Response(flags & HEAD ? null : held[1], { status: 200, headers: held[0] });
     }
+    const key = shape[4] + url.slice((plan >>> 16) & 0xffff, plan & 0xffff) + shape[5];
+    let found;
+    try {
+      found = await lookup(key, flags, shape[1], shape[3], range, ifNoneMatch, env);
+    } catch {
+      found = undefined;
+    }
+    if (!found) return handle(request, env, ctx);
+    const status = found.status;
+    let body = found.body;
     // HEAD has no body; neither has a 304 (a null-body status in the Fetch standard).
     if (flags & HEAD || status === 304) {
       if (body instanceof ReadableStream) body.cancel();
       body = null;
     }
-    return new Response(body, { status, headers: headersFor(source, shape[2]) });
+    return new Response(body, { status, headers: headersFor(found.headers, shape[2]) });
   },
 
   /** The archive Queue's consumer: the full handler's. */

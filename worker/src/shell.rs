@@ -17,8 +17,9 @@
 //! - The cache key is `keyPrefix + url.slice(start, end) + keySuffix`: the media id is that
 //!   piece of the URL the entry passed (a plan whose media id is not a piece of it, such as one
 //!   decoded from `%`-escapes, is left to the full handler).
-//! - `held` is 1 when the memory tier holds the media: [`HitShell::held`] then gives its
-//!   `[headers, blob]`, once.
+//! - `held` is 1 when the memory tier holds the media: [`HitShell::held`] then gives
+//!   `[headers, blob]`, once: the client's headers (the shape's operations already applied,
+//!   kept with the media) and the bytes.
 
 use std::cell::{Cell, RefCell};
 
@@ -31,6 +32,7 @@ use crate::config::Apps;
 use crate::media;
 use crate::media::keys;
 use crate::routes::hit::{self, Answer, Asked, CacheControl, Cors, HeaderOp};
+use crate::routes::pipeline::apply_ops;
 use crate::routes::url::slice_of;
 
 /// The JS entry's way into the Worker's rules (a class of static functions, so it is exported
@@ -189,18 +191,6 @@ impl HitShell {
         if end > 0xffff {
             return NO_PLAN;
         }
-        // The app's place in the configuration, for `keep` (`apps.app` is the same lookup).
-        let app = apps.apps.iter().position(|c| c.appid == plan.appid);
-        let config = app.map_or(&apps.default, |i| &apps.apps[i]);
-        let held = if plan.memory {
-            media::memory::held(&plan.key(), config)
-        } else {
-            None
-        };
-        // A zone whose cache stores nothing: only the full handler's fill can answer.
-        if held.is_none() && media::CACHE_IS_NOOP.with(Cell::get) {
-            return NO_PLAN;
-        }
         let mut flags = 0;
         for (on, bit) in [
             (plan.memory, MEMORY),
@@ -212,9 +202,26 @@ impl HitShell {
                 flags |= bit;
             }
         }
+        // The app's place in the configuration, for `keep` (`apps.app` is the same lookup).
+        let app = apps.apps.iter().position(|c| c.appid == plan.appid);
         let Some(shape) = shape_number(&plan, flags, app.unwrap_or(usize::MAX)) else {
             return NO_PLAN;
         };
+        let config = app.map_or(&apps.default, |i| &apps.apps[i]);
+        let held = if plan.memory {
+            // The shape's header operations on the held headers, once per media and shape.
+            media::memory::held_answer(&plan.key(), config, shape, |cached| {
+                let headers = web_sys::Headers::new_with_headers(cached).ok()?;
+                apply_ops(&headers, &plan.answer.ops()).ok()?;
+                Some(headers)
+            })
+        } else {
+            None
+        };
+        // A zone whose cache stores nothing: only the full handler's fill can answer.
+        if held.is_none() && media::CACHE_IS_NOOP.with(Cell::get) {
+            return NO_PLAN;
+        }
         let is_held = held.is_some();
         HELD.with(|h| {
             *h.borrow_mut() = held.map(|(headers, blob)| Array::of2(&headers, &blob).into());

@@ -163,11 +163,12 @@ pub fn bytes_range(range: &str) -> bool {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use tier::{held, keep, keep_plain, lookup, usage};
+pub use tier::{held_answer, keep, keep_plain, lookup, usage};
 
 #[cfg(target_arch = "wasm32")]
 mod tier {
     use std::cell::RefCell;
+    use std::rc::Rc;
 
     use wasm_bindgen::JsCast;
     use web_sys::{Blob, Headers, Response, ResponseInit};
@@ -177,11 +178,13 @@ mod tier {
     use crate::config::Config;
     use crate::error::{ApiError, ErrorCode};
 
-    /// A held answer: the cache's headers and the bytes.
+    /// A held answer: the cache's headers and the bytes, and the client's headers made from
+    /// them for each shape of answer the JS entry has given (`crate::shell`), by shape number.
     #[derive(Clone)]
     struct Held {
         headers: Headers,
         blob: Blob,
+        answers: Rc<RefCell<Vec<(usize, Headers)>>>,
     }
 
     thread_local! {
@@ -279,6 +282,7 @@ mod tier {
             let held = Held {
                 headers: copy.clone(),
                 blob: blob.clone(),
+                answers: Rc::default(),
             };
             with_tier(config, |tier| tier.insert(key, held, size, expires_ms));
         }
@@ -289,14 +293,31 @@ mod tier {
             .map_err(|_| ApiError::internal("response"))
     }
 
-    /// The headers and bytes held under `key` (unexpired), for the JS entry to answer a plain
-    /// hit from (`crate::shell`); `None` with the tier off.
-    pub fn held(key: &str, config: &Config) -> Option<(Headers, Blob)> {
+    /// The client's headers and the bytes of an answer of shape number `shape` from what is
+    /// held under `key` (unexpired), for the JS entry to answer a plain hit from
+    /// (`crate::shell`); `None` when not held, and with the tier off. `answer` makes the
+    /// client's headers from the cache's the first time a shape is asked for; they are kept
+    /// with the media, so later hits copy no headers.
+    pub fn held_answer(
+        key: &str,
+        config: &Config,
+        shape: usize,
+        answer: impl FnOnce(&Headers) -> Option<Headers>,
+    ) -> Option<(Headers, Blob)> {
         if config.memory_cache_bytes == 0 {
             return None;
         }
         let held = with_tier(config, |tier| tier.get(key, js_sys::Date::now()))?;
-        Some((held.headers, held.blob))
+        let mut answers = held.answers.borrow_mut();
+        let headers = match answers.iter().find(|(n, _)| *n == shape) {
+            Some((_, headers)) => headers.clone(),
+            None => {
+                let headers = answer(&held.headers)?;
+                answers.push((shape, headers.clone()));
+                headers
+            }
+        };
+        Some((headers, held.blob.clone()))
     }
 
     /// `{ bytes, entries, limit }` of this isolate's tier, for `/healthz`.
