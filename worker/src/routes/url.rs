@@ -69,9 +69,20 @@ fn plain_authority(authority: &str) -> bool {
     port_ok && (canonical_ipv4(host) || plain_domain(host))
 }
 
+/// Four decimal octets as the serializer writes them: no leading zeros, none over 255.
 fn canonical_ipv4(host: &str) -> bool {
-    host.parse::<std::net::Ipv4Addr>()
-        .is_ok_and(|ip| ip.to_string() == host)
+    let mut octets = 0;
+    for octet in host.split('.') {
+        octets += 1;
+        let digits = octet.as_bytes();
+        let plain = matches!(digits.len(), 1..=3)
+            && digits.iter().all(u8::is_ascii_digit)
+            && (digits.len() == 1 || digits[0] != b'0');
+        if !plain || octet.parse::<u8>().is_err() {
+            return false;
+        }
+    }
+    octets == 4
 }
 
 fn plain_domain(host: &str) -> bool {
@@ -142,6 +153,9 @@ mod tests {
             "https://w.0x1f/media/ABC",
             "https://1.2.3/media/ABC",
             "https://01.2.3.4/media/ABC",
+            "https://1.2.3.256/media/ABC",
+            "https://1.2.3.4.5/media/ABC",
+            "https://1.2.3.04/media/ABC",
             "https://[::1]/media/ABC",
             "https://w.example:65536/media/ABC",
             "https://w.example:/media/ABC",
