@@ -3,6 +3,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 import { ROOT } from '../../tests/worker/harness.mjs';
@@ -72,11 +73,37 @@ export async function startScript(name, scriptPath, { bindings = {}, durableObje
 }
 
 /**
- * wrk against `url` (`args`: its options): requests/s, p50 and p99 (ms), requests, and non-2xx
- * answers plus socket errors.
+ * Where the Workers and the load generator run when they are kept apart (`apart()`): every
+ * workerd process on the first CPU, `wrk` on the others. Sharing two cores, the two take turns
+ * unevenly and each round measures the scheduler as much as the Worker; kept apart, the Worker
+ * has a core of its own, as in production, and the load comes from elsewhere.
  */
-export async function wrk(url, args) {
-  const { stdout } = await run('wrk', [...args, '--latency', url], { maxBuffer: 1 << 20 });
+export const SERVER_CPUS = '0';
+const LOAD_CPUS = `1-${Math.max(cpus().length - 1, 1)}`;
+
+/** Whether servers and load can be kept apart here: two CPUs or more, and `taskset`. */
+export async function canKeepApart() {
+  if (cpus().length < 2) return false;
+  try {
+    await run('taskset', ['-p', String(process.pid)]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Moves every thread of the process `pid` to SERVER_CPUS. */
+export async function pinServer(pid) {
+  await run('taskset', ['-a', '-p', '-c', SERVER_CPUS, String(pid)]);
+}
+
+/**
+ * wrk against `url` (`args`: its options): requests/s, p50 and p99 (ms), requests, and non-2xx
+ * answers plus socket errors. `apart`: run it on the CPUs the servers are not pinned to.
+ */
+export async function wrk(url, args, { apart = false } = {}) {
+  const [cmd, pre] = apart ? ['taskset', ['-c', LOAD_CPUS, 'wrk']] : ['wrk', []];
+  const { stdout } = await run(cmd, [...pre, ...args, '--latency', url], { maxBuffer: 1 << 20 });
   const unit = { us: 1e-3, ms: 1, s: 1e3, m: 6e4 };
   const at = (p) => stdout.match(new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm'));
   const p99 = at(99);
