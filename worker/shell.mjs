@@ -52,7 +52,7 @@ function headersFor(source, ops) {
 /**
  * The cache's answer to the plan's lookup, kept in the memory tier when the plan says so, or
  * `undefined` when it finds nothing, fails, or has not settled within `ms` (the timer is cleared
- * as soon as it settles: a pending timer holds memory until it fires).
+ * as soon as it settles).
  */
 function lookup(key, flags, ms, app, range, ifNoneMatch, env) {
   let asked;
