@@ -105,9 +105,11 @@ thread_local! {
     static HELD: RefCell<Option<JsValue>> = const { RefCell::new(None) };
 }
 
-/// Bounds the shapes: an `Origin` echoed back makes one per allowed origin. Past this, new
-/// shapes are the full handler's to answer.
-const MAX_SHAPES: usize = 64;
+/// Bounds the shapes. Only the configuration makes new ones (apps, route families, download
+/// kinds, the 16 flag combinations, and an `Origin` echoed back one per allowed origin), so the
+/// bound is met only by a configuration with many allowed origins; past it, requests of a new
+/// shape are the full handler's to answer, alike but slower.
+const MAX_SHAPES: usize = 256;
 
 /// The number of a plan's shape (see the module docs), made the first time; `None` when there
 /// are [`MAX_SHAPES`] already.
