@@ -31,7 +31,7 @@ use wxmedia::protocol::sign::SignedKind;
 use crate::config::Apps;
 use crate::media;
 use crate::media::keys;
-use crate::routes::hit::{self, Answer, Asked, CacheControl, Cors, HeaderOp};
+use crate::routes::hit::{self, Asked, CacheControl, Cors, HeaderOp};
 use crate::routes::pipeline::apply_ops;
 use crate::routes::url::slice_of;
 
@@ -46,54 +46,61 @@ const HEAD: u32 = 2;
 const CARRY_RANGE: u32 = 4;
 const CARRY_IF_NONE_MATCH: u32 = 8;
 
-/// What makes two plans' shapes the same array: everything in it, with the answer's CORS origin
-/// owned.
-#[derive(PartialEq, Eq)]
+/// What makes two plans' shapes the same array: everything in it.
 struct ShapeKey {
     flags: u32,
     timeout_ms: u64,
     app: usize,
     kind: SignedKind,
     cache_control: CacheControl,
-    cors: Option<Option<String>>,
+    cors: KeptCors,
 }
 
-impl ShapeKey {
-    fn new(flags: u32, timeout_ms: u64, app: usize, kind: SignedKind, answer: &Answer<'_>) -> Self {
-        let cors = match answer.cors {
-            Cors::None => None,
-            Cors::Any => Some(None),
-            Cors::Origin(origin) => Some(Some(origin.to_string())),
-        };
-        ShapeKey {
-            flags,
-            timeout_ms,
-            app,
-            kind,
-            cache_control: answer.cache_control,
-            cors,
+/// A shape's [`Cors`], owned.
+enum KeptCors {
+    None,
+    Any,
+    Origin(String),
+}
+
+impl KeptCors {
+    fn new(cors: Cors<'_>) -> Self {
+        match cors {
+            Cors::None => KeptCors::None,
+            Cors::Any => KeptCors::Any,
+            Cors::Origin(origin) => KeptCors::Origin(origin.to_string()),
         }
     }
 
-    /// Whether this is [`ShapeKey::new`]'s key for these (without making one).
-    fn matches(
-        &self,
-        flags: u32,
-        timeout_ms: u64,
-        app: usize,
-        kind: SignedKind,
-        answer: &Answer<'_>,
-    ) -> bool {
-        let cors = match (&self.cors, answer.cors) {
-            (None, Cors::None) | (Some(None), Cors::Any) => true,
-            (Some(Some(kept)), Cors::Origin(origin)) => kept == origin,
+    fn is(&self, cors: Cors<'_>) -> bool {
+        match (self, cors) {
+            (KeptCors::None, Cors::None) | (KeptCors::Any, Cors::Any) => true,
+            (KeptCors::Origin(kept), Cors::Origin(origin)) => kept == origin,
             _ => false,
-        };
-        cors && self.flags == flags
-            && self.timeout_ms == timeout_ms
+        }
+    }
+}
+
+impl ShapeKey {
+    fn new(plan: &hit::HitPlan<'_>, flags: u32, app: usize) -> Self {
+        ShapeKey {
+            flags,
+            timeout_ms: plan.timeout_ms,
+            app,
+            kind: plan.kind,
+            cache_control: plan.answer.cache_control,
+            cors: KeptCors::new(plan.answer.cors),
+        }
+    }
+
+    /// Whether `plan` with these `flags` and `app` has this shape (without making its key).
+    fn matches(&self, plan: &hit::HitPlan<'_>, flags: u32, app: usize) -> bool {
+        self.flags == flags
+            && self.timeout_ms == plan.timeout_ms
             && self.app == app
-            && self.kind == kind
-            && self.cache_control == answer.cache_control
+            && self.kind == plan.kind
+            && self.cache_control == plan.answer.cache_control
+            && self.cors.is(plan.answer.cors)
     }
 }
 
@@ -118,7 +125,7 @@ fn shape_number(plan: &hit::HitPlan<'_>, flags: u32, app: usize) -> Option<usize
         let mut shapes = shapes.borrow_mut();
         if let Some(n) = shapes
             .iter()
-            .position(|(key, _)| key.matches(flags, plan.timeout_ms, app, plan.kind, &plan.answer))
+            .position(|(key, _)| key.matches(plan, flags, app))
         {
             return Some(n);
         }
@@ -145,7 +152,7 @@ fn shape_number(plan: &hit::HitPlan<'_>, flags: u32, app: usize) -> Option<usize
         shape.push(&JsValue::from_f64(app as f64));
         shape.push(&JsValue::from_str(&prefix));
         shape.push(&JsValue::from_str(suffix));
-        let key = ShapeKey::new(flags, plan.timeout_ms, app, plan.kind, &plan.answer);
+        let key = ShapeKey::new(plan, flags, app);
         shapes.push((key, shape.into()));
         Some(shapes.len() - 1)
     })

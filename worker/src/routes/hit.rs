@@ -243,13 +243,10 @@ pub fn plan<'a>(apps: &'a Apps, asked: &Asked<'a>, now_secs: u64) -> Option<HitP
         Route::Download { id, kind } => {
             keys::check_media_id(id).ok()?;
             // `?format=`: a voice rendition (or a refusal of one), the full handler's.
-            if query.is_some() && first("format").is_some() {
+            if first("format").is_some() {
                 return None;
             }
-            let (exp, sig) = match query {
-                Some(_) => (first("exp"), first("sig")),
-                None => (None, None),
-            };
+            let (exp, sig) = (first("exp"), first("sig"));
             let creds = DownloadCredentials {
                 authorization: asked.authorization,
                 exp: exp.as_deref(),
