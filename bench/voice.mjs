@@ -20,7 +20,7 @@
 //
 // Usage: node bench/voice.mjs   (scripts/bench runs it; BENCH_RUNS sets the runs, default 7)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,7 +131,7 @@ for (const [name, file, rate, kbps, lameArgs] of [
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   const out = at(`${file}.mp3`);
-  execFileSync('sh', ['-c', `cat > ${out}`], { input: mp3 });
+  writeFileSync(out, mp3);
   const decoded = durationByFfmpeg(out);
   const lame = haveLame ? timeNative('lame', ['--quiet', '--cbr', '-b', String(kbps), ...lameArgs, at(file), at(`${file}.lame.mp3`)]) : null;
   encodeRows.push([name, mp3.length, decoded == null ? null : decoded / rate, median(times), lame]);
