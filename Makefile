@@ -16,7 +16,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 
 # The voice codecs' wasm (codecs/wasm/: the npm package's voice_bg.wasm, and the console's) with
 # wasm SIMD, which every runtime the package supports has (Node 20, Deno 2, Bun 1, workerd,
-# current browsers): AMR-NB encoding ~1.4x faster (bench/voice.mjs). Built in a target directory
+# current browsers): AMR-NB encoding is the codecs' hot loop (bench/voice.mjs times it). Built in a target directory
 # of its own, so its RUSTFLAGS do not rebuild the other wasm builds' dependencies.
 VOICE_WASM_BUILD := CARGO_TARGET_DIR=$(CURDIR)/target/voice-simd RUSTFLAGS="-C target-feature=+simd128" wasm-pack --log-level warn build codecs/wasm --profile voice --no-opt --target web
 

@@ -6,10 +6,11 @@
 //! Nyquist frequencies and its half-length [`ZERO_CROSSINGS`] zero crossings of that sinc (12.6 ms
 //! at 8 kHz out), so its transition band is about 360 Hz wide and ends at the lower Nyquist
 //! frequency. Measured at 8 kHz out (and the same, scaled, at 16 kHz): flat (±0.05 dB) to 3.6 kHz,
-//! −0.6 dB at 3.72 kHz, −6 dB at 3.82 kHz, −24 dB at 3.92 kHz, at least 79 dB down from 4.08 kHz.
-//! That is close enough to sox's default `rate` (bandwidth 95 %) that the two agree to within
-//! 45 dB SNR on speech (codecs/voice/tests/encode.rs). Each phase is normalised to a DC gain of
-//! exactly 1.
+//! −0.6 dB at 3.72 kHz, −6 dB at 3.82 kHz, −24 dB at 3.92 kHz, and more than 75 dB down from
+//! 4.08 kHz (the tests below assert 75 dB; 44.1 → 8 kHz measures −75.7 dB at 4.12 kHz).
+//! That is close enough to sox's default `rate` (bandwidth 95 %) that the two agree on speech
+//! with an SNR over 40 dB (codecs/voice/tests/encode.rs asserts 40; 45–50 dB is typical). Each
+//! phase is normalised to a DC gain of exactly 1.
 //!
 //! **Phases.** The ratio `out/in` reduced by its GCD gives `L` phases (80 for 44.1 → 8 kHz);
 //! when `L` is more than [`MAX_PHASES`] (rates with no common factor), each output sample takes
@@ -21,7 +22,7 @@
 //! for `n` input samples. Samples before the start and after the end are taken as silence.
 //!
 //! Cost per output sample: about `ZERO_CROSSINGS × in / (CUTOFF × min(in, out) / 2)` taps —
-//! 554 multiply-adds at 44.1 → 8 kHz, 26 at 8 → 16 kHz.
+//! 554 multiply-adds at 44.1 → 8 kHz, about 100 at 8 → 16 kHz.
 
 use std::f64::consts::PI;
 
@@ -29,7 +30,7 @@ use std::f64::consts::PI;
 pub const CUTOFF: f64 = 0.955;
 /// Zero crossings of the sinc on each side of the centre (the filter's half-length).
 pub const ZERO_CROSSINGS: usize = 48;
-/// The Kaiser window's β (its side lobes are at least 79 dB down, measured).
+/// The Kaiser window's β (the filter's stop band is more than 75 dB down: see the module docs).
 pub const KAISER_BETA: f64 = 7.0;
 /// The most filter phases kept; ratios that reduce to more take the nearest of these.
 pub const MAX_PHASES: usize = 1024;
