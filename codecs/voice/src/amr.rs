@@ -25,9 +25,6 @@ pub const AMR_SAMPLE_RATE: u32 = 8000;
 /// Samples per 20 ms frame.
 pub const AMR_FRAME_SAMPLES: usize = wxmedia_amr::L_FRAME;
 
-/// Speech octets after the header byte, by frame type (the codec's own table).
-pub(crate) use wxmedia_amr::PAYLOAD_LEN;
-
 /// How many whole records follow the magic number, walking their headers only (up to a reserved
 /// frame type, whose length is unknown, or one past [`MAX_FRAMES`]).
 fn records(mut rest: &[u8]) -> usize {

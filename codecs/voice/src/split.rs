@@ -10,7 +10,7 @@
 //!   describe the whole file, not a part. Free-format streams, other layers, junk between frames
 //!   and a last frame cut short are errors.
 
-use crate::amr::{AMR_MAGIC, PAYLOAD_LEN};
+use crate::amr::AMR_MAGIC;
 use crate::VoiceError;
 
 /// WeChat's limit on a voice's length, in seconds: the default `max_seconds`.
@@ -64,14 +64,12 @@ pub fn amr_frames(bytes: &[u8]) -> Result<Vec<Frame>, VoiceError> {
     let mut at = AMR_MAGIC.len();
     let mut frames = Vec::new();
     while at < bytes.len() {
-        let ft = usize::from((bytes[at] >> 3) & 0x0f);
-        let Some(payload) = PAYLOAD_LEN[ft] else {
+        let Some(len) = wxmedia_amr::record_len(bytes[at]) else {
             return Err(VoiceError::BadFrame {
                 offset: at,
                 reason: "a reserved AMR frame type",
             });
         };
-        let len = 1 + payload;
         if at + len > bytes.len() {
             break; // cut short: dropped, as the decoder drops it
         }
@@ -267,6 +265,7 @@ pub fn split_voice(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wxmedia_amr::PAYLOAD_LEN;
 
     #[test]
     fn voice_length_counts_the_frames_split_voice_cuts() {
