@@ -119,12 +119,6 @@ pub fn encode_wav(wav: &[u8], max_bytes: u64, split: bool) -> Result<Encoded, Ap
     let audio = read_wav(wav).map_err(|e| audio_error(&e))?;
     let input_seconds = audio.seconds();
     let input_rate = audio.sample_rate;
-    if audio.samples.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::Empty,
-            "the WAV holds no samples: nothing to encode",
-        ));
-    }
     // 60 s is 3000 whole frames: a WAV of at most 60 s encodes to at most 60 s.
     if !split && input_seconds > MAX_VOICE_SECONDS {
         return Err(too_long(input_seconds));
