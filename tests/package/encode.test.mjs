@@ -88,24 +88,13 @@ test('bad options are TypeErrors; what cannot be encoded is a MediaValidationErr
   await assert.rejects(splitVoice(wav, { maxBytes: 10 }), (err) => err instanceof MediaValidationError && err.code === 'BAD_OPTION');
 });
 
-/** AMR records after the header, as byte arrays (fixtures are whole files). */
-function amrRecords(bytes) {
-  const payload = [12, 13, 15, 17, 19, 20, 26, 31, 5, -1, -1, -1, -1, -1, -1, 0];
-  const out = [];
-  for (let at = 6; at < bytes.length;) {
-    const len = 1 + payload[(bytes[at] >> 3) & 15];
-    out.push(Buffer.from(bytes.subarray(at, at + len)).toString('hex'));
-    at += len;
-  }
-  return out;
-}
 
 test('splitVoice: every AMR record in exactly one part, in order, within the limits (random limits over the fixtures)', async () => {
   let seed = 12345;
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let mode = 0; mode < 8; mode++) {
     const amr = h.voiceFixture(`amr-mode${mode}.amr`);
-    const records = amrRecords(amr);
+    const records = h.amrRecords(amr);
     for (let round = 0; round < 10; round++) {
       const maxSeconds = 0.02 + random() * 3;
       const maxBytes = 40 + Math.floor(random() * 3000);
@@ -113,7 +102,7 @@ test('splitVoice: every AMR record in exactly one part, in order, within the lim
       const joined = [];
       for (const part of parts) {
         assert.equal(Buffer.from(part.subarray(0, 6)).toString(), '#!AMR\n');
-        const own = amrRecords(part);
+        const own = h.amrRecords(part);
         assert.ok(part.length <= maxBytes && own.length * 0.02 <= maxSeconds + 1e-9, `mode ${mode}: a part of ${part.length} bytes, ${own.length} records`);
         joined.push(...own);
       }
@@ -122,10 +111,10 @@ test('splitVoice: every AMR record in exactly one part, in order, within the lim
   }
   // 130 s of voice (the fixtures' records over and over) in WeChat's default 60 s parts.
   const one = h.voiceFixture('amr-mode7.amr').subarray(6);
-  const long = Buffer.concat([Buffer.from('#!AMR\n'), ...new Array(Math.ceil(6500 / amrRecords(h.voiceFixture('amr-mode7.amr')).length)).fill(one)]);
-  const total = amrRecords(long).length;
+  const long = Buffer.concat([Buffer.from('#!AMR\n'), ...new Array(Math.ceil(6500 / h.amrRecords(h.voiceFixture('amr-mode7.amr')).length)).fill(one)]);
+  const total = h.amrRecords(long).length;
   const parts = await splitVoice(long);
-  assert.deepEqual(parts.map((p) => amrRecords(p).length), [3000, 3000, total - 6000]);
+  assert.deepEqual(parts.map((p) => h.amrRecords(p).length), [3000, 3000, total - 6000]);
   // Each part is an AMR file the reference decoder reads.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxmedia-split-'));
   try {

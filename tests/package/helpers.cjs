@@ -258,12 +258,22 @@ function assertAmrDuration(amr, seconds, mode, label) {
   assert.ok(Math.abs(got - seconds) <= 0.02 + 1e-9, `${label}: sox decodes ${got} s of ${seconds} s`);
 }
 
+/** The records of an AMR file after its magic number, as hex strings. */
+function amrRecords(amr) {
+  const payload = [12, 13, 15, 17, 19, 20, 26, 31, 5, -1, -1, -1, -1, -1, -1, 0];
+  assert.equal(Buffer.from(amr.subarray(0, 6)).toString('latin1'), '#!AMR\n');
+  const out = [];
+  for (let at = 6; at < amr.length;) {
+    const len = 1 + payload[(amr[at] >> 3) & 15];
+    out.push(Buffer.from(amr.subarray(at, at + len)).toString('hex'));
+    at += len;
+  }
+  return out;
+}
+
 /** The frame types of the records of an AMR file (8: SID, 15: NO_DATA). */
 function amrFrameTypes(amr) {
-  const payload = [12, 13, 15, 17, 19, 20, 26, 31, 5, -1, -1, -1, -1, -1, -1, 0];
-  const out = [];
-  for (let at = 6; at < amr.length; at += 1 + payload[(amr[at] >> 3) & 15]) out.push((amr[at] >> 3) & 15);
-  return out;
+  return amrRecords(amr).map((record) => (parseInt(record.slice(0, 2), 16) >> 3) & 15);
 }
 
 /**
@@ -406,6 +416,7 @@ module.exports = {
   assertMp3Duration,
   assertAmrDuration,
   amrFrameTypes,
+  amrRecords,
   soxAmr,
   amrSamples,
   assertEncodeFacts,

@@ -27,18 +27,6 @@ function speech(dir, seconds, args) {
   return out;
 }
 
-/** AMR records after the header, as hex strings. */
-function records(bytes) {
-  const payload = [12, 13, 15, 17, 19, 20, 26, 31, 5, -1, -1, -1, -1, -1, -1, 0];
-  assert.equal(Buffer.from(bytes.subarray(0, 6)).toString('latin1'), '#!AMR\n');
-  const out = [];
-  for (let at = 6; at < bytes.length;) {
-    const len = 1 + payload[(bytes[at] >> 3) & 15];
-    out.push(Buffer.from(bytes.subarray(at, at + len)).toString('hex'));
-    at += len;
-  }
-  return out;
-}
 
 async function download(c, mediaId) {
   const file = await c.get(mediaId);
@@ -87,13 +75,13 @@ test('uploadVoice: two minutes of WAV become three AMR media ids whose downloads
     const got = await download(c, up.mediaId);
     assert.equal(got.length, up.size);
     assert.ok(got.length <= 2 * 1024 * 1024);
-    const own = records(got);
+    const own = h.amrRecords(got);
     assert.ok(own.length <= 3000, `part ${i}: ${own.length} frames, over 60 s`);
     assert.equal(up.seconds, own.length / 50);
     joined.push(...own);
   }
   assert.deepEqual(ups.map((u) => u.seconds), [60, 60, 5]);
-  assert.deepEqual(joined, records(whole), 'the parts, joined, are every frame of the whole encoding, once, in order');
+  assert.deepEqual(joined, h.amrRecords(whole), 'the parts, joined, are every frame of the whole encoding, once, in order');
   const stored = await h.storedMedia();
   assert.deepEqual(stored.map((m) => m.media_id).sort(), ups.map((u) => u.mediaId).sort());
   const uploads = await h.requests('/cgi-bin/media/upload');
