@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use wxmedia_testkit::{have, run, Scratch};
+use wxmedia_testkit::{have, run, Rng, Scratch};
 
 use wxmedia_amr::{record_len, Decoder, AMR_MAGIC, L_FRAME};
 
@@ -101,18 +101,6 @@ fn live_decoder_matches_sox_in_every_mode() {
     }
 }
 
-/// xorshift64*: repeatable noise for the tests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
 /// Records of random bits in every mode, SID and NO_DATA: every parameter's range, lags and
 /// codebook indices no encoder would choose, decoded as sox decodes them.
 #[test]
@@ -128,17 +116,17 @@ fn live_decoder_matches_sox_on_random_frames() {
         let mode = (seed % 8) as u8;
         let mut file = AMR_MAGIC.to_vec();
         for _ in 0..300 {
-            let r = rng.next() % 100;
+            let r = rng.next_u64() % 100;
             let ft = match r {
                 0..=59 => mode,
-                60..=69 => (rng.next() % 8) as u8,
+                60..=69 => (rng.next_u64() % 8) as u8,
                 70..=84 => 8,
                 _ => 15,
             };
             file.push((ft << 3) | 0x04);
             if ft != 15 {
                 for _ in 0..PAYLOAD[usize::from(ft)] {
-                    file.push(rng.next() as u8);
+                    file.push(rng.next_u64() as u8);
                 }
             }
         }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use std::time::{Duration, Instant};
-use wxmedia_testkit::{have, run, Scratch};
+use wxmedia_testkit::{have, run, Rng, Scratch};
 
 use wxmedia_codecs::{self as voice, speex, VoiceError, VoiceFormat};
 
@@ -245,24 +245,6 @@ fn live_speex_matches_libspeex() {
     }
 }
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
 /// Decodes `input` every way and checks the outcome is an error or a well-formed WAV, in
 /// bounded time. Returns how many decodes gave a WAV.
 fn survives(input: &[u8]) -> usize {
@@ -348,7 +330,7 @@ fn corrupt_input_is_an_error_or_a_wav_never_a_panic() {
             let mut damaged = input.clone();
             for _ in 0..1 + rng.below(20) {
                 let at = rng.below(damaged.len());
-                damaged[at] = rng.next() as u8;
+                damaged[at] = rng.next_u64() as u8;
             }
             survives(&damaged);
         }
