@@ -130,6 +130,8 @@ const copies = [
   ['lib/http.cjs', 'lib/http.cjs'],
   ['bin/wxmedia.cjs', 'bin/wxmedia.cjs'],
   ['README.md', 'README.md'],
+  // voice_bg.wasm carries wxmedia-amr, a port of Apache-2.0 code: its notice goes with it.
+  ['../codecs/amr/NOTICE', 'NOTICE'],
 ];
 for (const [from, to] of copies) {
   mkdirSync(dirname(join(pkg, to)), { recursive: true });

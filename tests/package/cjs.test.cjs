@@ -48,6 +48,9 @@ test('require resolves to the installed package, whose manifest is complete', ()
   for (const f of manifest.files) assert.ok(fs.existsSync(path.join(dir, f)), `${f} is missing`);
   assert.ok(fs.statSync(path.join(dir, 'bin/wxmedia.cjs')).mode & 0o111, 'the bin is executable');
   assert.ok(fs.readFileSync(path.join(dir, 'README.md'), 'utf8').includes('WeChatError'));
+  // The voice wasm's AMR-NB port is Apache-2.0 code's: its notice ships with it.
+  assert.equal(manifest.license, '(MIT OR Apache-2.0) AND Apache-2.0');
+  assert.ok(fs.readFileSync(path.join(dir, 'NOTICE'), 'utf8').includes('PacketVideo'));
 });
 
 test('it exports the client, the helpers and the error guards', () => {
